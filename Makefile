@@ -1,0 +1,69 @@
+# The two front-door commands are `make run` and `make test`; both set everything up first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+STAMP_RUN := $(VENV)/.installed-runtime
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: help run test test-mongo lint format bench seed create-admin send-emails clean
+
+help:
+	@echo "make run         set up .venv and serve the shop on HOST:PORT (default 127.0.0.1:8000)"
+	@echo "make test        set up .venv with dev tools and run the whole test suite"
+	@echo "make test-mongo  the same suite against MONGODB_URI (a MongoDB replica set)"
+	@echo "make lint        ruff check + ruff format --check"
+	@echo "make bench       the performance benchmark"
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	@echo ">> creating virtual environment in $(VENV)"
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP_RUN): requirements.txt | $(PY)
+	@echo ">> installing runtime dependencies"
+	$(PIP) install -q -r requirements.txt
+	@touch $@
+
+$(STAMP_DEV): requirements.txt requirements-dev.txt | $(PY)
+	@echo ">> installing runtime and development dependencies"
+	$(PIP) install -q -r requirements-dev.txt
+	@touch $@ $(STAMP_RUN)
+
+run: $(STAMP_RUN)
+	@echo ">> serving the shop (one process: the embedded engine lives in memory; Ctrl-C stops)"
+	$(PY) -m app.serve
+
+test: $(STAMP_DEV)
+	@echo ">> running the test suite"
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-mongo: $(STAMP_DEV)
+	@test -n "$(MONGODB_URI)" || { echo "set MONGODB_URI to a MongoDB replica set, e.g. mongodb://localhost:27017/?replicaSet=rs0"; exit 2; }
+	@echo ">> running the test suite against $$MONGODB_URI"
+	MONGODB_URI="$(MONGODB_URI)" $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP_DEV)
+	@echo ">> ruff check and format check"
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP_DEV)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP_DEV)
+	@echo ">> benchmark (embedded engine, demo catalog)"
+	$(PY) -m bench
+
+seed: $(STAMP_RUN)
+	QUART_APP=wsgi:app $(VENV)/bin/quart seed
+
+create-admin: $(STAMP_RUN)
+	QUART_APP=wsgi:app $(VENV)/bin/quart create-admin
+
+send-emails: $(STAMP_RUN)
+	QUART_APP=wsgi:app $(VENV)/bin/quart send-emails
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

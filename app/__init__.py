@@ -1,0 +1,175 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+
+from quart import Quart, Request, g, request
+from quart_cors import cors
+from quart_schema import QuartSchema
+
+from app.core import db
+from app.core.openapi import ShopOpenAPIProvider, docs_assets
+from app.errors import AppError, ErrorCode, register_error_handlers
+from config import Settings, get_settings
+
+API_VERSION = "1.0.0"
+log = logging.getLogger("app")
+access_log = logging.getLogger("app.access")
+
+
+class ApiRequest(Request):
+    """Malformed or non-UTF-8 JSON is a 400 problem, not werkzeug's HTML page or a 500."""
+
+    async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
+        if not (force or self.is_json):
+            body = await self.get_data(cache=True)
+            if body.strip():
+                raise AppError(
+                    "Send JSON with Content-Type: application/json.",
+                    status=415,
+                    code=ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                )
+            return None
+        try:
+            return await super().get_json(force=force, silent=silent, cache=cache)
+        except UnicodeDecodeError:
+            raise AppError("The body is not valid UTF-8.", code=ErrorCode.MALFORMED_JSON) from None
+
+    def on_json_loading_failed(self, error: Exception):
+        raise AppError(f"The body is not valid JSON: {error}", code=ErrorCode.MALFORMED_JSON)
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.LOG_LEVEL.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    settings = settings or get_settings()
+    _configure_logging(settings)
+
+    app = Quart(__name__)
+    app.request_class = ApiRequest
+    app.config["SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    app.config["TESTING"] = settings.APP_ENV == "testing"
+    # The docs page loads its assets from this app, so it works with no internet access.
+    app.config["QUART_SCHEMA_SWAGGER_JS_URL"] = "/docs-assets/swagger-ui-bundle.js"
+    app.config["QUART_SCHEMA_SWAGGER_CSS_URL"] = "/docs-assets/swagger-ui.css"
+
+    QuartSchema(
+        app,
+        info={
+            "title": "Shop API",
+            "version": API_VERSION,
+            "description": "Storefront REST API: accounts, catalog, cart, orders, payments.",
+        },
+        tags=[
+            {"name": "health", "description": "Liveness and readiness"},
+            {"name": "auth", "description": "Registration, login, tokens, password reset"},
+            {"name": "users", "description": "The signed-in user's profile and addresses"},
+            {"name": "catalog", "description": "Products and categories (public)"},
+            {"name": "admin", "description": "Store administration (admins only)"},
+        ],
+        security_schemes={
+            "bearerAuth": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}
+        },
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        openapi_provider_class=ShopOpenAPIProvider,
+    )
+    app = cors(
+        app,
+        allow_origin=settings.cors_origins,
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+        expose_headers=["X-Request-ID", "Retry-After", "Location"],
+        max_age=600,
+    )
+    register_error_handlers(app)
+    from app.auth.service import load_user_from_claims
+    from app.core.security import set_user_loader
+
+    set_user_loader(app, load_user_from_claims)
+    _register_request_hooks(app)
+    _register_blueprints(app)
+    _register_lifecycle(app, settings)
+
+    from app.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Quart) -> None:
+    from app.admin import bp as admin_bp
+    from app.health import bp as health_bp
+
+    app.register_blueprint(docs_assets)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(admin_bp, url_prefix="/api/v1/admin")
+
+
+def _register_request_hooks(app: Quart) -> None:
+    @app.before_request
+    async def _start() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        valid = 0 < len(incoming) <= 128 and incoming.isprintable()
+        g.request_id = incoming if valid else uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    async def _finish(response):
+        request_id = getattr(g, "request_id", None) or uuid.uuid4().hex
+        response.headers["X-Request-ID"] = request_id
+        started = getattr(g, "started", None)
+        user = getattr(g, "user", None)
+        # One structured line per request; never headers or bodies (tokens, passwords).
+        access_log.info(
+            json.dumps(
+                {
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2)
+                    if started
+                    else None,
+                    "user_id": str(getattr(user, "id", "")) or None,
+                    "remote": request.remote_addr,
+                }
+            )
+        )
+        return response
+
+
+def _register_lifecycle(app: Quart, settings: Settings) -> None:
+    @app.before_serving
+    async def _startup() -> None:
+        from app.seed import on_startup
+
+        await db.init_db(settings)
+        await on_startup(settings)
+        if settings.EMAIL_WORKER_ENABLED:
+            from app.email.backends import backend_from_settings
+            from app.email.sender import EmailSender
+
+            sender = EmailSender(backend=backend_from_settings(settings), settings=settings)
+            stop = asyncio.Event()
+            app.extensions["email_worker"] = (stop, asyncio.create_task(sender.run(stop)))
+
+    @app.after_serving
+    async def _shutdown() -> None:
+        worker = app.extensions.pop("email_worker", None)
+        if worker:
+            stop, task = worker
+            stop.set()
+            await task
+        await db.close_db()

@@ -1,0 +1,1 @@
+"""Registration, login, tokens and password reset (`/api/v1/auth`)."""

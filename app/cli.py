@@ -1,0 +1,68 @@
+"""`quart seed`, `quart create-admin` and `quart send-emails` (the standalone email worker).
+
+Run them with `QUART_APP=wsgi:app .venv/bin/quart <command>` (the Makefile does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import click
+from quart import Quart
+
+from app.core import db
+
+
+def register_commands(app: Quart) -> None:
+    settings = app.config["SETTINGS"]
+
+    async def _with_db(work):
+        await db.init_db(settings)
+        try:
+            async with app.app_context():
+                return await work()
+        finally:
+            await db.close_db()
+
+    @app.cli.command("seed")
+    def seed_command() -> None:
+        """Load the demo catalog (idempotent)."""
+        from app.seed import seed_demo
+
+        result = asyncio.run(_with_db(lambda: seed_demo(settings)))
+        click.echo(f"seeded: {result}")
+
+    @app.cli.command("create-admin")
+    @click.option("--email", prompt=True)
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--name", default="Administrator")
+    def create_admin_command(email: str, password: str, name: str) -> None:
+        """Create an admin, or promote an existing user to admin."""
+        from app.auth.service import ensure_admin
+
+        user = asyncio.run(
+            _with_db(lambda: ensure_admin(email=email, password=password, name=name))
+        )
+        click.echo(f"admin ready: {user.email}")
+
+    @app.cli.command("send-emails")
+    @click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+    def send_emails_command(once: bool) -> None:
+        """Run the outbox sender in the foreground (Ctrl-C stops it)."""
+        from app.email.backends import backend_from_settings
+        from app.email.sender import EmailSender
+
+        async def work():
+            sender = EmailSender(backend=backend_from_settings(settings), settings=settings)
+            if once:
+                return await sender.process_due(limit=10_000)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await sender.run(stop)
+
+        result = asyncio.run(_with_db(work))
+        if once:
+            click.echo(f"processed {result} email(s)")

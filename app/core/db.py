@@ -1,0 +1,123 @@
+"""The database: one client per app, Beanie models, and the transaction helper.
+
+With `MONGODB_URI` set this is PyMongo's `AsyncMongoClient`; without it, the embedded engine
+(`app.core.memory`). Code above this module never knows which one it talks to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from beanie import init_beanie
+from pymongo import AsyncMongoClient
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+
+from app.core.memory import MemoryClient
+
+log = logging.getLogger("app.db")
+T = TypeVar("T")
+
+# Every Beanie document of the app, as dotted paths so that `core` imports no domain.
+DOCUMENT_MODELS: list[str] = [
+    "app.email.models.OutboxEmail",
+    "app.auth.models.User",
+]
+
+
+@dataclass
+class _State:
+    client: Any = None
+    database: Any = None
+    embedded: bool = True
+    supports_transactions: bool = False
+
+
+state = _State()
+
+
+async def init_db(settings) -> None:
+    """Connect, register the models with Beanie (creating their indexes), probe transactions."""
+    if settings.MONGODB_URI:
+        client = AsyncMongoClient(settings.MONGODB_URI, tz_aware=True, appname="shop")
+        state.embedded = False
+    else:
+        client = MemoryClient()
+        state.embedded = True
+    database = client[settings.MONGODB_DB]
+    state.client, state.database = client, database
+    await init_beanie(database=database, document_models=DOCUMENT_MODELS)
+    state.supports_transactions = await _probe_transactions(database)
+    if not state.supports_transactions:
+        log.warning(
+            "MongoDB is not a replica set: running WITHOUT multi-document transactions; "
+            "guarded updates and compensation keep data consistent"
+        )
+
+
+async def _probe_transactions(database) -> bool:
+    if state.embedded:
+        return True
+    hello = await database.command("hello")
+    return bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
+
+
+async def close_db() -> None:
+    if state.client is not None:
+        await state.client.close()
+    state.client = state.database = None
+
+
+async def ping(seconds: float = 2.0) -> bool:
+    """True when the database answers within `seconds`."""
+    if state.database is None:
+        return False
+    try:
+        async with asyncio.timeout(seconds):
+            await state.database.command("ping")
+        return True
+    except (TimeoutError, PyMongoError, OSError):
+        return False
+
+
+@asynccontextmanager
+async def transaction() -> AsyncIterator[Any]:
+    """A multi-document transaction; yields the session to pass as `session=`.
+
+    Without transaction support it yields `None`: each write then stands alone, and callers
+    rely on guarded updates (and compensation) for consistency.
+    """
+    if not state.supports_transactions:
+        yield None
+        return
+    async with state.client.start_session() as session:
+        async with await session.start_transaction():
+            yield session
+
+
+async def run_in_transaction(work: Callable[[Any], Awaitable[T]], *, attempts: int = 5) -> T:
+    """Run `work(session)` in a transaction, retrying transient conflicts (write conflicts,
+    elections) the way the MongoDB drivers' `with_transaction` does."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with transaction() as session:
+                return await work(session)
+        except (OperationFailure, ConnectionFailure) as error:
+            transient = error.has_error_label("TransientTransactionError") or (
+                error.has_error_label("UnknownTransactionCommitResult")
+            )
+            if not transient or attempt == attempts:
+                raise
+            log.info("transient transaction error, retrying (%s/%s)", attempt, attempts)
+            await asyncio.sleep(0.01 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+async def drop_all_collections() -> None:
+    """Empty every collection (tests); indexes stay."""
+    for name in await state.database.list_collection_names():
+        await state.database[name].delete_many({})

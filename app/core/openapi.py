@@ -1,0 +1,107 @@
+"""OpenAPI tweaks quart-schema does not make, and the offline docs page's assets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint
+from quart_schema import OpenAPIProvider
+from swagger_ui_bundle import swagger_ui_path
+
+from app.core.security import BEARER_SCHEME
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"loc": {"type": "array"}, "msg": {"type": "string"}},
+            },
+        },
+    },
+    "required": ["type", "title", "status", "code"],
+}
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_DESCRIPTIONS = {
+    400: "Malformed request",
+    401: "Missing, invalid or expired access token",
+    402: "Payment declined",
+    403: "Authenticated but not allowed",
+    404: "Not found",
+    409: "Conflict with the current state",
+    422: "Validation failed",
+    429: "Rate limited (see Retry-After)",
+}
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    return {
+        "description": _DESCRIPTIONS[status],
+        "content": {"application/problem+json": {"schema": _PROBLEM_REF}},
+    }
+
+
+PROBLEMS_ATTRIBUTE = "_shop_problems"
+
+
+def problems(*statuses: int):
+    """Document the route's own problem responses (e.g. 409, 429) in OpenAPI."""
+
+    def decorator(func):
+        setattr(func, PROBLEMS_ATTRIBUTE, statuses)
+        return func
+
+    return decorator
+
+
+class ShopOpenAPIProvider(OpenAPIProvider):
+    """Marks request bodies required and documents the problem responses of every route."""
+
+    def schema(self) -> dict[str, Any]:
+        schema = super().schema()
+        schema["components"]["schemas"]["Problem"] = PROBLEM_SCHEMA
+        return schema
+
+    def build_paths(self, rule) -> tuple[dict, dict]:
+        paths, components = super().build_paths(rule)
+        func = self._app.view_functions[rule.endpoint]
+        extra = getattr(func, PROBLEMS_ATTRIBUTE, ())
+        for path, item in paths.items():
+            for operation in item.values():
+                self._add_problems(path, operation, extra)
+        return paths, components
+
+    @staticmethod
+    def _add_problems(path: str, operation: dict[str, Any], extra) -> None:
+        responses = operation.setdefault("responses", {})
+        statuses = set(extra)
+        if "requestBody" in operation:
+            operation["requestBody"]["required"] = True
+            statuses |= {400, 422}
+        if operation.get("parameters"):
+            statuses.add(422)
+        if operation.get("security") == BEARER_SCHEME:
+            statuses.add(401)
+            if path.startswith("/api/v1/admin"):
+                statuses.add(403)
+        if "{" in path:
+            statuses.add(404)
+        for status in sorted(statuses):
+            responses.setdefault(status, _problem_response(status))
+
+
+docs_assets = Blueprint(
+    "docs_assets",
+    __name__,
+    static_folder=str(swagger_ui_path),
+    static_url_path="/docs-assets",
+)

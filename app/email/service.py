@@ -1,0 +1,85 @@
+"""Queue emails (inside the caller's transaction) and manage the outbox."""
+
+from __future__ import annotations
+
+from beanie import PydanticObjectId
+
+from app.core.pagination import Page, PageQuery
+from app.email.models import OutboxEmail, utcnow
+from app.email.templates import render
+from app.errors import Conflict, ErrorCode, NotFound
+
+
+async def enqueue(*, to: str, kind: str, context: dict, session=None) -> OutboxEmail:
+    """Render `kind` and write it to the outbox; pass `session` to join a transaction.
+
+    Nothing is sent here: the sender worker delivers it after the write commits.
+    """
+    rendered = render(kind, context)
+    email = OutboxEmail(
+        to=to, kind=kind, subject=rendered.subject, text=rendered.text, html=rendered.html
+    )
+    await email.insert(session=session)
+    return email
+
+
+async def enqueue_many(*, recipients: list[str], kind: str, context: dict, session=None) -> int:
+    """The same email to several people (one row each), in one write."""
+    if not recipients:
+        return 0
+    rendered = render(kind, context)
+    rows = [
+        OutboxEmail(
+            to=to, kind=kind, subject=rendered.subject, text=rendered.text, html=rendered.html
+        )
+        for to in recipients
+    ]
+    await OutboxEmail.insert_many(rows, session=session)
+    return len(rows)
+
+
+async def list_emails(
+    *, query: PageQuery, to: str | None = None, kind: str | None = None, status: str | None = None
+) -> Page:
+    filters: dict = {}
+    if to:
+        filters["to"] = to.strip().lower()
+    if kind:
+        filters["kind"] = kind
+    if status:
+        filters["status"] = status
+    find = OutboxEmail.find(filters)
+    total = await find.count()
+    items = (
+        await find.sort(-OutboxEmail.created_at).skip(query.skip).limit(query.per_page).to_list()
+    )
+    return Page.build(items, query=query, total=total)
+
+
+async def resend(*, email_id: str) -> OutboxEmail:
+    """Put a failed or sent email back in the queue.
+
+    Raises NotFound for an unknown id, Conflict while it is still queued or being sent.
+    """
+    if not PydanticObjectId.is_valid(email_id):
+        raise NotFound("No such email.")
+    collection = OutboxEmail.get_pymongo_collection()
+    updated = await collection.find_one_and_update(
+        {"_id": PydanticObjectId(email_id), "status": {"$in": ["failed", "sent"]}},
+        {
+            "$set": {
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": utcnow(),
+                "lease_owner": None,
+                "lease_expires_at": None,
+                "last_error": None,
+            }
+        },
+        return_document=True,
+    )
+    if updated is None:
+        if await OutboxEmail.get(PydanticObjectId(email_id)) is None:
+            raise NotFound("No such email.")
+        raise Conflict("The email is already queued.", code=ErrorCode.CONFLICT)
+    return OutboxEmail.model_validate(updated)

@@ -1,0 +1,94 @@
+"""Settings: the only module that reads the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789"
+
+
+class Settings(BaseSettings):
+    """Every knob of the shop, named exactly as in API.md's Configuration section."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    APP_ENV: Literal["development", "production", "testing"] = "development"
+    HOST: str = "127.0.0.1"
+    PORT: int = 8000
+    SECRET_KEY: str = DEFAULT_SECRET_KEY
+
+    MONGODB_URI: str | None = None
+    MONGODB_DB: str = "shop"
+
+    FRONTEND_URL: str = "http://localhost:3000"
+    CORS_ORIGINS: str = "http://localhost:3000"
+
+    ADMIN_EMAIL: str | None = None
+    ADMIN_PASSWORD: str | None = None
+    SEED_DEMO_CATALOG: bool | None = None  # None: on for the embedded engine, off otherwise
+
+    SMTP_HOST: str | None = None
+    SMTP_PORT: int = 587
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS: bool = True
+    MAIL_FROM: str = "Shop <no-reply@shop.local>"
+
+    PAYMENT_PROVIDER: Literal["dev", "stripe"] = "dev"
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_API_BASE: str | None = None
+
+    ACCESS_TOKEN_TTL: int = Field(default=15 * 60, gt=0)
+    REFRESH_TOKEN_TTL: int = Field(default=30 * 24 * 3600, gt=0)
+
+    # Knobs not in the contract's list, with safe defaults.
+    BCRYPT_ROUNDS: int = Field(default=12, ge=4, le=16)
+    EMAIL_MAX_ATTEMPTS: int = Field(default=8, ge=1)
+    EMAIL_RETRY_BASE_SECONDS: float = Field(default=30.0, gt=0)
+    EMAIL_LEASE_SECONDS: float = Field(default=60.0, gt=0)
+    EMAIL_POLL_SECONDS: float = Field(default=2.0, gt=0)
+    EMAIL_WORKER_ENABLED: bool = True
+    RATE_LIMIT_ENABLED: bool = True
+    LOGIN_LOCKOUT_ATTEMPTS: int = Field(default=5, ge=1)
+    LOGIN_LOCKOUT_SECONDS: int = Field(default=15 * 60, ge=1)
+    LOG_LEVEL: str = "INFO"
+
+    @property
+    def use_embedded_db(self) -> bool:
+        return not self.MONGODB_URI
+
+    @property
+    def seed_demo_catalog(self) -> bool:
+        if self.SEED_DEMO_CATALOG is None:
+            return self.use_embedded_db
+        return self.SEED_DEMO_CATALOG
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.CORS_ORIGINS.split(",") if o.strip()]
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.APP_ENV == "production":
+            problems = []
+            if self.SECRET_KEY == DEFAULT_SECRET_KEY or len(self.SECRET_KEY) < 32:
+                problems.append("SECRET_KEY must be set to a random value of 32+ characters")
+            if not self.MONGODB_URI:
+                problems.append("MONGODB_URI must point at a MongoDB replica set")
+            if self.PAYMENT_PROVIDER == "stripe" and not (
+                self.STRIPE_SECRET_KEY and self.STRIPE_WEBHOOK_SECRET
+            ):
+                problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are required")
+            if problems:
+                raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

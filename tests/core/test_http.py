@@ -1,0 +1,154 @@
+"""Health, docs and the problem+json error paths."""
+
+import json
+
+import pytest
+
+PROBLEM = "application/problem+json"
+
+
+async def test_health(client):
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert await response.get_json() == {"status": "ok"}
+
+
+async def test_ready_when_database_answers(client):
+    response = await client.get("/ready")
+    assert response.status_code == 200
+
+
+async def test_ready_is_503_when_database_does_not_answer(client, monkeypatch):
+    from app.core import db
+
+    async def broken(*args, **kwargs):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(db.state.database, "command", broken)
+    response = await client.get("/ready")
+    assert response.status_code == 503
+    assert response.content_type == PROBLEM
+    assert (await response.get_json())["code"] == "service_unavailable"
+
+
+async def test_unknown_route_is_problem_404(client):
+    response = await client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.content_type == PROBLEM
+    body = await response.get_json()
+    assert body["status"] == 404 and body["code"] == "not_found"
+    assert set(body) >= {"type", "title", "status", "detail", "code"}
+
+
+async def test_wrong_method_is_problem_405_with_allow(client):
+    response = await client.delete("/health")
+    assert response.status_code == 405
+    assert response.content_type == PROBLEM
+    assert "GET" in response.headers["Allow"]
+    assert (await response.get_json())["code"] == "method_not_allowed"
+
+
+async def test_request_id_is_generated_and_echoed(client):
+    generated = await client.get("/health")
+    assert len(generated.headers["X-Request-ID"]) >= 16
+    echoed = await client.get("/health", headers={"X-Request-ID": "abc-123"})
+    assert echoed.headers["X-Request-ID"] == "abc-123"
+
+
+async def test_unexpected_exception_is_500_without_internals(app, client):
+    @app.get("/boom")
+    async def boom():
+        raise RuntimeError("secret internals: password=hunter2")
+
+    response = await client.get("/boom")
+    assert response.status_code == 500
+    assert response.content_type == PROBLEM
+    text = await response.get_data(as_text=True)
+    assert "hunter2" not in text and "RuntimeError" not in text
+    assert (await response.get_json())["code"] == "internal_error"
+
+
+async def test_cors_preflight_allows_configured_origin(client):
+    response = await client.options(
+        "/health",
+        headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"},
+    )
+    assert response.headers.get("Access-Control-Allow-Origin") == "http://localhost:3000"
+
+
+async def test_cors_ignores_other_origins(client):
+    response = await client.get("/health", headers={"Origin": "http://evil.test"})
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+async def test_openapi_document(client):
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    spec = await response.get_json()
+    assert spec["openapi"].startswith("3.1")
+    assert spec["info"]["title"] == "Shop API"
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert {t["name"] for t in spec["tags"]} >= {"health", "auth", "catalog", "admin"}
+    assert "/health" in spec["paths"] and "/ready" in spec["paths"]
+
+
+async def test_docs_page_and_its_assets_are_served_locally(client):
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    html = await page.get_data(as_text=True)
+    assert "/docs-assets/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
+    for asset in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"):
+        response = await client.get(asset)
+        assert response.status_code == 200, asset
+
+
+@pytest.mark.parametrize(
+    "body, content_type, status, code",
+    [
+        (b'{"email": ', "application/json", 400, "malformed_json"),
+        (b"\xff\xfe\xfa", "application/json", 400, "malformed_json"),
+        (b"email=a", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+        (b"[1, 2]", "application/json", 422, "validation_error"),
+        (b"{}", "application/json", 422, "validation_error"),
+        (b'{"to": "a@b.c", "unknown": 1}', "application/json", 422, "validation_error"),
+    ],
+)
+async def test_bad_bodies_are_problems(app, client, body, content_type, status, code):
+    from quart_schema import validate_request
+
+    from app.core.schemas import InModel
+
+    class Body(InModel):
+        to: str
+
+    @app.post("/echo")
+    @validate_request(Body)
+    async def echo(data: Body):
+        return {"to": data.to}
+
+    response = await client.post("/echo", data=body, headers={"Content-Type": content_type})
+    assert response.status_code == status
+    assert response.content_type == PROBLEM
+    problem = await response.get_json()
+    assert problem["code"] == code
+    if status == 422:
+        assert isinstance(problem["errors"], list) and problem["errors"]
+        assert {"loc", "msg"} <= set(problem["errors"][0])
+
+
+async def test_body_too_large_is_413(app, client):
+    @app.post("/sink")
+    async def sink():
+        from quart import request
+
+        await request.get_data()
+        return {}
+
+    payload = json.dumps({"to": "x" * (2 * 1024 * 1024)})
+    response = await client.post(
+        "/sink", data=payload, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.content_type == PROBLEM
+    assert (await response.get_json())["code"] == "payload_too_large"
