@@ -38,20 +38,20 @@ def _out(email) -> EmailOut:
 
 
 @bp.get("/emails")
+@admin_required
 @validate_querystring(EmailQuery)
 @validate_response(Page[EmailOut])
-@admin_required
 async def list_emails(query_args: EmailQuery) -> Page[EmailOut]:
     """List the email outbox."""
     page = await service.list_emails(
         query=query_args, to=query_args.to, kind=query_args.kind, status=query_args.status
     )
-    return page.model_copy(update={"items": [_out(e) for e in page.items]})
+    return page.map(_out)
 
 
 @bp.post("/emails/<email_id>/resend")
-@validate_response(EmailOut)
 @admin_required
+@validate_response(EmailOut)
 async def resend_email(email_id: str) -> EmailOut:
     """Put a failed or sent email back in the queue."""
     return _out(await service.resend(email_id=email_id))

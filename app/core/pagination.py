@@ -32,6 +32,10 @@ class Page(BaseModel, Generic[T]):
     total: int
     pages: int
 
+    def map(self, convert) -> Page:
+        """The same page with every item converted (e.g. documents to `XOut` models)."""
+        return self.model_copy(update={"items": [convert(item) for item in self.items]})
+
     @classmethod
     def build(cls, items: list, *, query: PageQuery, total: int) -> Page:
         return cls(
