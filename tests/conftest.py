@@ -110,3 +110,16 @@ async def customer(create_user):
 @pytest.fixture
 async def admin(create_user):
     return await create_user(email="admin@example.com", role="admin", name="Admin")
+
+
+@pytest.fixture(autouse=True)
+def test_email_templates(monkeypatch):
+    """Adds the `test` and `other` email kinds (tests/email/templates) to the real ones."""
+    from pathlib import Path
+
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
+    from app.email import templates
+
+    extra = FileSystemLoader(Path(__file__).parent / "email" / "templates")
+    monkeypatch.setattr(templates._env, "loader", ChoiceLoader([templates._env.loader, extra]))

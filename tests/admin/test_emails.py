@@ -1,0 +1,79 @@
+"""The admin outbox: list, filter and requeue emails."""
+
+import pytest
+
+from app.email import service
+from app.email.models import OutboxEmail
+
+URL = "/api/v1/admin/emails"
+
+
+async def make(to: str, kind: str = "test", status: str = "pending") -> OutboxEmail:
+    row = await service.enqueue(to=to, kind=kind, context={"subject": "s", "body": "b"})
+    if status != "pending":
+        await OutboxEmail.get_pymongo_collection().update_one(
+            {"_id": row.id}, {"$set": {"status": status}}
+        )
+    return row
+
+
+async def test_list_newest_first_with_envelope(client, admin):
+    _, headers = admin
+    for i in range(3):
+        await make(f"u{i}@example.com")
+    response = await client.get(URL, headers=headers, query_string={"per_page": 2})
+    assert response.status_code == 200
+    body = await response.get_json()
+    assert (body["total"], body["pages"], body["page"], body["per_page"]) == (3, 2, 1, 2)
+    assert [e["to"] for e in body["items"]] == ["u2@example.com", "u1@example.com"]
+    assert "_id" not in body["items"][0] and len(body["items"][0]["id"]) == 24
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ({"to": "A@example.com"}, ["a@example.com"]),
+        ({"kind": "other"}, ["b@example.com"]),
+        ({"status": "failed"}, ["c@example.com"]),
+    ],
+)
+async def test_filters(client, admin, query, expected):
+    await make("a@example.com")
+    await make("b@example.com", kind="other")
+    await make("c@example.com", status="failed")
+    response = await client.get(URL, headers=admin[1], query_string=query)
+    assert [e["to"] for e in (await response.get_json())["items"]] == expected
+
+
+async def test_bad_status_filter_is_422(client, admin):
+    response = await client.get(URL, headers=admin[1], query_string={"status": "lost"})
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("status", ["failed", "sent"])
+async def test_resend_puts_the_row_back_in_the_queue(client, admin, status):
+    row = await make("a@example.com", status=status)
+    response = await client.post(f"{URL}/{row.id}/resend", headers=admin[1])
+    assert response.status_code == 200
+    body = await response.get_json()
+    assert body["status"] == "pending" and body["attempts"] == 0
+
+
+async def test_resend_of_a_queued_row_is_409(client, admin):
+    row = await make("a@example.com")
+    response = await client.post(f"{URL}/{row.id}/resend", headers=admin[1])
+    assert response.status_code == 409
+
+
+@pytest.mark.parametrize("email_id", ["0" * 24, "not-an-id"])
+async def test_resend_unknown_is_404(client, admin, email_id):
+    response = await client.post(f"{URL}/{email_id}/resend", headers=admin[1])
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("method, path", [("get", URL), ("post", f"{URL}/{'0' * 24}/resend")])
+async def test_admin_only(client, customer, method, path):
+    anonymous = await getattr(client, method)(path)
+    assert anonymous.status_code == 401
+    as_customer = await getattr(client, method)(path, headers=customer[1])
+    assert as_customer.status_code == 403

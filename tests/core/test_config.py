@@ -1,0 +1,72 @@
+"""Settings: production refuses unsafe defaults; the embedded engine is the default."""
+
+import pytest
+from pydantic import ValidationError
+
+from config import DEFAULT_SECRET_KEY, Settings
+
+GOOD_SECRET = "k" * 48
+URI = "mongodb://db:27017/?replicaSet=rs0"
+
+
+def settings(**values) -> Settings:
+    return Settings(_env_file=None, **values)
+
+
+def test_development_defaults():
+    s = settings()
+    assert (s.APP_ENV, s.HOST, s.PORT) == ("development", "127.0.0.1", 8000)
+    assert s.use_embedded_db and s.seed_demo_catalog
+    assert s.PAYMENT_PROVIDER == "dev"
+
+
+def test_demo_catalog_defaults_off_on_a_real_database():
+    assert settings(MONGODB_URI=URI).seed_demo_catalog is False
+    assert settings(MONGODB_URI=URI, SEED_DEMO_CATALOG=True).seed_demo_catalog is True
+
+
+@pytest.mark.parametrize(
+    "values, complaint",
+    [
+        ({"MONGODB_URI": URI}, "SECRET_KEY"),
+        ({"MONGODB_URI": URI, "SECRET_KEY": DEFAULT_SECRET_KEY}, "SECRET_KEY"),
+        ({"MONGODB_URI": URI, "SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"SECRET_KEY": GOOD_SECRET}, "MONGODB_URI"),
+        (
+            {"SECRET_KEY": GOOD_SECRET, "MONGODB_URI": URI, "PAYMENT_PROVIDER": "stripe"},
+            "STRIPE_SECRET_KEY",
+        ),
+    ],
+)
+def test_production_refuses_to_start_unsafely(values, complaint):
+    with pytest.raises(ValidationError) as error:
+        settings(APP_ENV="production", **values)
+    assert complaint in str(error.value)
+
+
+def test_production_starts_when_configured():
+    s = settings(APP_ENV="production", SECRET_KEY=GOOD_SECRET, MONGODB_URI=URI)
+    assert not s.use_embedded_db
+
+
+def test_environment_variables_are_read(monkeypatch):
+    monkeypatch.setenv("PORT", "9001")
+    monkeypatch.setenv("CORS_ORIGINS", "https://a.example, https://b.example")
+    s = settings()
+    assert s.PORT == 9001
+    assert s.cors_origins == ["https://a.example", "https://b.example"]
+
+
+def test_create_app_refuses_production_with_default_secret(monkeypatch):
+    from config import get_settings
+
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    get_settings.cache_clear()
+    try:
+        from app import create_app
+
+        with pytest.raises(ValidationError):
+            create_app()
+    finally:
+        get_settings.cache_clear()
