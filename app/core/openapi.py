@@ -71,6 +71,10 @@ class ShopOpenAPIProvider(OpenAPIProvider):
         schema["components"]["schemas"]["Problem"] = PROBLEM_SCHEMA
         return schema
 
+    def generate_rules(self):
+        # Static files (the docs page's own assets) are not part of the API.
+        return (rule for rule in super().generate_rules() if not rule.endpoint.endswith("static"))
+
     def build_paths(self, rule) -> tuple[dict, dict]:
         paths, components = super().build_paths(rule)
         func = self._app.view_functions[rule.endpoint]
