@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     RATE_LIMIT_ENABLED: bool = True
     LOGIN_LOCKOUT_ATTEMPTS: int = Field(default=5, ge=1)
     LOGIN_LOCKOUT_SECONDS: int = Field(default=15 * 60, ge=1)
+    # Requests per minute, counted per client IP and, separately, per account (email).
+    RATE_LIMIT_LOGIN_PER_MINUTE: int = Field(default=10, ge=1)
+    RATE_LIMIT_REGISTER_PER_MINUTE: int = Field(default=10, ge=1)
+    RATE_LIMIT_FORGOT_PASSWORD_PER_MINUTE: int = Field(default=5, ge=1)
+    RATE_LIMIT_REFRESH_PER_MINUTE: int = Field(default=30, ge=1)
+    EMAIL_VERIFY_TOKEN_TTL: int = Field(default=48 * 3600, gt=0)
+    PASSWORD_RESET_TOKEN_TTL: int = Field(default=3600, gt=0)
     LOG_LEVEL: str = "INFO"
 
     @property

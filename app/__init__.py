@@ -99,6 +99,10 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     set_user_loader(app, load_user_from_claims)
     _register_request_hooks(app)
+    from app.core.ratelimit import init_rate_limiter
+
+    # After the request hooks, so a 429 still carries its request id.
+    init_rate_limiter(app, settings)
     _register_blueprints(app)
     _register_lifecycle(app, settings)
 
@@ -110,10 +114,16 @@ def create_app(settings: Settings | None = None) -> Quart:
 
 def _register_blueprints(app: Quart) -> None:
     from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    from app.catalog import bp as catalog_bp
     from app.health import bp as health_bp
+    from app.users import bp as users_bp
 
     app.register_blueprint(docs_assets)
     app.register_blueprint(health_bp)
+    app.register_blueprint(catalog_bp, url_prefix="/api/v1")
+    app.register_blueprint(auth_bp, url_prefix="/api/v1/auth")
+    app.register_blueprint(users_bp, url_prefix="/api/v1/users")
     app.register_blueprint(admin_bp, url_prefix="/api/v1/admin")
 
 

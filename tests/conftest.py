@@ -123,3 +123,83 @@ def test_email_templates(monkeypatch):
 
     extra = FileSystemLoader(Path(__file__).parent / "email" / "templates")
     monkeypatch.setattr(templates._env, "loader", ChoiceLoader([templates._env.loader, extra]))
+
+
+# -- catalog -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_category(app):
+    """`await make_category("Shoes", parent=category)` -> Category (slug from the name)."""
+    from app.catalog import service
+
+    async def factory(name: str, *, parent=None, slug: str | None = None):
+        return await service.create_category(
+            name=name, slug=slug, parent_id=str(parent.id) if parent else None
+        )
+
+    return factory
+
+
+@pytest.fixture
+def make_product(app):
+    """`await make_product("Red Shirt", category, price=1000, ...)` -> Product (inserted as is,
+    so tests can pin created_at, rating, status; the slug defaults to one from the name)."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.catalog import service
+
+    counter = iter(range(1, 1_000_000))
+
+    async def factory(name: str, category, **fields):
+        n = next(counter)
+        values = dict(
+            slug=service.slugify(name),
+            description=f"{name}, a fine product.",
+            price=1000,
+            currency="usd",
+            stock=10,
+            created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=n),
+        )
+        values.update(fields)
+        product = service.build_product(category=category, name=name, **values)
+        await product.insert()
+        return product
+
+    return factory
+
+
+# -- accounts ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def outbox_token(app):
+    """`await outbox_token("a@example.com", "verify_email")` -> the token in the newest such
+    email's link, read from the outbox as a user would read it from their inbox."""
+    import re
+
+    from app.email.models import OutboxEmail
+
+    async def read(to: str, kind: str) -> str:
+        # Newest first: ObjectIds grow within a process, timestamps can tie.
+        rows = await OutboxEmail.find({"to": to, "kind": kind}).sort("-_id").to_list()
+        assert rows, f"no {kind} email to {to}"
+        match = re.search(r"\?token=([A-Za-z0-9_\-]+)", rows[0].text)
+        assert match, rows[0].text
+        return match.group(1)
+
+    return read
+
+
+@pytest.fixture
+def login(client):
+    """`await login(email, password)` -> the /auth/login body (access, refresh, user)."""
+
+    async def sign_in(email: str, password: str = TEST_PASSWORD) -> dict:
+        response = await client.post(
+            "/api/v1/auth/login", json={"email": email, "password": password}
+        )
+        assert response.status_code == 200, await response.get_data(as_text=True)
+        return await response.get_json()
+
+    return sign_in

@@ -26,6 +26,14 @@ T = TypeVar("T")
 DOCUMENT_MODELS: list[str] = [
     "app.email.models.OutboxEmail",
     "app.auth.models.User",
+    "app.auth.models.AuthSession",
+    "app.auth.models.RefreshToken",
+    "app.auth.models.RevokedAccessToken",
+    "app.auth.models.AccountToken",
+    "app.auth.models.LoginThrottle",
+    "app.core.ratelimit.RateLimitBucket",
+    "app.catalog.models.Category",
+    "app.catalog.models.Product",
 ]
 
 

@@ -63,6 +63,15 @@ def problems(*statuses: int):
     return decorator
 
 
+NO_CONTENT_ATTRIBUTE = "_shop_no_content"
+
+
+def no_content(func):
+    """Document a route that answers 204 with no body (no response model to validate)."""
+    setattr(func, NO_CONTENT_ATTRIBUTE, True)
+    return func
+
+
 class ShopOpenAPIProvider(OpenAPIProvider):
     """Marks request bodies required and documents the problem responses of every route."""
 
@@ -81,6 +90,8 @@ class ShopOpenAPIProvider(OpenAPIProvider):
         extra = getattr(func, PROBLEMS_ATTRIBUTE, ())
         for path, item in paths.items():
             for operation in item.values():
+                if getattr(func, NO_CONTENT_ATTRIBUTE, False):
+                    operation.setdefault("responses", {})[204] = {"description": "No Content"}
                 self._add_problems(path, operation, extra)
         return paths, components
 

@@ -82,7 +82,9 @@ def create_access_token(
         "sub": subject,
         "role": role,
         "jti": uuid.uuid4().hex,
-        "iat": now,
+        # Sub-second precision (a JWT NumericDate may be fractional): a token issued just
+        # after a password reset must not look older than the reset.
+        "iat": now.timestamp(),
         "nbf": now,
         "exp": now + timedelta(seconds=ttl_seconds),
         "iss": JWT_ISSUER,

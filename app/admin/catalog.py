@@ -1,0 +1,81 @@
+"""Catalog administration: products (create, edit, archive) and the category tree."""
+
+from quart_schema import validate_request, validate_response
+
+from app.admin import bp
+from app.catalog import service
+from app.catalog.schemas import (
+    CategoryIn,
+    CategoryOut,
+    CategoryUpdate,
+    ProductIn,
+    ProductOut,
+    ProductUpdate,
+)
+from app.core.openapi import no_content, problems
+from app.core.security import admin_required
+
+
+def _category_out(category) -> CategoryOut:
+    return CategoryOut.model_validate({**category.model_dump(), "id": str(category.id)})
+
+
+@bp.post("/products")
+@admin_required
+@validate_request(ProductIn)
+@validate_response(ProductOut, 201)
+@problems(409)
+async def create_product(data: ProductIn) -> tuple[ProductOut, int]:
+    """Create a product (slug generated from the name)."""
+    return await service.create_product(data=data), 201
+
+
+@bp.patch("/products/<product_id>")
+@admin_required
+@validate_request(ProductUpdate)
+@validate_response(ProductOut)
+@problems(409)
+async def update_product(product_id: str, data: ProductUpdate) -> ProductOut:
+    """Update some fields of a product."""
+    return await service.update_product(product_id=product_id, changes=data.changes())
+
+
+@bp.delete("/products/<product_id>")
+@no_content
+@admin_required
+async def archive_product(product_id: str) -> tuple[str, int]:
+    """Archive a product (it leaves the catalog)."""
+    await service.archive_product(product_id=product_id)
+    return "", 204
+
+
+@bp.post("/categories")
+@admin_required
+@validate_request(CategoryIn)
+@validate_response(CategoryOut, 201)
+@problems(409)
+async def create_category(data: CategoryIn) -> tuple[CategoryOut, int]:
+    """Create a category, at the root or under a parent."""
+    category = await service.create_category(**data.model_dump())
+    return _category_out(category), 201
+
+
+@bp.patch("/categories/<category_id>")
+@admin_required
+@validate_request(CategoryUpdate)
+@validate_response(CategoryOut)
+@problems(409)
+async def update_category(category_id: str, data: CategoryUpdate) -> CategoryOut:
+    """Rename, re-slug or move a category (its sub-tree moves with it)."""
+    category = await service.update_category(category_id=category_id, changes=data.changes())
+    return _category_out(category)
+
+
+@bp.delete("/categories/<category_id>")
+@no_content
+@admin_required
+@problems(409)
+async def delete_category(category_id: str) -> tuple[str, int]:
+    """Delete a category without products or sub-categories."""
+    await service.delete_category(category_id=category_id)
+    return "", 204

@@ -1,0 +1,128 @@
+"""Request and response bodies of `/api/v1/auth` (and the user as every area shows it)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, StrictBool, StringConstraints, model_validator
+
+from app.auth.passwords import NewPassword, RawPassword, password_problem
+from app.core.schemas import InModel, ObjectIdStr, OutModel, UTCDateTime
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Phone = Annotated[
+    str, StringConstraints(min_length=5, max_length=25, pattern=r"^\+?[0-9][0-9 ().\-]{3,23}$")
+]
+Line = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+OptionalLine = Annotated[str, StringConstraints(max_length=200)]
+City = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+PostalCode = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+Country = Annotated[str, StringConstraints(min_length=2, max_length=56)]
+# Login and forgot-password take any string: an unknown or odd email simply finds nobody.
+EmailLookup = Annotated[str, StringConstraints(min_length=1, max_length=320)]
+OpaqueToken = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class AddressIn(InModel):
+    line1: Line
+    line2: OptionalLine | None = None
+    city: City
+    postal_code: PostalCode
+    country: Country
+    phone: Phone | None = None
+    is_default: StrictBool = False
+
+
+class RegisterIn(InModel):
+    email: Annotated[EmailStr, StringConstraints(max_length=254)]
+    password: NewPassword
+    name: Name
+    phone: Phone | None = None
+    address: AddressIn | None = None
+
+    @model_validator(mode="after")
+    def _password_not_about_email(self) -> RegisterIn:
+        problem = password_problem(self.password, email=self.email)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+class VerifyEmailIn(InModel):
+    token: OpaqueToken
+
+
+class LoginIn(InModel):
+    email: EmailLookup
+    password: RawPassword
+
+
+class RefreshIn(InModel):
+    refresh_token: OpaqueToken
+
+
+class LogoutIn(InModel):
+    refresh_token: OpaqueToken
+
+
+class ForgotPasswordIn(InModel):
+    email: EmailLookup
+
+
+class ResetPasswordIn(InModel):
+    token: OpaqueToken
+    password: NewPassword
+
+
+class PasswordChangeIn(InModel):
+    current_password: RawPassword
+    new_password: NewPassword
+
+
+class UserOut(OutModel):
+    """A user as the API shows it: never the password hash."""
+
+    id: ObjectIdStr
+    email: str
+    name: str
+    phone: str | None
+    role: Literal["customer", "admin"]
+    email_verified: bool
+    is_active: bool
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
+
+    @classmethod
+    def of(cls, user) -> UserOut:
+        return cls(
+            id=str(user.id),
+            email=user.email,
+            name=user.name,
+            phone=user.phone,
+            role=user.role,
+            email_verified=user.email_verified,
+            is_active=user.is_active,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+
+
+class UserEnvelope(OutModel):
+    user: UserOut
+
+
+class VerifiedOut(OutModel):
+    email_verified: bool
+    user: UserOut
+
+
+class TokenPairOut(OutModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    user: UserOut
+
+
+class MessageOut(OutModel):
+    detail: str

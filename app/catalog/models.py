@@ -1,0 +1,167 @@
+"""Catalog documents: products and the category tree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from beanie import Document, Indexed, PydanticObjectId
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING, TEXT, IndexModel
+
+ProductStatus = Literal["active", "archived"]
+StockStatus = Literal["in_stock", "low_stock", "out_of_stock"]
+
+
+def utcnow() -> datetime:
+    """Now, at the millisecond precision BSON stores, so a write's response equals a re-read."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class Category(Document):
+    name: str
+    slug: Annotated[str, Indexed(unique=True)]
+    description: str | None = None
+    parent_id: PydanticObjectId | None = None
+    # Ids from the root down to the parent. A sub-tree is then one equality match on an
+    # indexed array, and a move rewrites the ancestors of exactly the moved sub-tree.
+    ancestors: list[PydanticObjectId] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def path(self) -> list[PydanticObjectId]:
+        """Root-first ids down to and including this category."""
+        return [*self.ancestors, self.id]
+
+    class Settings:
+        name = "categories"
+        indexes = [
+            # Descendants of a category (`{"ancestors": id}`): moving a sub-tree.
+            IndexModel([("ancestors", ASCENDING)]),
+            # Children of a category: the "still has sub-categories" check on delete.
+            IndexModel([("parent_id", ASCENDING), ("name", ASCENDING)]),
+        ]
+
+
+class ProductImage(BaseModel):
+    url: str
+    alt: str = ""
+
+
+class Rating(BaseModel):
+    average: float = 0.0
+    count: int = 0
+
+
+class Facets(BaseModel):
+    """Case-folded copies of the filterable values, so `?brand=acme` finds "ACME" with an
+    exact, indexable match; the display values stay as entered."""
+
+    brand: str | None = None
+    color: str | None = None
+    size: str | None = None
+
+    @classmethod
+    def of(cls, *, brand: str | None, attributes: dict[str, str]) -> Facets:
+        def fold(value: str | None) -> str | None:
+            return value.casefold() if value else None
+
+        return cls(
+            brand=fold(brand),
+            color=fold(attributes.get("color")),
+            size=fold(attributes.get("size")),
+        )
+
+
+def stock_status(stock: int, threshold: int) -> StockStatus:
+    if stock <= 0:
+        return "out_of_stock"
+    if stock <= threshold:
+        return "low_stock"
+    return "in_stock"
+
+
+# Each list sort, with `_id` as the tie-breaker in the same direction, so pages never overlap
+# and one index (traversed forwards or backwards) delivers the order without a blocking sort.
+SORTS: dict[str, list[tuple[str, int]]] = {
+    "price": [("price", ASCENDING), ("_id", ASCENDING)],
+    "-price": [("price", DESCENDING), ("_id", DESCENDING)],
+    "name": [("name", ASCENDING), ("_id", ASCENDING)],
+    "-created_at": [("created_at", DESCENDING), ("_id", DESCENDING)],
+    "-rating": [("rating.average", DESCENDING), ("_id", DESCENDING)],
+}
+DEFAULT_SORT = "-created_at"
+
+_ACTIVE = ("status", ASCENDING)
+_PRICE = [("price", ASCENDING), ("_id", ASCENDING)]  # serves `price` and `-price` (backwards)
+_NAME = [("name", ASCENDING), ("_id", ASCENDING)]
+_NEWEST = [("created_at", DESCENDING), ("_id", DESCENDING)]
+_RATING = [("rating.average", DESCENDING), ("_id", DESCENDING)]
+
+
+class Product(Document):
+    name: str
+    slug: Annotated[str, Indexed(unique=True)]
+    description: str = ""
+    price: int  # minor units
+    currency: str = "usd"
+    category_id: PydanticObjectId
+    # The category's ancestors plus the category: `?category=<slug>` includes sub-categories
+    # by matching one id in this array.
+    category_path: list[PydanticObjectId] = Field(default_factory=list)
+    brand: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+    images: list[ProductImage] = Field(default_factory=list)
+    stock: int = 0
+    low_stock_threshold: int = 5
+    rating: Rating = Field(default_factory=Rating)
+    status: ProductStatus = "active"
+    facets: Facets = Field(default_factory=Facets)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def stock_status(self) -> StockStatus:
+        return stock_status(self.stock, self.low_stock_threshold)
+
+    class Settings:
+        name = "products"
+        use_revision = True
+        # Every catalog query has `status: "active"` first (equality), then at most the
+        # filters below, then one of SORTS (equality, sort, range). Price ranges ride on the
+        # `price` key of the price-sorted indexes or are applied to the few keys an equality
+        # prefix selects; `in_stock` (stock > 0, true for most products) is never selective
+        # enough to lead an index, so it is checked on the documents an index found.
+        indexes = [
+            # The whole catalog, one index per sort: `GET /products?sort=...` and
+            # `?min_price=&max_price=` (range on the `price` key).
+            IndexModel([_ACTIVE, *_PRICE], name="active_price"),
+            IndexModel([_ACTIVE, *_NAME], name="active_name"),
+            IndexModel([_ACTIVE, *_NEWEST], name="active_newest"),
+            IndexModel([_ACTIVE, *_RATING], name="active_rating"),
+            # Category pages (the main way in), one per sort: `?category=<slug>&sort=...`,
+            # plus price ranges within a category. Multikey on category_path; the sort keys
+            # are scalars, so the index still yields the order.
+            IndexModel([_ACTIVE, ("category_path", ASCENDING), *_PRICE], name="category_price"),
+            IndexModel([_ACTIVE, ("category_path", ASCENDING), *_NAME], name="category_name"),
+            IndexModel([_ACTIVE, ("category_path", ASCENDING), *_NEWEST], name="category_newest"),
+            IndexModel([_ACTIVE, ("category_path", ASCENDING), *_RATING], name="category_rating"),
+            # Facet filters `?brand=`, `?color=`, `?size=` (alone or combined with anything
+            # above): equality on the facet, ordered by price for the common price sort and
+            # price ranges; other sorts sort the facet's (small) match set.
+            IndexModel([_ACTIVE, ("facets.brand", ASCENDING), *_PRICE], name="brand_price"),
+            IndexModel([_ACTIVE, ("facets.color", ASCENDING), *_PRICE], name="color_price"),
+            IndexModel([_ACTIVE, ("facets.size", ASCENDING), *_PRICE], name="size_price"),
+            # `?q=` on a server: name weighs most, then brand, then description.
+            IndexModel(
+                [("name", TEXT), ("brand", TEXT), ("description", TEXT)],
+                weights={"name": 10, "brand": 5, "description": 1},
+                default_language="english",
+                name="search",
+            ),
+            # "Does a category still have products?" (archived ones included) on delete,
+            # and re-pathing a moved category's products.
+            IndexModel([("category_id", ASCENDING)], name="category_id"),
+        ]

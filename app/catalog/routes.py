@@ -1,0 +1,29 @@
+"""Public catalog reads: no authentication."""
+
+from quart_schema import validate_querystring, validate_response
+
+from app.catalog import bp, service
+from app.catalog.schemas import CategoryTree, ProductListItem, ProductOut, ProductQuery
+from app.core.pagination import Page
+
+
+@bp.get("/products")
+@validate_querystring(ProductQuery)
+@validate_response(Page[ProductListItem])
+async def list_products(query_args: ProductQuery) -> Page[ProductListItem]:
+    """List, search and filter active products."""
+    return await service.list_products(query=query_args)
+
+
+@bp.get("/products/<reference>")
+@validate_response(ProductOut)
+async def get_product(reference: str) -> ProductOut:
+    """One active product, by id or slug."""
+    return await service.get_product(reference=reference)
+
+
+@bp.get("/categories")
+@validate_response(CategoryTree)
+async def category_tree() -> CategoryTree:
+    """The category tree."""
+    return CategoryTree(await service.category_tree())

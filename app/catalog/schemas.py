@@ -1,0 +1,227 @@
+"""Request and response models of the catalog (public and admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from app.core.pagination import PageQuery
+from app.core.schemas import InModel, Money, ObjectIdStr, OutModel, QueryModel, UTCDateTime
+
+SortKey = Literal["price", "-price", "name", "-created_at", "-rating"]
+
+MAX_STOCK = 1_000_000_000
+Quantity = Annotated[int, Field(strict=True, ge=0, le=MAX_STOCK)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=10_000)]
+Slug = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=120)
+]
+# ISO 4217 code; stored and returned lower case ("USD" is accepted as "usd").
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$"), AfterValidator(str.lower)]
+Brand = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+AttributeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+AttributeValue = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Attributes = Annotated[dict[AttributeKey, AttributeValue], Field(max_length=30)]
+FilterValue = Annotated[str, StringConstraints(max_length=100)]
+
+
+class ImageIn(InModel):
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2048)]
+    alt: Annotated[str, StringConstraints(max_length=300)] = ""
+
+
+Images = Annotated[list[ImageIn], Field(max_length=20)]
+
+
+# -- querystrings ----------------------------------------------------------------------------
+
+
+class ProductQuery(PageQuery, QueryModel):
+    """`GET /products` filters. Empty values (`?brand=`) count as absent."""
+
+    q: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        default=None, description="Words searched in name, brand and description"
+    )
+    category: FilterValue | None = Field(
+        default=None, description="Category slug; sub-categories included"
+    )
+    brand: FilterValue | None = Field(default=None, description="Brand (case-insensitive)")
+    color: FilterValue | None = Field(default=None, description="Colour (case-insensitive)")
+    size: FilterValue | None = Field(default=None, description="Size (case-insensitive)")
+    min_price: int | None = Field(default=None, ge=0, description="Minor units, inclusive")
+    max_price: int | None = Field(default=None, ge=0, description="Minor units, inclusive")
+    in_stock: bool | None = Field(
+        default=None, description="true: only products in stock; false: only sold-out ones"
+    )
+    sort: SortKey | None = Field(
+        default=None,
+        description="Default `-created_at`; with `q` and no sort, the best matches first",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+        return data
+
+    @field_validator("max_price")
+    @classmethod
+    def _price_range(cls, value: int | None, info: ValidationInfo) -> int | None:
+        low = info.data.get("min_price")
+        if value is not None and low is not None and low > value:
+            raise ValueError("max_price must not be below min_price")
+        return value
+
+
+# -- admin bodies ----------------------------------------------------------------------------
+
+
+class ProductIn(InModel):
+    name: Name
+    description: Description
+    price: Money
+    currency: Currency
+    category: Annotated[str, StringConstraints(min_length=1, max_length=120)] = Field(
+        description="Category id or slug"
+    )
+    brand: Brand | None = None
+    attributes: Attributes = Field(default_factory=dict)
+    images: Images = Field(default_factory=list)
+    stock: Quantity
+    low_stock_threshold: Quantity = 5
+
+
+def _absent_is_not_null(schema: dict[str, Any]) -> None:
+    # A PATCH field left out is unchanged; its `None` default is not a value to advertise.
+    for prop in schema.get("properties", {}).values():
+        if "default" in prop and prop["default"] is None:
+            del prop["default"]
+
+
+class ProductUpdate(InModel):
+    """Partial update: only the fields sent change. Defaults are not validated, so an
+    explicit `null` for a required field fails with that field's own error."""
+
+    model_config = ConfigDict(json_schema_extra=_absent_is_not_null)
+
+    name: Name = None
+    slug: Slug = None
+    description: Description = None
+    price: Money = None
+    currency: Currency = None
+    category: Annotated[str, StringConstraints(min_length=1, max_length=120)] = None
+    brand: Brand | None = None
+    attributes: Attributes = None
+    images: Images = None
+    stock: Quantity = None
+    low_stock_threshold: Quantity = None
+    status: Literal["active", "archived"] = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(include=self.model_fields_set)
+
+
+class CategoryIn(InModel):
+    name: Name
+    slug: Slug | None = Field(default=None, description="Generated from the name when absent")
+    description: Description | None = None
+    parent_id: ObjectIdStr | None = None
+
+
+class CategoryUpdate(InModel):
+    model_config = ConfigDict(json_schema_extra=_absent_is_not_null)
+
+    name: Name = None
+    slug: Slug = None
+    description: Description | None = None
+    parent_id: ObjectIdStr | None = Field(default=None, description="null moves it to the root")
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(include=self.model_fields_set)
+
+
+# -- responses -------------------------------------------------------------------------------
+
+
+class CategoryRef(OutModel):
+    id: ObjectIdStr
+    slug: str
+    name: str
+
+
+class ImageOut(OutModel):
+    url: str
+    alt: str
+
+
+class RatingOut(OutModel):
+    average: float
+    count: int
+
+
+class ProductListItem(OutModel):
+    id: ObjectIdStr
+    slug: str
+    name: str
+    price: int
+    currency: str
+    brand: str | None
+    category: CategoryRef | None
+    images: list[ImageOut]
+    rating: RatingOut
+    stock_status: Literal["in_stock", "low_stock", "out_of_stock"]
+
+
+class ProductOut(ProductListItem):
+    description: str
+    attributes: dict[str, str]
+    stock: int
+    low_stock_threshold: int
+    status: Literal["active", "archived"]
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
+
+
+class CategoryOut(OutModel):
+    id: ObjectIdStr
+    name: str
+    slug: str
+    description: str | None
+    parent_id: ObjectIdStr | None
+    ancestors: list[ObjectIdStr] = Field(description="Ids from the root down to the parent")
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
+
+    @field_validator("parent_id", mode="before")
+    @classmethod
+    def _parent_str(cls, value: Any) -> Any:
+        return str(value) if value is not None else None
+
+    @field_validator("ancestors", mode="before")
+    @classmethod
+    def _ancestors_str(cls, value: Any) -> Any:
+        return [str(v) for v in value]
+
+
+class CategoryNode(OutModel):
+    id: ObjectIdStr
+    name: str
+    slug: str
+    description: str | None
+    children: list[CategoryNode]
+
+
+class CategoryTree(RootModel[list[CategoryNode]]):
+    """The roots of the category tree, each with its children, by name."""

@@ -1,0 +1,140 @@
+"""Rate limits (quart-rate-limiter) with their state in MongoDB, shared by every worker.
+
+Limits read their count from the settings at request time (`ConfiguredLimit`), so tests and
+deployments tune them without code. Keys are hashed: no IP address or email is stored in clear.
+
+quart-rate-limiter reads a bucket, then writes it: two workers racing on one key may both let
+a request through. That is acceptable for throttling; the security-relevant counter (failed
+logins locking an email) is a separate, atomic `$inc` in the accounts service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from beanie import Document, Indexed
+from pymongo import ASCENDING, IndexModel
+from quart import Quart, current_app, request
+from quart_rate_limiter import RateLimit, RateLimiter
+from quart_rate_limiter.store import RateLimiterStoreABC
+
+from app.errors import AppError
+
+
+class RateLimitBucket(Document):
+    key: Annotated[str, Indexed(unique=True)]
+    # GCRA's theoretical arrival time; once it has passed the bucket is full again.
+    tat: datetime
+    expires_at: datetime
+
+    class Settings:
+        name = "rate_limit_buckets"
+        indexes = [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)]
+
+
+def as_utc(moment: datetime) -> datetime:
+    """MongoDB may hand back naive datetimes: they are UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+class MongoStore(RateLimiterStoreABC):
+    """One small document per key, removed by its TTL index once it no longer limits."""
+
+    async def before_serving(self) -> None:
+        pass
+
+    async def after_serving(self) -> None:
+        pass
+
+    async def get(self, key: str, default: datetime) -> datetime:
+        row = await RateLimitBucket.get_pymongo_collection().find_one({"key": key})
+        return as_utc(row["tat"]) if row else default
+
+    async def set(self, key: str, tat: datetime) -> None:
+        await RateLimitBucket.get_pymongo_collection().update_one(
+            {"key": key}, {"$set": {"tat": tat, "expires_at": tat}}, upsert=True
+        )
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+async def client_ip_key() -> str:
+    # `remote_addr`, not X-Forwarded-For (which any client can write): behind a proxy, run
+    # hypercorn with its proxy-headers middleware so remote_addr is the real client.
+    return "ip:" + _digest(request.remote_addr or "unknown")
+
+
+async def _json_field(field: str) -> str | None:
+    try:
+        body = await request.get_json(silent=True)
+    except AppError:  # not JSON: the route answers 400/415 itself
+        return None
+    value = body.get(field) if isinstance(body, dict) else None
+    return value.strip().lower() if isinstance(value, str) and value.strip() else None
+
+
+def json_field_key(field: str) -> Callable[[], Awaitable[str]]:
+    """A key from a string field of the JSON body (e.g. the email), normalised and hashed."""
+
+    async def key() -> str:
+        return f"{field}:" + _digest(await _json_field(field) or "")
+
+    return key
+
+
+def json_field_missing(field: str) -> Callable[[], Awaitable[bool]]:
+    """Skip the per-field limit when the body has no such string (validation answers 422)."""
+
+    async def skip() -> bool:
+        return await _json_field(field) is None
+
+    return skip
+
+
+class ConfiguredLimit(RateLimit):
+    """A limit of `settings.<setting>` requests per `period`, read at request time."""
+
+    def __init__(
+        self,
+        setting: str,
+        *,
+        key_function: Callable[[], Awaitable[str]],
+        skip_function: Callable[[], Awaitable[bool]] | None = None,
+        period: timedelta = timedelta(minutes=1),
+    ) -> None:
+        self.setting = setting
+        self.key_function = key_function
+        self.skip_function = skip_function
+        self._period = period
+
+    @property
+    def count(self) -> int:
+        return getattr(current_app.config["SETTINGS"], self.setting)
+
+    @property
+    def period(self) -> timedelta:
+        return self._period
+
+
+def per_ip_and_field(setting: str, field: str) -> list[RateLimit]:
+    """The same limit counted per client IP and per value of a body field (e.g. email)."""
+    return [
+        ConfiguredLimit(setting, key_function=client_ip_key),
+        ConfiguredLimit(
+            setting, key_function=json_field_key(field), skip_function=json_field_missing(field)
+        ),
+    ]
+
+
+def init_rate_limiter(app: Quart, settings) -> RateLimiter:
+    return RateLimiter(
+        app,
+        key_function=client_ip_key,
+        store=MongoStore(),
+        enabled=settings.RATE_LIMIT_ENABLED,
+    )

@@ -1,0 +1,73 @@
+"""The catalog's declared indexes exist, and on a server every list query uses one."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from app.catalog import service
+from app.catalog.models import Category, Product
+from app.catalog.schemas import ProductQuery
+
+PRODUCT_INDEXES = {
+    "active_price",
+    "active_name",
+    "active_newest",
+    "active_rating",
+    "category_price",
+    "category_name",
+    "category_newest",
+    "category_rating",
+    "brand_price",
+    "color_price",
+    "size_price",
+    "search",
+    "category_id",
+}
+
+
+async def test_declared_indexes_are_created(app):
+    products = await Product.get_pymongo_collection().index_information()
+    assert PRODUCT_INDEXES <= set(products)
+    assert any(info["key"] == [("slug", 1)] and info.get("unique") for info in products.values())
+    categories = await Category.get_pymongo_collection().index_information()
+    assert any(info["key"] == [("slug", 1)] and info.get("unique") for info in categories.values())
+    assert any(info["key"] == [("ancestors", 1)] for info in categories.values())
+
+
+@pytest.mark.skipif(not os.environ.get("MONGODB_URI"), reason="explain needs a MongoDB server")
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"sort": "price"},
+        {"sort": "-price", "min_price": 1000},
+        {"sort": "name"},
+        {"sort": "-rating"},
+        {"category": "shirts"},
+        {"category": "shirts", "sort": "price", "max_price": 5000},
+        {"brand": "stride", "sort": "name"},
+        {"color": "red", "size": "m"},
+        {"in_stock": True, "sort": "-created_at"},
+        {"q": "shirt"},
+        {"q": "shirt", "category": "clothing", "sort": "price"},
+    ],
+)
+async def test_list_queries_use_an_index_on_a_server(shop, monkeypatch, params):
+    collection = Product.get_pymongo_collection()
+    seen = []
+    original_find = collection.find
+
+    def spy(filter, projection=None, **kwargs):
+        seen.append((filter, kwargs.get("sort")))
+        return original_find(filter, projection, **kwargs)
+
+    monkeypatch.setattr(collection, "find", spy)
+    await service.list_products(query=ProductQuery(**params))
+    assert seen, "the list query did not run"
+    for filter, sort in seen:
+        cursor = collection.find(filter, sort=sort)
+        plan = str((await cursor.explain())["queryPlanner"]["winningPlan"])
+        assert "COLLSCAN" not in plan, plan
+        assert "IXSCAN" in plan or "TEXT" in plan, plan
