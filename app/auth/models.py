@@ -14,7 +14,7 @@ from beanie import Document, Indexed, PydanticObjectId
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from app.email.models import utcnow
+from app.core.clock import utcnow
 
 Role = Literal["customer", "admin"]
 AccountTokenPurpose = Literal["verify_email", "password_reset"]

@@ -33,6 +33,7 @@ from app.auth.models import (
 )
 from app.auth.passwords import password_problem
 from app.core import db
+from app.core.clock import utcnow
 from app.core.pagination import Page, PageQuery
 from app.core.ratelimit import as_utc
 from app.core.security import (
@@ -43,7 +44,6 @@ from app.core.security import (
     verify_password,
 )
 from app.email import service as email_service
-from app.email.models import utcnow
 from app.errors import (
     AppError,
     Conflict,

@@ -10,8 +10,9 @@ from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
 
-from app.catalog.models import Category, Product, utcnow
+from app.catalog.models import Category, Product
 from app.catalog.service import build_product, slugify
+from app.core.clock import utcnow
 
 # The demo data reads best as a table: one row per line.
 # fmt: off

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from beanie import Document, Indexed, PydanticObjectId
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, TEXT, IndexModel
 
+from app.core.clock import utcnow
+
 ProductStatus = Literal["active", "archived"]
 StockStatus = Literal["in_stock", "low_stock", "out_of_stock"]
-
-
-def utcnow() -> datetime:
-    """Now, at the millisecond precision BSON stores, so a write's response equals a re-read."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class Category(Document):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from datetime import UTC, datetime
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -36,6 +35,7 @@ from app.catalog.schemas import (
     ProductQuery,
 )
 from app.core import db
+from app.core.clock import as_utc
 from app.core.pagination import Page
 from app.errors import Conflict, ErrorCode, Invalid, NotFound
 
@@ -98,11 +98,6 @@ async def _insert_with_free_slug(document, base: str, *, session=None) -> None:
 
 def _object_id(value: str) -> PydanticObjectId | None:
     return PydanticObjectId(value) if PydanticObjectId.is_valid(value) else None
-
-
-def _aware(moment: datetime) -> datetime:
-    # Some servers/clients hand back naive datetimes; they are UTC by construction.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # -- categories ------------------------------------------------------------------------------
@@ -380,8 +375,8 @@ async def _product_out(product: Product) -> ProductOut:
         stock=product.stock,
         low_stock_threshold=product.low_stock_threshold,
         status=product.status,
-        created_at=_aware(product.created_at),
-        updated_at=_aware(product.updated_at),
+        created_at=as_utc(product.created_at),
+        updated_at=as_utc(product.updated_at),
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from beanie import Document, Indexed
@@ -21,6 +21,7 @@ from quart import Quart, current_app, request
 from quart_rate_limiter import RateLimit, RateLimiter
 from quart_rate_limiter.store import RateLimiterStoreABC
 
+from app.core.clock import as_utc
 from app.errors import AppError
 
 
@@ -33,11 +34,6 @@ class RateLimitBucket(Document):
     class Settings:
         name = "rate_limit_buckets"
         indexes = [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)]
-
-
-def as_utc(moment: datetime) -> datetime:
-    """MongoDB may hand back naive datetimes: they are UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 class MongoStore(RateLimiterStoreABC):

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from beanie import Document
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
+from app.core.clock import utcnow
+
 EmailStatus = Literal["pending", "sending", "sent", "failed"]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class OutboxEmail(Document):

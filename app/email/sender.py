@@ -14,13 +14,14 @@ from datetime import timedelta
 
 from pymongo import ReturnDocument
 
+from app.core.clock import utcnow
 from app.email.backends import (
     EmailBackend,
     PermanentDeliveryError,
     TransientDeliveryError,
     build_message,
 )
-from app.email.models import OutboxEmail, utcnow
+from app.email.models import OutboxEmail
 
 log = logging.getLogger("app.email")
 

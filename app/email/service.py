@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from beanie import PydanticObjectId
 
+from app.core.clock import utcnow
 from app.core.pagination import Page, PageQuery
-from app.email.models import OutboxEmail, utcnow
+from app.email.models import OutboxEmail
 from app.email.templates import render
 from app.errors import Conflict, ErrorCode, NotFound
 

@@ -14,8 +14,8 @@ from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
 from app.auth.models import Address, User
+from app.core.clock import utcnow
 from app.core.pagination import Page, PageQuery
-from app.email.models import utcnow
 from app.errors import AppError, Conflict, ErrorCode, NotFound
 
 MAX_ADDRESSES = 20

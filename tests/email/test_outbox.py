@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from app.core.clock import utcnow
 from app.email import service
 from app.email.backends import ConsoleBackend, backend_from_settings
-from app.email.models import OutboxEmail, utcnow
+from app.email.models import OutboxEmail
 from app.email.sender import EmailSender
 
 
