@@ -33,9 +33,8 @@ from app.auth.models import (
 )
 from app.auth.passwords import password_problem
 from app.core import db
-from app.core.clock import utcnow
+from app.core.clock import as_utc, utcnow
 from app.core.pagination import Page, PageQuery
-from app.core.ratelimit import as_utc
 from app.core.security import (
     create_access_token,
     hash_password,
