@@ -1,6 +1,7 @@
 """Health, docs and the problem+json error paths."""
 
 import json
+import logging
 
 import pytest
 
@@ -152,3 +153,32 @@ async def test_body_too_large_is_413(app, client):
     assert response.status_code == 413
     assert response.content_type == PROBLEM
     assert (await response.get_json())["code"] == "payload_too_large"
+
+
+async def test_one_structured_access_log_line_per_request(client, caplog):
+    with caplog.at_level(logging.INFO, logger="app.access"):
+        await client.get("/health", headers={"X-Request-ID": "trace-1"})
+    lines = [json.loads(r.message) for r in caplog.records if r.name == "app.access"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert line["request_id"] == "trace-1"
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/health", 200)
+    assert isinstance(line["duration_ms"], float)
+
+
+async def test_no_secrets_in_logs(client, caplog):
+    password = "Very-Secret-Pass-991"
+    with caplog.at_level(logging.DEBUG):
+        await client.post(
+            "/api/v1/auth/register",
+            json={"email": "logs@example.com", "password": password, "name": "Logs"},
+        )
+        login = await client.post(
+            "/api/v1/auth/login", json={"email": "logs@example.com", "password": password}
+        )
+        token = (await login.get_json())["access_token"]
+        await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert login.status_code == 200
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert password not in text
+    assert token not in text
