@@ -62,7 +62,7 @@ class ProductQuery(PageQuery, QueryModel):
     min_price: int | None = Field(default=None, ge=0, description="Minor units, inclusive")
     max_price: int | None = Field(default=None, ge=0, description="Minor units, inclusive")
     in_stock: bool | None = Field(
-        default=None, description="true: only products in stock; false: only sold-out ones"
+        default=None, description="true: only products in stock; false (or absent): no stock filter"
     )
     sort: SortKey | None = Field(
         default=None,

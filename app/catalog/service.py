@@ -336,8 +336,9 @@ async def list_products(*, query: ProductQuery) -> Page[ProductListItem]:
         price["$lte"] = query.max_price
     if price:
         filters["price"] = price
-    if query.in_stock is not None:
-        filters["stock"] = {"$gt": 0} if query.in_stock else {"$lte": 0}
+    # Like a storefront checkbox: `true` narrows to what can be bought, `false` is no filter.
+    if query.in_stock:
+        filters["stock"] = {"$gt": 0}
 
     terms = search.terms_of(query.q) if query.q else None
     if query.q and not terms:
