@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789"
 
 
+def _iso_currency(code: str) -> str:
+    from app.core.money import iso_currency  # imported late: `app` imports this module
+
+    return iso_currency(code)
+
+
 class Settings(BaseSettings):
     """Every knob of the shop, named exactly as in API.md's Configuration section."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # hide_input_in_errors: a refusal to start must not print the secrets it was given.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True
+    )
 
     APP_ENV: Literal["development", "production", "testing"] = "development"
     HOST: str = "127.0.0.1"
@@ -25,6 +34,8 @@ class Settings(BaseSettings):
     MONGODB_DB: str = "shop"
 
     FRONTEND_URL: str = "http://localhost:3000"
+    # The one currency the store sells in (ISO 4217, lower case): prices, carts, orders.
+    STORE_CURRENCY: Annotated[str, AfterValidator(_iso_currency)] = "usd"
     CORS_ORIGINS: str = "http://localhost:3000"
 
     ADMIN_EMAIL: str | None = None

@@ -39,9 +39,17 @@ class ApiRequest(Request):
             return await super().get_json(force=force, silent=silent, cache=cache)
         except UnicodeDecodeError:
             raise AppError("The body is not valid UTF-8.", code=ErrorCode.MALFORMED_JSON) from None
+        except RecursionError:  # nesting deeper than the parser's stack
+            if silent:
+                return None
+            raise AppError(
+                "The body is nested too deeply.", code=ErrorCode.MALFORMED_JSON
+            ) from None
 
     def on_json_loading_failed(self, error: Exception):
-        raise AppError(f"The body is not valid JSON: {error}", code=ErrorCode.MALFORMED_JSON)
+        # Say where, not the parser's own words (which can name interpreter internals).
+        where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
+        raise AppError(f"The body is not valid JSON{where}.", code=ErrorCode.MALFORMED_JSON)
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -137,6 +145,8 @@ def _register_request_hooks(app: Quart) -> None:
 
     @app.after_request
     async def _finish(response):
+        if response.status_code == 204:
+            response.headers.pop("Content-Type", None)
         request_id = getattr(g, "request_id", None) or uuid.uuid4().hex
         response.headers["X-Request-ID"] = request_id
         started = getattr(g, "started", None)

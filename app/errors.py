@@ -41,6 +41,7 @@ class ErrorCode(StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     CATEGORY_IN_USE = "category_in_use"
     CATEGORY_CYCLE = "category_cycle"
+    CURRENCY_NOT_SUPPORTED = "currency_not_supported"
     CART_EMPTY = "cart_empty"
     PAYMENT_DECLINED = "payment_declined"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"

@@ -15,7 +15,9 @@ from app.email import service
 class EmailQuery(PageQuery):
     to: str | None = Field(default=None, max_length=320)
     kind: str | None = Field(default=None, max_length=64)
-    status: Literal["pending", "sending", "sent", "failed"] | None = None
+    status: Literal["pending", "sent", "failed"] | None = Field(
+        default=None, description="pending includes rows a sender is delivering right now"
+    )
 
 
 class EmailOut(OutModel):
@@ -25,7 +27,7 @@ class EmailOut(OutModel):
     subject: str
     text: str
     html: str | None
-    status: str
+    status: Literal["pending", "sent", "failed"]
     attempts: int
     next_attempt_at: UTCDateTime
     last_error: str | None
@@ -34,7 +36,17 @@ class EmailOut(OutModel):
 
 
 def _out(email) -> EmailOut:
-    return EmailOut.model_validate({**email.model_dump(), "id": str(email.id)})
+    return EmailOut.model_validate(
+        {
+            **email.model_dump(),
+            "id": str(email.id),
+            # A row being delivered is still pending to the outside (API.md's three states).
+            "status": "pending" if email.status == "sending" else email.status,
+            # Support needs to see what was sent, not the live verify/reset tokens in it.
+            "text": service.redact_tokens(email.text),
+            "html": service.redact_tokens(email.html) if email.html else None,
+        }
+    )
 
 
 @bp.get("/emails")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, StrictBool, StringConstraints, model_validator
+from pydantic import (
+    EmailStr,
+    StrictBool,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from app.auth.passwords import NewPassword, RawPassword, password_problem
 from app.core.schemas import InModel, ObjectIdStr, OutModel, UTCDateTime
@@ -40,12 +46,15 @@ class RegisterIn(InModel):
     phone: Phone | None = None
     address: AddressIn | None = None
 
-    @model_validator(mode="after")
-    def _password_not_about_email(self) -> RegisterIn:
-        problem = password_problem(self.password, email=self.email)
+    @field_validator("password", mode="after")
+    @classmethod
+    def _password_not_about_email(cls, password: str, info: ValidationInfo) -> str:
+        # Declared after `email`, so a valid email is already in info.data; the error then
+        # points at the password field.
+        problem = password_problem(password, email=info.data.get("email"))
         if problem:
             raise ValueError(problem)
-        return self
+        return password
 
 
 class VerifyEmailIn(InModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
+from quart import current_app
 
 from app.catalog.models import Category, Product
 from app.catalog.service import build_product, slugify
@@ -198,7 +199,7 @@ async def seed_demo_catalog() -> dict:
             slug=slug,
             description=description,
             price=price,
-            currency="usd",
+            currency=current_app.config["SETTINGS"].STORE_CURRENCY,
             brand=brand,
             attributes={"color": color, "size": size},
             images=[

@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.core.money import iso_currency
 from app.core.pagination import PageQuery
 from app.core.schemas import InModel, Money, ObjectIdStr, OutModel, QueryModel, UTCDateTime
 
@@ -28,7 +29,7 @@ Slug = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=120)
 ]
 # ISO 4217 code; stored and returned lower case ("USD" is accepted as "usd").
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$"), AfterValidator(str.lower)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$"), AfterValidator(iso_currency)]
 Brand = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 AttributeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 AttributeValue = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -92,7 +93,9 @@ class ProductIn(InModel):
     name: Name
     description: Description
     price: Money
-    currency: Currency
+    currency: Currency | None = Field(
+        default=None, description="ISO 4217, lower case; the store's currency (default)"
+    )
     category: Annotated[str, StringConstraints(min_length=1, max_length=120)] = Field(
         description="Category id or slug"
     )

@@ -14,6 +14,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from beanie.exceptions import RevisionIdWasChanged
 from pymongo.errors import DuplicateKeyError
+from quart import current_app
 
 from app.catalog import search
 from app.catalog.models import (
@@ -401,6 +402,17 @@ async def _category_for_product(reference: str, *, session=None) -> Category:
     return category
 
 
+def _store_currency(currency: str | None) -> str:
+    """The store sells in one currency (carts and orders total one sum): anything else is 422."""
+    store = current_app.config["SETTINGS"].STORE_CURRENCY
+    if currency not in (None, store):
+        raise Invalid(
+            f"This store sells in {store.upper()}; {currency.upper()} prices are not accepted.",
+            code=ErrorCode.CURRENCY_NOT_SUPPORTED,
+        )
+    return store
+
+
 def build_product(*, category: Category, **fields: Any) -> Product:
     """A new (unsaved) product with its derived fields (category path, facets) filled in."""
     attributes = fields.get("attributes") or {}
@@ -419,6 +431,7 @@ async def create_product(*, data: ProductIn, session=None) -> ProductOut:
     """
     category = await _category_for_product(data.category, session=session)
     fields = data.model_dump(exclude={"category"})
+    fields["currency"] = _store_currency(data.currency)
     product = build_product(category=category, slug="", **fields)
     await _insert_with_free_slug(product, slugify(data.name, fallback="product"), session=session)
     return await _product_out(product)
@@ -442,6 +455,8 @@ async def update_product(*, product_id: str, changes: dict[str, Any]) -> Product
     async def work(session) -> Product:
         product = await _get_product_any_status(product_id, session=session)
         fields = {k: v for k, v in changes.items() if k not in ("category", "stock")}
+        if "currency" in fields:
+            fields["currency"] = _store_currency(fields["currency"])
         if "images" in fields:
             fields["images"] = [ProductImage(**image) for image in fields["images"]]
         if "category" in changes:

@@ -40,6 +40,7 @@ _DESCRIPTIONS = {
     409: "Conflict with the current state",
     422: "Validation failed",
     429: "Rate limited (see Retry-After)",
+    503: "Service unavailable",
 }
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, Strict
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, Strict, field_validator
 
 # JSON has real integers: refuse `true`, `"5"` and `5.5` where an int is meant (lax mode
 # would take `false` as 0). Query strings are text, so query models use plain `int`.
@@ -19,9 +19,16 @@ UTCDateTime = Annotated[
 
 
 class InModel(BaseModel):
-    """Request bodies: unknown fields are an error, strings are trimmed."""
+    """Request bodies: unknown fields are an error, strings are trimmed, NUL is refused."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class QueryModel(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from beanie import PydanticObjectId
 
 from app.core.clock import utcnow
@@ -48,13 +50,21 @@ async def list_emails(
     if kind:
         filters["kind"] = kind
     if status:
-        filters["status"] = status
+        filters["status"] = {"$in": ["pending", "sending"]} if status == "pending" else status
     find = OutboxEmail.find(filters)
     total = await find.count()
     items = (
         await find.sort(-OutboxEmail.created_at).skip(query.skip).limit(query.per_page).to_list()
     )
     return Page.build(items, query=query, total=total)
+
+
+_TOKEN_IN_LINK = re.compile(r"(token=)[A-Za-z0-9_\-.~%]+")
+
+
+def redact_tokens(text: str) -> str:
+    """Hide the single-use tokens in verify/reset links (for admin views of the outbox)."""
+    return _TOKEN_IN_LINK.sub(r"\1[redacted]", text)
 
 
 async def resend(*, email_id: str) -> OutboxEmail:

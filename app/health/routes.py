@@ -2,6 +2,7 @@ from pydantic import BaseModel
 from quart_schema import tag, validate_response
 
 from app.core import db
+from app.core.openapi import problems
 from app.errors import ErrorCode, problem
 from app.health import bp
 
@@ -20,6 +21,7 @@ async def health() -> HealthOut:
 
 @bp.get("/ready")
 @tag(["health"])
+@problems(503)
 @validate_response(HealthOut, 200)
 async def ready():
     """Readiness: the database answers (503 otherwise)."""

@@ -74,13 +74,13 @@ async def test_create_product(client, admin, category):
         client,
         headers,
         category,
-        currency="EUR",
+        currency="USD",
         brand="Oxford Mills",
         attributes={"color": "Blue", "size": "M"},
         images=[{"url": "https://img.example/1.jpg", "alt": "front"}],
     )
     assert body["slug"] == "oxford-shirt" and "_id" not in body and len(body["id"]) == 24
-    assert body["currency"] == "eur"
+    assert body["currency"] == "usd"
     assert body["low_stock_threshold"] == 5 and body["stock_status"] == "in_stock"
     assert body["category"] == {"id": str(category.id), "slug": "shirts", "name": "Shirts"}
     assert body["rating"] == {"average": 0.0, "count": 0}
@@ -133,6 +133,7 @@ async def test_slug_collision_with_an_archived_product(client, admin, category):
         ({"low_stock_threshold": -2}, ["low_stock_threshold"]),
         ({"currency": "us"}, ["currency"]),
         ({"currency": "usd1"}, ["currency"]),
+        ({"currency": "xyz"}, ["currency"]),  # three letters, but not ISO 4217
         ({"name": "   "}, ["name"]),
         ({"name": "x" * 201}, ["name"]),
         ({"category": "no-such-category"}, ["category"]),
@@ -158,8 +159,7 @@ async def test_create_product_validation(client, admin, category, overrides, loc
     assert await Product.count() == 0
 
 
-@pytest.mark.parametrize("missing", ["name", "description", "price", "currency", "category",
-                                     "stock"])  # fmt: skip
+@pytest.mark.parametrize("missing", ["name", "description", "price", "category", "stock"])
 async def test_create_product_required_fields(client, admin, category, missing):
     _, headers = admin
     body = product_body(category)
@@ -195,7 +195,7 @@ async def test_patch_changes_only_what_is_sent(client, admin, category):
         ({"name": "Renamed Shirt"}, "slug", "oxford-shirt"),  # URLs stay stable
         ({"slug": "renamed-shirt"}, "slug", "renamed-shirt"),
         ({"brand": None}, "brand", None),
-        ({"currency": "GBP"}, "currency", "gbp"),
+        ({"currency": "USD"}, "currency", "usd"),
         ({"attributes": {"color": "green"}}, "attributes", {"color": "green"}),
         ({"images": []}, "images", []),
         ({"description": ""}, "description", ""),
@@ -469,3 +469,38 @@ async def test_delete_empty_category(client, admin, tree):
     assert await Category.get(tree["pants"].id) is None
     again = await client.delete(f"{CATEGORIES}/{tree['pants'].id}", headers=headers)
     assert again.status_code == 404
+
+
+async def test_create_without_currency_takes_the_store_currency(client, admin, category):
+    body = product_body(category)
+    del body["currency"]
+    response = await client.post(PRODUCTS, json=body, headers=admin[1])
+    assert response.status_code == 201
+    assert (await response.get_json())["currency"] == "usd"
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+async def test_other_currencies_than_the_stores_are_refused(client, admin, category, method):
+    _, headers = admin
+    made = await create(client, headers, category)
+    if method == "post":
+        response = await client.post(
+            PRODUCTS, json=product_body(category, currency="eur"), headers=headers
+        )
+    else:
+        response = await client.patch(
+            f"{PRODUCTS}/{made['id']}", json={"currency": "eur"}, headers=headers
+        )
+    assert response.status_code == 422
+    assert (await response.get_json())["code"] == "currency_not_supported"
+    assert await Product.count() == 1
+    assert (await Product.find_one()).currency == "usd"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"STORE_CURRENCY": "EUR"}])
+async def test_a_store_can_sell_in_another_currency(client, admin, category):
+    response = await client.post(
+        PRODUCTS, json=product_body(category, currency="eur"), headers=admin[1]
+    )
+    assert response.status_code == 201
+    assert (await response.get_json())["currency"] == "eur"

@@ -77,3 +77,25 @@ async def test_admin_only(client, customer, method, path):
     assert anonymous.status_code == 401
     as_customer = await getattr(client, method)(path, headers=customer[1])
     assert as_customer.status_code == 403
+
+
+async def test_a_row_being_sent_is_reported_pending(client, admin):
+    row = await make("a@example.com", status="sending")
+    await make("b@example.com", status="sent")
+    response = await client.get(URL, headers=admin[1], query_string={"status": "pending"})
+    items = (await response.get_json())["items"]
+    assert [(e["id"], e["status"]) for e in items] == [(str(row.id), "pending")]
+
+
+async def test_live_tokens_are_redacted_for_support(client, admin):
+    await client.post(
+        "/api/v1/auth/register",
+        json={"email": "new@example.com", "password": "Sturdy-Pass-4242", "name": "New"},
+    )
+    stored = await OutboxEmail.find_one(OutboxEmail.to == "new@example.com")
+    assert "token=" in stored.text and "[redacted]" not in stored.text
+    response = await client.get(URL, headers=admin[1], query_string={"to": "new@example.com"})
+    [item] = (await response.get_json())["items"]
+    assert "verify-email?token=[redacted]" in item["text"]
+    token = stored.text.split("token=")[1].split()[0]
+    assert token not in item["text"] and token not in (item["html"] or "")

@@ -70,3 +70,29 @@ def test_create_app_refuses_production_with_default_secret(monkeypatch):
             create_app()
     finally:
         get_settings.cache_clear()
+
+
+def test_refusal_does_not_print_the_secrets_it_was_given():
+    with pytest.raises(ValidationError) as error:
+        settings(
+            APP_ENV="production",
+            SECRET_KEY="short-secret-VALUE",
+            MONGODB_URI="mongodb://user:db-PASSWORD@db/?replicaSet=rs0",
+            PAYMENT_PROVIDER="stripe",
+            STRIPE_SECRET_KEY="sk_test_SUPERSECRET12345",
+        )
+    text = str(error.value)
+    assert "SECRET_KEY" in text
+    for secret in ("short-secret-VALUE", "db-PASSWORD", "SUPERSECRET"):
+        assert secret not in text
+
+
+@pytest.mark.parametrize("code, expected", [("EUR", "eur"), ("usd", "usd")])
+def test_store_currency_is_iso_4217(code, expected):
+    assert settings(STORE_CURRENCY=code).STORE_CURRENCY == expected
+
+
+@pytest.mark.parametrize("code", ["xyz", "dollars", ""])
+def test_store_currency_refuses_non_iso_codes(code):
+    with pytest.raises(ValidationError):
+        settings(STORE_CURRENCY=code)

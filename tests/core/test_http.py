@@ -1,5 +1,6 @@
 """Health, docs and the problem+json error paths."""
 
+import asyncio
 import json
 import logging
 
@@ -113,6 +114,10 @@ async def test_docs_page_and_its_assets_are_served_locally(client):
         (b"[1, 2]", "application/json", 422, "validation_error"),
         (b"{}", "application/json", 422, "validation_error"),
         (b'{"to": "a@b.c", "unknown": 1}', "application/json", 422, "validation_error"),
+        (b'{"to": "a\\u0000b"}', "application/json", 422, "validation_error"),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "malformed_json"),
+        (b'{"to": ' * 5000 + b"1" + b"}" * 5000, "application/json", 400, "malformed_json"),
+        (b'{"to": ' + b"9" * 5000 + b"}", "application/json", 400, "malformed_json"),
     ],
 )
 async def test_bad_bodies_are_problems(app, client, body, content_type, status, code):
@@ -133,6 +138,7 @@ async def test_bad_bodies_are_problems(app, client, body, content_type, status, 
     assert response.content_type == PROBLEM
     problem = await response.get_json()
     assert problem["code"] == code
+    assert "sys." not in problem["detail"], "no interpreter internals in the answer"
     if status == 422:
         assert isinstance(problem["errors"], list) and problem["errors"]
         assert {"loc", "msg"} <= set(problem["errors"][0])
@@ -182,3 +188,52 @@ async def test_no_secrets_in_logs(client, caplog):
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert password not in text
     assert token not in text
+
+
+async def test_deeply_nested_json_on_a_rate_limited_route_is_400(client):
+    body = b'{"email": ' * 5000 + b"1" + b"}" * 5000
+    response = await client.post(
+        "/api/v1/auth/login", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert (await response.get_json())["code"] == "malformed_json"
+
+
+async def test_no_content_answers_carry_no_content_type(app):
+    @app.delete("/nothing")
+    async def nothing():
+        return "", 204
+
+    # Straight through ASGI: the test client would add a default Content-Type of its own.
+    sent: list[dict] = []
+    finished = asyncio.Event()
+    requested = False
+
+    async def receive():
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await finished.wait()  # the client stays connected until the answer is complete
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            finished.set()
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "DELETE",
+        "scheme": "http", "path": "/nothing", "raw_path": b"/nothing", "query_string": b"",
+        "root_path": "", "headers": [(b"host", b"test")], "client": ("127.0.0.1", 1),
+        "server": ("test", 80), "extensions": {},
+    }  # fmt: skip
+    await app(scope, receive, send)
+    start = sent[0]
+    assert start["status"] == 204
+    assert b"content-type" not in {name.lower() for name, _ in start["headers"]}
+
+
+async def test_ready_documents_its_503(client):
+    spec = await (await client.get("/openapi.json")).get_json()
+    assert "503" in spec["paths"]["/ready"]["get"]["responses"]
