@@ -437,6 +437,15 @@ async def create_product(*, data: ProductIn, session=None) -> ProductOut:
     return await _product_out(product)
 
 
+async def products_by_id(ids, *, session=None) -> dict[PydanticObjectId, Product]:
+    """Many products (any status) in one query: carts, checkout and orders price from it."""
+    wanted = list({PydanticObjectId(i) for i in ids})
+    if not wanted:
+        return {}
+    found = await Product.find({"_id": {"$in": wanted}}, session=session).to_list()
+    return {product.id: product for product in found}
+
+
 async def _get_product_any_status(product_id: str, *, session=None) -> Product:
     oid = _object_id(product_id)
     product = await Product.get(oid, session=session) if oid else None

@@ -34,6 +34,9 @@ DOCUMENT_MODELS: list[str] = [
     "app.core.ratelimit.RateLimitBucket",
     "app.catalog.models.Category",
     "app.catalog.models.Product",
+    "app.cart.models.Cart",
+    "app.orders.models.Order",
+    "app.payments.models.DevPaymentIntent",
 ]
 
 

@@ -1,0 +1,128 @@
+"""Orders: what was bought, at what price, where it goes, how it was paid, what happened."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from beanie import Document, PydanticObjectId
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from app.core.clock import utcnow
+
+OrderStatus = Literal[
+    "pending_payment", "paid", "processing", "shipped", "delivered", "cancelled", "refunded"
+]
+# What the payment provider last told us (or what we are waiting for).
+PaymentStatus = Literal[
+    "intent_failed",  # the provider could not be reached at checkout: `/pay` creates it
+    "requires_payment",  # an intent exists, nothing confirmed yet
+    "processing",  # a confirmation is in flight
+    "declined",
+    "succeeded",
+    "partially_refunded",
+    "refund_pending",  # a refund is owed and not yet confirmed by the provider
+    "refunded",
+    "cancelled",  # the intent was cancelled (order cancelled before payment)
+    "amount_mismatch",  # the provider reported a payment that does not match: for an admin
+]
+RefundStatus = Literal["pending", "succeeded", "failed"]
+
+
+class OrderItem(BaseModel):
+    """A snapshot of the product as it was sold: later catalog edits do not change it."""
+
+    product_id: PydanticObjectId
+    name: str
+    slug: str
+    unit_price: int
+    quantity: int
+    line_total: int
+    image: str | None = None
+
+
+class ShippingAddress(BaseModel):
+    name: str | None = None
+    line1: str
+    line2: str | None = None
+    city: str
+    postal_code: str
+    country: str
+    phone: str | None = None
+
+
+class Refund(BaseModel):
+    id: PydanticObjectId = Field(default_factory=PydanticObjectId)
+    amount: int
+    reason: str | None = None
+    status: RefundStatus = "pending"
+    provider_refund_id: str | None = None
+    restock: bool = False
+    actor: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Payment(BaseModel):
+    provider: str
+    intent_id: str | None = None
+    client_secret: str | None = None
+    status: PaymentStatus = "requires_payment"
+    failure_reason: str | None = None
+    # When the current confirmation started: the expiry job leaves such orders alone a while.
+    attempt_started_at: datetime | None = None
+    amount_refunded: int = 0
+    refunds: list[Refund] = Field(default_factory=list)
+
+
+class HistoryEntry(BaseModel):
+    status: OrderStatus
+    at: datetime = Field(default_factory=utcnow)
+    actor: str | None = None  # "customer", "admin:<id>", "system", "provider"
+    note: str | None = None
+
+
+class Order(Document):
+    number: str
+    user_id: PydanticObjectId
+    email: str
+    status: OrderStatus = "pending_payment"
+    items: list[OrderItem]
+    subtotal: int
+    shipping_total: int = 0
+    total: int
+    currency: str
+    shipping_address: ShippingAddress
+    payment: Payment
+    tracking_number: str | None = None
+    history: list[HistoryEntry] = Field(default_factory=list)
+    # The Idempotency-Key of the checkout that created it: a second order for one key is
+    # refused by the unique index below, whatever happened to the idempotency record.
+    idempotency_key: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "orders"
+        indexes = [
+            IndexModel([("number", ASCENDING)], unique=True, name="number"),
+            # My orders, newest first; the admin `?user_id=` filter.
+            IndexModel([("user_id", ASCENDING), ("created_at", DESCENDING)], name="user_newest"),
+            # Admin list by status, newest first; the expiry sweep (status + created_at).
+            IndexModel([("status", ASCENDING), ("created_at", DESCENDING)], name="status_newest"),
+            # Admin list unfiltered, and date ranges.
+            IndexModel([("created_at", DESCENDING)], name="newest"),
+            # "Has this user a delivered order with this product?" (verified reviews).
+            IndexModel(
+                [("user_id", ASCENDING), ("items.product_id", ASCENDING), ("status", ASCENDING)],
+                name="user_product_status",
+            ),
+            # Webhooks and reconciliation find the order of a payment intent.
+            IndexModel([("payment.intent_id", ASCENDING)], name="payment_intent"),
+            IndexModel(
+                [("user_id", ASCENDING), ("idempotency_key", ASCENDING)],
+                unique=True,
+                partialFilterExpression={"idempotency_key": {"$type": "string"}},
+                name="user_idempotency_key",
+            ),
+        ]

@@ -1,0 +1,147 @@
+"""The dev gateway: Stripe's flow and test payment methods, without Stripe.
+
+`pm_card_visa` (and the other plain test cards) succeed, `pm_card_chargeDeclined…` decline
+with Stripe's decline codes, so a frontend built against it behaves the same with Stripe.
+Intents live in the database, so confirmations and refunds are checked as a provider would
+(no second charge, no refund beyond what was paid) and several workers agree.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from pymongo import ReturnDocument
+
+from app.payments.gateway import (
+    CANCELED,
+    REQUIRES_PAYMENT_METHOD,
+    SUCCEEDED,
+    Intent,
+    RefundResult,
+    WebhookEvent,
+    WebhookSignatureError,
+)
+from app.payments.models import DevPaymentIntent
+
+# Stripe's test PaymentMethods that decline, with the decline code Stripe reports.
+DECLINES = {
+    "pm_card_chargeDeclined": "card_declined",
+    "pm_card_chargeCustomerFail": "card_declined",
+    "pm_card_chargeDeclinedInsufficientFunds": "insufficient_funds",
+    "pm_card_chargeDeclinedLostCard": "lost_card",
+    "pm_card_chargeDeclinedStolenCard": "stolen_card",
+    "pm_card_chargeDeclinedExpiredCard": "expired_card",
+    "pm_card_chargeDeclinedIncorrectCvc": "incorrect_cvc",
+    "pm_card_chargeDeclinedProcessingError": "processing_error",
+    "pm_card_chargeDeclinedFraudulent": "fraudulent",
+}
+SUCCEEDS = {
+    "pm_card_visa",
+    "pm_card_visa_debit",
+    "pm_card_mastercard",
+    "pm_card_mastercard_debit",
+    "pm_card_amex",
+    "pm_card_discover",
+    "pm_card_jcb",
+    "pm_card_unionpay",
+}
+
+
+def _intent(row: dict) -> Intent:
+    return Intent(
+        id=row["_id"],
+        client_secret=row["client_secret"],
+        status=row["status"],
+        amount=row["amount"],
+        currency=row["currency"],
+        failure_reason=row.get("failure_reason"),
+        amount_received=row["amount"] if row["status"] == SUCCEEDED else 0,
+        metadata=row.get("metadata") or {},
+    )
+
+
+class DevGateway:
+    name = "dev"
+
+    def __init__(self, settings) -> None:
+        self.settings = settings
+
+    @staticmethod
+    def _collection():
+        return DevPaymentIntent.get_pymongo_collection()
+
+    async def create_intent(
+        self, *, amount: int, currency: str, order_id: str, order_number: str, idempotency_key: str
+    ) -> Intent:
+        # The idempotency key names the intent: asking twice gives the same intent, as
+        # Stripe's idempotency keys do.
+        intent_id = "pi_dev_" + idempotency_key.replace("-", "_")
+        row = await self._collection().find_one_and_update(
+            {"_id": intent_id},
+            {
+                "$setOnInsert": {
+                    "client_secret": f"{intent_id}_secret_{secrets.token_urlsafe(16)}",
+                    "amount": amount,
+                    "currency": currency,
+                    "status": REQUIRES_PAYMENT_METHOD,
+                    "amount_refunded": 0,
+                    "metadata": {"order_id": order_id, "order_number": order_number},
+                }
+            },
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        return _intent(row)
+
+    async def _get(self, intent_id: str) -> dict:
+        row = await self._collection().find_one({"_id": intent_id})
+        if row is None:
+            raise LookupError(f"no such payment intent: {intent_id}")
+        return row
+
+    async def retrieve(self, *, intent_id: str) -> Intent:
+        return _intent(await self._get(intent_id))
+
+    async def confirm(self, *, intent_id: str, payment_method: str, idempotency_key: str) -> Intent:
+        del idempotency_key  # the conditional update below is what stops a second charge
+        if payment_method in SUCCEEDS:
+            outcome = {"status": SUCCEEDED, "failure_reason": None}
+        else:
+            reason = DECLINES.get(payment_method, "payment_method_unknown")
+            outcome = {"status": REQUIRES_PAYMENT_METHOD, "failure_reason": reason}
+        row = await self._collection().find_one_and_update(
+            {"_id": intent_id, "status": REQUIRES_PAYMENT_METHOD},
+            {"$set": {**outcome, "payment_method": payment_method}},
+            return_document=ReturnDocument.AFTER,
+        )
+        # Already succeeded or cancelled: report it as it is (never charge twice).
+        return _intent(row if row is not None else await self._get(intent_id))
+
+    async def cancel(self, *, intent_id: str) -> Intent:
+        row = await self._collection().find_one_and_update(
+            {"_id": intent_id, "status": REQUIRES_PAYMENT_METHOD},
+            {"$set": {"status": CANCELED}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _intent(row if row is not None else await self._get(intent_id))
+
+    async def refund(
+        self, *, intent_id: str, amount: int, idempotency_key: str, reason: str | None = None
+    ) -> RefundResult:
+        del reason
+        refund_id = "re_dev_" + idempotency_key.replace("-", "_")
+        done = await self._collection().find_one({"_id": intent_id, "refund_ids": refund_id})
+        if done is not None:  # the same refund asked again: answer as before
+            return RefundResult(id=refund_id, amount=amount, status="succeeded")
+        paid = (await self._get(intent_id))["amount"]  # fixed for the intent's lifetime
+        row = await self._collection().find_one_and_update(
+            {"_id": intent_id, "status": SUCCEEDED, "amount_refunded": {"$lte": paid - amount}},
+            {"$inc": {"amount_refunded": amount}, "$push": {"refund_ids": refund_id}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if row is None:
+            return RefundResult(id=refund_id, amount=amount, status="failed")
+        return RefundResult(id=refund_id, amount=amount, status="succeeded")
+
+    def parse_webhook(self, *, payload: bytes, signature: str | None) -> WebhookEvent:
+        raise WebhookSignatureError("the dev payment provider sends no webhooks")

@@ -1,0 +1,110 @@
+"""The payment gateway protocol: every call to a payment provider goes through one of these.
+
+Orders never talk to a provider directly; they ask `gateway()` (the one chosen by
+`PAYMENT_PROVIDER`). No gateway call is ever made inside a database transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from quart import current_app
+
+# Intent statuses, as Stripe names them.
+SUCCEEDED = "succeeded"
+REQUIRES_PAYMENT_METHOD = "requires_payment_method"
+CANCELED = "canceled"
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A payment intent as the provider sees it."""
+
+    id: str
+    client_secret: str | None
+    status: str
+    amount: int
+    currency: str
+    # Why the last attempt failed (a decline code or message), when it did.
+    failure_reason: str | None = None
+    amount_received: int = 0
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == SUCCEEDED
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    id: str
+    amount: int
+    status: str  # "succeeded", "pending" or "failed"
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified provider event, reduced to what orders act on."""
+
+    id: str
+    type: str
+    intent_id: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    failure_reason: str | None = None
+    amount_refunded: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class ProviderUnavailable(Exception):
+    """The provider could not be reached or answered with a server error: try again later."""
+
+
+class WebhookSignatureError(Exception):
+    """A webhook whose signature, secret or timestamp does not check out."""
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    async def create_intent(
+        self, *, amount: int, currency: str, order_id: str, order_number: str, idempotency_key: str
+    ) -> Intent:
+        """A new intent for `amount`; metadata carries the order id and number."""
+        ...
+
+    async def confirm(self, *, intent_id: str, payment_method: str, idempotency_key: str) -> Intent:
+        """Confirm with a payment method. A decline comes back as an intent with
+        `failure_reason` set (not an exception); an outage raises ProviderUnavailable."""
+        ...
+
+    async def retrieve(self, *, intent_id: str) -> Intent: ...
+
+    async def cancel(self, *, intent_id: str) -> Intent: ...
+
+    async def refund(
+        self, *, intent_id: str, amount: int, idempotency_key: str, reason: str | None = None
+    ) -> RefundResult: ...
+
+    def parse_webhook(self, *, payload: bytes, signature: str | None) -> WebhookEvent:
+        """Verify and decode a webhook; raises WebhookSignatureError."""
+        ...
+
+
+def build_gateway(settings) -> PaymentGateway:
+    if settings.PAYMENT_PROVIDER == "stripe":
+        from app.payments.stripe_gateway import StripeGateway
+
+        return StripeGateway(settings)
+    from app.payments.dev import DevGateway
+
+    return DevGateway(settings)
+
+
+def gateway() -> PaymentGateway:
+    """The app's gateway (created once per app)."""
+    extensions = current_app.extensions
+    if "payment_gateway" not in extensions:
+        extensions["payment_gateway"] = build_gateway(current_app.config["SETTINGS"])
+    return extensions["payment_gateway"]
