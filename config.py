@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     RATE_LIMIT_REFRESH_PER_MINUTE: int = Field(default=30, ge=1)
     EMAIL_VERIFY_TOKEN_TTL: int = Field(default=48 * 3600, gt=0)
     PASSWORD_RESET_TOKEN_TTL: int = Field(default=3600, gt=0)
+    # Unpaid orders are cancelled (and restocked) after this long.
+    ORDER_PAYMENT_TIMEOUT_SECONDS: int = Field(default=1800, ge=60)
+    ORDER_JOBS_ENABLED: bool = True  # expiry and refund retries run inside the app
+    ORDER_JOBS_INTERVAL_SECONDS: float = Field(default=60.0, gt=0)
     LOG_LEVEL: str = "INFO"
 
     @property

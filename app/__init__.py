@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Quart:
             {"name": "auth", "description": "Registration, login, tokens, password reset"},
             {"name": "users", "description": "The signed-in user's profile and addresses"},
             {"name": "catalog", "description": "Products and categories (public)"},
+            {"name": "orders", "description": "Checkout, my orders, payment and cancel"},
             {"name": "admin", "description": "Store administration (admins only)"},
         ],
         security_schemes={
@@ -125,6 +126,7 @@ def _register_blueprints(app: Quart) -> None:
     from app.auth import bp as auth_bp
     from app.catalog import bp as catalog_bp
     from app.health import bp as health_bp
+    from app.orders import bp as orders_bp
     from app.users import bp as users_bp
 
     app.register_blueprint(docs_assets)
@@ -132,6 +134,7 @@ def _register_blueprints(app: Quart) -> None:
     app.register_blueprint(catalog_bp, url_prefix="/api/v1")
     app.register_blueprint(auth_bp, url_prefix="/api/v1/auth")
     app.register_blueprint(users_bp, url_prefix="/api/v1/users")
+    app.register_blueprint(orders_bp, url_prefix="/api/v1/orders")
     app.register_blueprint(admin_bp, url_prefix="/api/v1/admin")
 
 
@@ -184,12 +187,18 @@ def _register_lifecycle(app: Quart, settings: Settings) -> None:
             sender = EmailSender(backend=backend_from_settings(settings), settings=settings)
             stop = asyncio.Event()
             app.extensions["email_worker"] = (stop, asyncio.create_task(sender.run(stop)))
+        if settings.ORDER_JOBS_ENABLED:
+            from app.orders import jobs
+
+            stop = asyncio.Event()
+            app.extensions["order_jobs"] = (stop, asyncio.create_task(jobs.run(stop, settings)))
 
     @app.after_serving
     async def _shutdown() -> None:
-        worker = app.extensions.pop("email_worker", None)
-        if worker:
-            stop, task = worker
-            stop.set()
-            await task
+        for name in ("email_worker", "order_jobs"):
+            worker = app.extensions.pop(name, None)
+            if worker:
+                stop, task = worker
+                stop.set()
+                await task
         await db.close_db()

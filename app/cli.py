@@ -66,3 +66,22 @@ def register_commands(app: Quart) -> None:
         result = asyncio.run(_with_db(work))
         if once:
             click.echo(f"processed {result} email(s)")
+
+    @app.cli.command("order-jobs")
+    @click.option("--once", is_flag=True, help="Run one round (expiry, refund retries), then exit.")
+    def order_jobs_command(once: bool) -> None:
+        """Run the orders' background jobs in the foreground (Ctrl-C stops them)."""
+        from app.orders import jobs
+
+        async def work():
+            if once:
+                return await jobs.run_once(settings)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await jobs.run(stop, settings)
+
+        result = asyncio.run(_with_db(work))
+        if once:
+            click.echo(f"order jobs: {result}")

@@ -5,9 +5,11 @@ Set MONGODB_URI to run the same suite against a real replica set (`make test-mon
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import pytest
+from quart.testing import QuartClient
 
 from app import create_app
 from app.auth.models import User
@@ -25,6 +27,7 @@ def make_settings(**overrides) -> Settings:
         MONGODB_URI=os.environ.get("MONGODB_URI") or None,
         MONGODB_DB=os.environ.get("MONGODB_TEST_DB", "shop_test"),
         EMAIL_WORKER_ENABLED=False,
+        ORDER_JOBS_ENABLED=False,
         SEED_DEMO_CATALOG=False,
         BCRYPT_ROUNDS=4,
         FRONTEND_URL="http://frontend.test",
@@ -59,8 +62,22 @@ async def app(settings):
             yield app
 
 
+class IsolatedClient(QuartClient):
+    """Every request gets its own application context (and so its own `g`), as under a real
+    server. Quart's test client would otherwise reuse the test's app context, and requests
+    run concurrently with asyncio.gather would share (and overwrite) one `g`."""
+
+    async def open(self, *args, **kwargs):
+        async def run():
+            async with self.app.app_context():
+                return await QuartClient.open(self, *args, **kwargs)
+
+        return await asyncio.create_task(run())
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

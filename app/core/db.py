@@ -32,6 +32,7 @@ DOCUMENT_MODELS: list[str] = [
     "app.auth.models.AccountToken",
     "app.auth.models.LoginThrottle",
     "app.core.ratelimit.RateLimitBucket",
+    "app.core.idempotency.IdempotencyRecord",
     "app.catalog.models.Category",
     "app.catalog.models.Product",
     "app.cart.models.Cart",

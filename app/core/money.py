@@ -22,3 +22,18 @@ def iso_currency(code: str) -> str:
     if code not in ISO_4217:
         raise ValueError(f"{code!r} is not an ISO 4217 currency code")
     return code
+
+
+# ISO 4217 currencies without minor units (amounts are whole units already).
+ZERO_DECIMAL = frozenset("bif clp djf gnf isk jpy kmf krw pyg rwf ugx vnd vuv xaf xof xpf".split())
+THREE_DECIMAL = frozenset("bhd iqd jod kwd lyd omr tnd".split())
+
+
+def format_amount(minor_units: int, currency: str) -> str:
+    """`1999, "usd"` -> `"19.99 USD"`: for emails and logs, never for arithmetic."""
+    code = currency.lower()
+    digits = 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
+    sign = "-" if minor_units < 0 else ""
+    units, rest = divmod(abs(minor_units), 10**digits)
+    amount = f"{units:,}" + (f".{rest:0{digits}d}" if digits else "")
+    return f"{sign}{amount} {code.upper()}"

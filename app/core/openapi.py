@@ -8,6 +8,7 @@ from quart import Blueprint
 from quart_schema import OpenAPIProvider
 from swagger_ui_bundle import swagger_ui_path
 
+from app.core.idempotency import HEADER, IDEMPOTENT_ATTRIBUTE, MAX_KEY_LENGTH
 from app.core.security import BEARER_SCHEME
 
 PROBLEM_SCHEMA = {
@@ -51,6 +52,15 @@ def _problem_response(status: int) -> dict[str, Any]:
     }
 
 
+IDEMPOTENCY_PARAMETER = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "description": "The same key from the same user within 24 h returns the first response "
+    "and does nothing twice; reusing it for another request is a 422.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+}
+
 PROBLEMS_ATTRIBUTE = "_shop_problems"
 
 
@@ -91,6 +101,8 @@ class ShopOpenAPIProvider(OpenAPIProvider):
         extra = getattr(func, PROBLEMS_ATTRIBUTE, ())
         for path, item in paths.items():
             for operation in item.values():
+                if getattr(func, IDEMPOTENT_ATTRIBUTE, False):
+                    operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
                 if getattr(func, NO_CONTENT_ATTRIBUTE, False):
                     operation.setdefault("responses", {})[204] = {"description": "No Content"}
                 self._add_problems(path, operation, extra)

@@ -119,6 +119,8 @@ class Order(Document):
             ),
             # Webhooks and reconciliation find the order of a payment intent.
             IndexModel([("payment.intent_id", ASCENDING)], name="payment_intent"),
+            # The background job that asks the provider again about refunds left pending.
+            IndexModel([("payment.refunds.status", ASCENDING)], name="refund_status"),
             IndexModel(
                 [("user_id", ASCENDING), ("idempotency_key", ASCENDING)],
                 unique=True,

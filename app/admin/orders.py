@@ -1,0 +1,71 @@
+"""Order administration: every order, status changes, refunds."""
+
+from quart_schema import validate_querystring, validate_request, validate_response
+
+from app.admin import bp
+from app.core.openapi import problems
+from app.core.pagination import Page
+from app.core.security import admin_required, current_user
+from app.orders import service
+from app.orders.schemas import (
+    AdminOrderOut,
+    AdminOrderSummaryOut,
+    OrderQuery,
+    RefundIn,
+    StatusChangeIn,
+)
+
+
+@bp.get("/orders")
+@admin_required
+@validate_querystring(OrderQuery)
+@validate_response(Page[AdminOrderSummaryOut])
+async def list_orders(query_args: OrderQuery) -> Page[AdminOrderSummaryOut]:
+    """All orders, newest first; filter by status, user, number and date range."""
+    page = await service.list_orders(
+        query=query_args,
+        status=query_args.status,
+        user_id=query_args.user_id,
+        number=query_args.q,
+        created_from=query_args.created_from,
+        created_to=query_args.created_to,
+    )
+    return page.map(AdminOrderSummaryOut.of)
+
+
+@bp.get("/orders/<order_id>")
+@admin_required
+@validate_response(AdminOrderOut)
+async def get_order(order_id: str) -> AdminOrderOut:
+    """Any order, with who changed it."""
+    return AdminOrderOut.of(await service.get_order(order_id=order_id))
+
+
+@bp.post("/orders/<order_id>/status")
+@problems(409)
+@admin_required
+@validate_request(StatusChangeIn)
+@validate_response(AdminOrderOut)
+async def change_status(order_id: str, data: StatusChangeIn) -> AdminOrderOut:
+    """Move an order to its next status (only allowed transitions)."""
+    order = await service.change_status(
+        order_id=order_id,
+        status=data.status,
+        admin_id=current_user().id,
+        tracking_number=data.tracking_number,
+        note=data.note,
+    )
+    return AdminOrderOut.of(order)
+
+
+@bp.post("/orders/<order_id>/refund")
+@problems(409)
+@admin_required
+@validate_request(RefundIn)
+@validate_response(AdminOrderOut)
+async def refund_order(order_id: str, data: RefundIn) -> AdminOrderOut:
+    """Refund an order, in full or `amount` of it, through the payment provider."""
+    order = await service.refund(
+        order_id=order_id, admin_id=current_user().id, amount=data.amount, reason=data.reason
+    )
+    return AdminOrderOut.of(order)

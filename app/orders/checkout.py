@@ -1,0 +1,197 @@
+"""Checkout: the cart becomes an order in one transaction, all or nothing.
+
+Inside `db.run_in_transaction`: re-read the cart, take every line's stock with a guarded
+decrement (`stock >= qty`, so even a server without transactions cannot oversell), insert the
+order with price snapshots, empty the cart and queue the confirmation email. A short line
+aborts the whole transaction (and, where there are no transactions, the lines already taken
+are given back). The payment provider is called only after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from beanie import PydanticObjectId
+from pymongo.errors import DuplicateKeyError
+from quart import current_app
+
+from app.cart import service as cart
+from app.catalog.service import products_by_id
+from app.core import db
+from app.errors import Conflict, ErrorCode, Invalid
+from app.inventory import service as inventory
+from app.orders import payments
+from app.orders.models import (
+    HistoryEntry,
+    Order,
+    OrderItem,
+    Payment,
+    ShippingAddress,
+)
+from app.orders.notifications import order_status_email
+from app.users.service import get_profile
+
+log = logging.getLogger("app.orders")
+
+# Crockford's base32 without look-alikes: numbers read out on the phone survive.
+_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_NUMBER_ATTEMPTS = 5
+
+
+def new_order_number(order_id: PydanticObjectId) -> str:
+    """`SO-261123-7KQ2MX`: the day it was placed, then 6 random characters."""
+    day = order_id.generation_time.strftime("%y%m%d")
+    tail = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(6))
+    return f"SO-{day}-{tail}"
+
+
+class InsufficientStock(Conflict):
+    code = ErrorCode.INSUFFICIENT_STOCK
+
+
+async def _shipping_address(
+    *, user_id: PydanticObjectId, given: dict | None, address_id: str | None, session
+) -> ShippingAddress:
+    if given is not None:
+        return ShippingAddress(**given)
+    user = await get_profile(user_id=user_id, session=session)
+    for address in user.addresses:
+        if str(address.id) == address_id:
+            return ShippingAddress(
+                name=user.name, **address.model_dump(exclude={"id", "is_default"})
+            )
+    raise Invalid(
+        "No such saved address.",
+        errors=[{"loc": ["address_id"], "msg": "no such address in your address book"}],
+    )
+
+
+async def _shortages(lines, *, session) -> list[dict]:
+    """What each short line asked for and what can be had now (for the 409)."""
+    products = await products_by_id([line.product_id for line in lines], session=session)
+    short = []
+    for line in lines:
+        product = products.get(line.product_id)
+        active = product is not None and product.status == "active"
+        short.append(
+            {
+                "product_id": str(line.product_id),
+                "name": product.name if product else None,
+                "requested": line.quantity,
+                "available": max(product.stock, 0) if active else 0,
+            }
+        )
+    return short
+
+
+async def place_order(
+    *,
+    user,
+    shipping_address: dict | None = None,
+    address_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> Order:
+    """Turn the user's cart into an order and ask the payment provider for an intent.
+
+    Raises Invalid `cart_empty`, Invalid for an unknown `address_id`, InsufficientStock (409,
+    `lines` names every short line; nothing changed).
+    """
+    settings = current_app.config["SETTINGS"]
+    actor = f"user:{user.id}"
+
+    async def work(session) -> Order:
+        lines = await cart.checkout_lines(user_id=user.id, session=session)
+        if not lines:
+            raise Invalid("Your cart is empty.", code=ErrorCode.CART_EMPTY)
+        address = await _shipping_address(
+            user_id=user.id, given=shipping_address, address_id=address_id, session=session
+        )
+        order_id = PydanticObjectId()
+        items: list[OrderItem] = []
+        short = []
+        for line in lines:
+            product = await inventory.take_stock(
+                product_id=line.product_id,
+                quantity=line.quantity,
+                reason="sale",
+                order_id=order_id,
+                actor=actor,
+                session=session,
+            )
+            if product is None:
+                short.append(line)
+                continue
+            images = product.get("images") or []
+            items.append(
+                OrderItem(
+                    product_id=product["_id"],
+                    name=product["name"],
+                    slug=product["slug"],
+                    unit_price=product["price"],
+                    quantity=line.quantity,
+                    line_total=product["price"] * line.quantity,
+                    image=images[0]["url"] if images else None,
+                )
+            )
+        inserted = False
+        try:
+            if short:
+                raise InsufficientStock(
+                    "Not enough stock for some items in your cart; nothing was ordered.",
+                    lines=await _shortages(short, session=session),
+                )
+            subtotal = sum(item.line_total for item in items)
+            order = Order(
+                id=order_id,
+                number=new_order_number(order_id),
+                user_id=user.id,
+                email=user.email,
+                items=items,
+                subtotal=subtotal,
+                total=subtotal,
+                currency=settings.STORE_CURRENCY,
+                shipping_address=address,
+                payment=Payment(provider=payments.provider_name()),
+                history=[HistoryEntry(status="pending_payment", actor=actor)],
+                idempotency_key=idempotency_key,
+            )
+            await order.insert(session=session)
+            inserted = True
+            await cart.empty(user_id=user.id, session=session)
+            await order_status_email(order, session=session)
+            return order
+        except BaseException:
+            if session is None and not inserted:
+                # No transaction to abort: give back what this attempt took.
+                await _give_back(items, order_id=order_id, actor=actor)
+            raise
+
+    for attempt in range(1, _NUMBER_ATTEMPTS + 1):
+        try:
+            order = await db.run_in_transaction(work)
+            break
+        except DuplicateKeyError:
+            if idempotency_key is not None:
+                # Another request with this Idempotency-Key placed the order first.
+                existing = await Order.find_one(
+                    {"user_id": user.id, "idempotency_key": idempotency_key}
+                )
+                if existing is not None:
+                    return existing
+            if attempt == _NUMBER_ATTEMPTS:
+                raise
+            # Two orders drew the same number (about 1 in 10^9 a day): draw again.
+    log.info("order %s placed (%s)", order.number, order.id)
+    return await payments.ensure_intent(order)
+
+
+async def _give_back(items: list[OrderItem], *, order_id, actor: str) -> None:
+    for item in items:
+        await inventory.return_stock(
+            product_id=item.product_id,
+            quantity=item.quantity,
+            reason="checkout_compensation",
+            order_id=order_id,
+            actor=actor,
+        )

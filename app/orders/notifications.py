@@ -1,0 +1,59 @@
+"""The customer's order emails: one `order_status` email per status change (and one when
+the order is placed), written to the outbox in the transaction that makes the change."""
+
+from __future__ import annotations
+
+from quart import current_app
+
+from app.core.money import format_amount
+from app.email import service as email
+from app.orders.models import Order
+
+STATUS_LABELS = {
+    "pending_payment": "awaiting payment",
+    "paid": "paid",
+    "processing": "being prepared",
+    "shipped": "shipped",
+    "delivered": "delivered",
+    "cancelled": "cancelled",
+    "refunded": "refunded",
+}
+HEADLINES = {
+    "pending_payment": "Thank you for your order. It is reserved for you until it is paid.",
+    "paid": "We have received your payment.",
+    "processing": "We are preparing your order.",
+    "shipped": "Your order is on its way.",
+    "delivered": "Your order has been delivered.",
+    "cancelled": "Your order has been cancelled.",
+    "refunded": "Your order has been refunded.",
+}
+
+
+def _context(order: Order, note: str | None) -> dict:
+    settings = current_app.config["SETTINGS"]
+    money = lambda amount: format_amount(amount, order.currency)  # noqa: E731
+    headline = HEADLINES[order.status]
+    if order.status == "cancelled" and order.payment.amount_refunded:
+        headline += " Your payment is being refunded."
+    return {
+        "number": order.number,
+        "status": order.status,
+        "status_label": STATUS_LABELS[order.status],
+        "headline": headline,
+        "items": [
+            {"name": item.name, "quantity": item.quantity, "line_total": money(item.line_total)}
+            for item in order.items
+        ],
+        "total": money(order.total),
+        "refunded": money(order.payment.amount_refunded) if order.payment.amount_refunded else "",
+        "tracking_number": order.tracking_number if order.status == "shipped" else None,
+        "note": note,
+        "link": f"{settings.FRONTEND_URL.rstrip('/')}/orders/{order.id}",
+    }
+
+
+async def order_status_email(order: Order, *, note: str | None = None, session=None) -> None:
+    """Queue the email for the order's current status (in the caller's transaction)."""
+    await email.enqueue(
+        to=order.email, kind="order_status", context=_context(order, note), session=session
+    )

@@ -1,0 +1,71 @@
+"""`/api/v1/orders`: checkout, my orders, pay, cancel."""
+
+from __future__ import annotations
+
+from quart import request
+from quart_schema import validate_querystring, validate_request, validate_response
+
+from app.core.idempotency import HEADER, idempotent
+from app.core.openapi import problems
+from app.core.pagination import Page, PageQuery
+from app.core.security import current_user, login_required
+from app.orders import bp, checkout, service
+from app.orders.schemas import CheckoutIn, OrderOut, OrderSummaryOut, PayIn
+
+
+@bp.post("")
+@problems(409)
+@login_required
+@validate_request(CheckoutIn)
+@validate_response(OrderOut, 201)
+@idempotent
+async def place_order(data: CheckoutIn) -> tuple[OrderOut, int]:
+    """Check out the cart: reserve stock, create the order (pending payment)."""
+    order = await checkout.place_order(
+        user=current_user(),
+        shipping_address=data.shipping_address.model_dump() if data.shipping_address else None,
+        address_id=data.address_id,
+        idempotency_key=request.headers.get(HEADER),
+    )
+    return OrderOut.of(order), 201
+
+
+@bp.get("")
+@login_required
+@validate_querystring(PageQuery)
+@validate_response(Page[OrderSummaryOut])
+async def list_orders(query_args: PageQuery) -> Page[OrderSummaryOut]:
+    """My orders, newest first."""
+    page = await service.list_my_orders(user_id=current_user().id, query=query_args)
+    return page.map(OrderSummaryOut.of)
+
+
+@bp.get("/<order_id>")
+@login_required
+@validate_response(OrderOut)
+async def get_order(order_id: str) -> OrderOut:
+    """One of my orders, with its history."""
+    return OrderOut.of(await service.get_order(order_id=order_id, user_id=current_user().id))
+
+
+@bp.post("/<order_id>/pay")
+@problems(402, 409)
+@login_required
+@validate_request(PayIn)
+@validate_response(OrderOut, 200)
+@idempotent
+async def pay_order(order_id: str, data: PayIn) -> tuple[OrderOut, int]:
+    """Pay the order with a payment method (server-side confirmation)."""
+    order = await service.pay(
+        user=current_user(), order_id=order_id, payment_method=data.payment_method
+    )
+    return OrderOut.of(order), 200
+
+
+@bp.post("/<order_id>/cancel")
+@problems(409)
+@login_required
+@validate_response(OrderOut)
+async def cancel_order(order_id: str) -> OrderOut:
+    """Cancel my order (restocked; refunded when paid)."""
+    return OrderOut.of(await service.cancel_mine(user=current_user(), order_id=order_id))

@@ -1,0 +1,224 @@
+"""Request and response bodies of `/api/v1/orders` and `/api/v1/admin/orders`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
+
+from app.auth.schemas import City, Country, Line, Name, OptionalLine, Phone, PostalCode
+from app.core.pagination import PageQuery
+from app.core.schemas import InModel, Money, ObjectIdStr, OutModel, QueryModel, UTCDateTime
+from app.orders.models import Order, OrderStatus, PaymentStatus, RefundStatus
+
+Note = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+TrackingNumber = Annotated[
+    str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 \-]*$")
+]
+# Stripe's PaymentMethod ids (`pm_…`), including its test ids such as `pm_card_visa`.
+PaymentMethodId = Annotated[
+    str, StringConstraints(min_length=4, max_length=255, pattern=r"^pm_[A-Za-z0-9_]+$")
+]
+OrderNumberQuery = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+def _no_null_defaults(schema: dict) -> None:
+    # Optional request fields: leaving one out is not the same as sending a default.
+    for prop in schema.get("properties", {}).values():
+        if prop.get("default", "absent") is None:
+            del prop["default"]
+
+
+class ShippingAddressIn(InModel):
+    model_config = ConfigDict(json_schema_extra=_no_null_defaults)
+
+    name: Name | None = None
+    line1: Line
+    line2: OptionalLine | None = None
+    city: City
+    postal_code: PostalCode
+    country: Country
+    phone: Phone | None = None
+
+
+class CheckoutIn(InModel):
+    """Exactly one of `shipping_address` or `address_id` (a saved address of yours)."""
+
+    model_config = ConfigDict(json_schema_extra=_no_null_defaults)
+
+    shipping_address: ShippingAddressIn | None = None
+    address_id: ObjectIdStr | None = None
+
+    @model_validator(mode="after")
+    def _one_address(self) -> CheckoutIn:
+        if (self.shipping_address is None) == (self.address_id is None):
+            raise ValueError("give exactly one of shipping_address or address_id")
+        return self
+
+
+class PayIn(InModel):
+    payment_method: PaymentMethodId
+
+
+class StatusChangeIn(InModel):
+    model_config = ConfigDict(json_schema_extra=_no_null_defaults)
+
+    status: OrderStatus
+    tracking_number: TrackingNumber | None = None
+    note: Note | None = None
+
+
+class RefundIn(InModel):
+    model_config = ConfigDict(json_schema_extra=_no_null_defaults)
+
+    amount: Annotated[Money, Field(ge=1)] | None = None
+    reason: Note | None = None
+
+
+class OrderQuery(PageQuery, QueryModel):
+    """Admin filters; every combination is served by an index (see Order.Settings)."""
+
+    model_config = ConfigDict(json_schema_extra=_no_null_defaults)
+
+    status: OrderStatus | None = None
+    user_id: ObjectIdStr | None = None
+    q: OrderNumberQuery | None = Field(default=None, description="Order number (or its start)")
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> OrderQuery:
+        if self.created_from and self.created_to and self.created_to < self.created_from:
+            raise ValueError("created_to must not be before created_from")
+        return self
+
+
+class OrderItemOut(OutModel):
+    product_id: ObjectIdStr
+    name: str
+    slug: str
+    image: str | None
+    unit_price: int
+    quantity: int
+    line_total: int
+
+
+class ShippingAddressOut(OutModel):
+    name: str | None
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    country: str
+    phone: str | None
+
+
+class RefundOut(OutModel):
+    id: ObjectIdStr
+    amount: int
+    reason: str | None
+    status: RefundStatus
+    created_at: UTCDateTime
+
+
+class PaymentOut(OutModel):
+    provider: str
+    intent_id: str | None
+    client_secret: str | None
+    status: PaymentStatus
+    failure_reason: str | None
+    amount_refunded: int
+    refunds: list[RefundOut]
+
+
+class HistoryOut(OutModel):
+    status: OrderStatus
+    at: UTCDateTime
+    note: str | None
+
+
+class OrderOut(OutModel):
+    id: ObjectIdStr
+    number: str
+    status: OrderStatus
+    items: list[OrderItemOut]
+    subtotal: int
+    shipping_total: int
+    total: int
+    currency: str
+    shipping_address: ShippingAddressOut
+    payment: PaymentOut
+    tracking_number: str | None
+    history: list[HistoryOut]
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
+
+    @classmethod
+    def of(cls, order: Order) -> OrderOut:
+        data = order.model_dump()
+        data["id"] = str(order.id)
+        for item in data["items"]:
+            item["product_id"] = str(item["product_id"])
+        for refund in data["payment"]["refunds"]:
+            refund["id"] = str(refund["id"])
+        return cls.model_validate(data)
+
+
+class AdminHistoryOut(HistoryOut):
+    actor: str | None
+
+
+class AdminOrderOut(OrderOut):
+    """An order as admins see it: whose it is and who changed it."""
+
+    user_id: ObjectIdStr
+    email: str
+    history: list[AdminHistoryOut]
+
+    @classmethod
+    def of(cls, order: Order) -> AdminOrderOut:
+        base = OrderOut.of(order).model_dump()
+        base["user_id"] = str(order.user_id)
+        base["email"] = order.email
+        base["history"] = [entry.model_dump() for entry in order.history]
+        return cls.model_validate(base)
+
+
+class OrderSummaryOut(OutModel):
+    """An order in a list: enough for a history page."""
+
+    id: ObjectIdStr
+    number: str
+    status: OrderStatus
+    item_count: int
+    total: int
+    currency: str
+    payment_status: PaymentStatus
+    created_at: UTCDateTime
+
+    @classmethod
+    def of(cls, order: Order) -> OrderSummaryOut:
+        return cls(
+            id=str(order.id),
+            number=order.number,
+            status=order.status,
+            item_count=sum(item.quantity for item in order.items),
+            total=order.total,
+            currency=order.currency,
+            payment_status=order.payment.status,
+            created_at=order.created_at,
+        )
+
+
+class AdminOrderSummaryOut(OrderSummaryOut):
+    user_id: ObjectIdStr
+    email: str
+
+    @classmethod
+    def of(cls, order: Order) -> AdminOrderSummaryOut:
+        return cls(
+            **OrderSummaryOut.of(order).model_dump(),
+            user_id=str(order.user_id),
+            email=order.email,
+        )

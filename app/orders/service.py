@@ -1,0 +1,255 @@
+"""Orders after checkout: the shopper's views and cancel, the admin's list, status changes,
+refunds, and the expiry of unpaid orders. Checkout itself is `checkout.py`; money movements
+through the provider are `payments.py`."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from app.core import db
+from app.core.clock import as_utc, utcnow
+from app.core.pagination import Page, PageQuery
+from app.errors import Conflict, Invalid, NotFound
+from app.orders import payments, state
+from app.orders.models import Order, Refund
+from app.payments.gateway import ProviderUnavailable, gateway
+
+log = logging.getLogger("app.orders")
+_MOVE_ATTEMPTS = 3
+
+
+def _object_id(value: str) -> PydanticObjectId | None:
+    return PydanticObjectId(value) if PydanticObjectId.is_valid(value) else None
+
+
+async def get_order(*, order_id: str, user_id: PydanticObjectId | None = None) -> Order:
+    """One order; with `user_id`, only if it is theirs (anyone else's is the same 404)."""
+    oid = _object_id(order_id)
+    query: dict[str, Any] = {"_id": oid}
+    if user_id is not None:
+        query["user_id"] = user_id
+    order = await Order.find_one(query) if oid else None
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+async def list_my_orders(*, user_id: PydanticObjectId, query: PageQuery) -> Page:
+    """The user's orders, newest first (index `user_newest`)."""
+    find = Order.find({"user_id": user_id})
+    total = await find.count()
+    items = (
+        await find.sort([("created_at", -1), ("_id", -1)])
+        .skip(query.skip)
+        .limit(query.per_page)
+        .to_list()
+    )
+    return Page.build(items, query=query, total=total)
+
+
+async def list_orders(
+    *,
+    query: PageQuery,
+    status: str | None = None,
+    user_id: str | None = None,
+    number: str | None = None,
+    created_from=None,
+    created_to=None,
+) -> Page:
+    """Every order, newest first, filtered. Served by `number` (prefix), `user_newest`,
+    `status_newest` or `newest`, each with the date range on `created_at`."""
+    filters: dict[str, Any] = {}
+    if status:
+        filters["status"] = status
+    if user_id:
+        filters["user_id"] = PydanticObjectId(user_id)
+    if number:
+        filters["number"] = {"$regex": "^" + re.escape(number.strip().upper())}
+    if created_from or created_to:
+        filters["created_at"] = {
+            **({"$gte": created_from} if created_from else {}),
+            **({"$lte": created_to} if created_to else {}),
+        }
+    find = Order.find(filters)
+    total = await find.count()
+    items = (
+        await find.sort([("created_at", -1), ("_id", -1)])
+        .skip(query.skip)
+        .limit(query.per_page)
+        .to_list()
+    )
+    return Page.build(items, query=query, total=total)
+
+
+async def pay(*, user, order_id: str, payment_method: str) -> Order:
+    """See `payments.pay`. Raises NotFound for another user's order."""
+    order = await get_order(order_id=order_id, user_id=user.id)
+    return await payments.pay(order=order, payment_method=payment_method, actor="customer")
+
+
+# -- cancel -----------------------------------------------------------------------------------
+
+
+async def cancel(*, order: Order, actor: str, note: str | None = None, reason: str = "cancel"):
+    """Cancel an order: restock every line and, when it was paid, refund it in full.
+
+    Raises Conflict `invalid_transition` (shipped, delivered, already cancelled or refunded).
+    """
+    for _ in range(_MOVE_ATTEMPTS):
+        if not state.can_move(order.status, "cancelled"):
+            raise state.invalid_transition(order.status, "cancelled")
+        left = order.total - order.payment.amount_refunded
+        owed = (
+            Refund(amount=left, reason="order cancelled", actor=actor, restock=False)
+            if order.status in payments.REFUNDABLE and left > 0
+            else None
+        )
+
+        async def work(session, order=order, owed=owed) -> Order | None:
+            also_set: dict[str, Any] = {}
+            also_update: dict[str, Any] = {}
+            condition: dict[str, Any] = {}
+            if owed is not None:
+                condition, also_update = payments.reserve_refund(owed, total=order.total)
+                also_set = also_update.pop("$set")
+            elif order.payment.intent_id:
+                also_set["payment.status"] = "cancelled"
+            moved = await state.move(
+                order,
+                "cancelled",
+                actor=actor,
+                note=note,
+                also_set=also_set,
+                also_update=also_update,
+                also_match=condition,
+                session=session,
+            )
+            if moved is not None:
+                await payments.restock(order, reason=reason, actor=actor, session=session)
+            return moved
+
+        moved = await db.run_in_transaction(work)
+        if moved is not None:
+            break
+        order = await payments.reload(order.id)  # changed meanwhile: judge it afresh
+    else:
+        raise state.invalid_transition(order.status, "cancelled")
+    log.info("order %s cancelled by %s", moved.number, actor)
+    if owed is not None:
+        return await payments.drive_refund(order_id=moved.id, refund_id=owed.id)
+    if moved.payment.intent_id and order.status == "pending_payment":
+        try:
+            await gateway().cancel(intent_id=moved.payment.intent_id)
+        except (ProviderUnavailable, LookupError) as error:
+            # A payment that still goes through is refunded when it is reported.
+            log.warning("could not cancel intent of order %s: %s", moved.number, error)
+    return moved
+
+
+async def cancel_mine(*, user, order_id: str) -> Order:
+    order = await get_order(order_id=order_id, user_id=user.id)
+    return await cancel(order=order, actor="customer")
+
+
+# -- admin ------------------------------------------------------------------------------------
+
+
+async def change_status(
+    *,
+    order_id: str,
+    status: str,
+    admin_id: PydanticObjectId,
+    tracking_number: str | None = None,
+    note: str | None = None,
+) -> Order:
+    """An admin moves an order along. `paid` only comes from the payment provider;
+    `cancelled` and `refunded` restock and refund as their own routes do; `shipped` needs a
+    tracking number.
+
+    Raises NotFound, Conflict `invalid_transition`, Invalid (tracking number).
+    """
+    actor = f"admin:{admin_id}"
+    order = await get_order(order_id=order_id)
+    if status == "paid":
+        raise state.invalid_transition(order.status, "paid")
+    if status == "cancelled":
+        return await cancel(order=order, actor=actor, note=note)
+    if status == "refunded":
+        if not state.can_move(order.status, "refunded"):
+            raise state.invalid_transition(order.status, "refunded")
+        return await payments.refund(order=order, amount=None, reason=note, actor=actor)
+    if status == "shipped" and not tracking_number:
+        raise Invalid(
+            "A tracking number is required to ship an order.",
+            errors=[{"loc": ["tracking_number"], "msg": "required when status is shipped"}],
+        )
+    also_set = {"tracking_number": tracking_number} if tracking_number else None
+    for _ in range(_MOVE_ATTEMPTS):
+
+        async def work(session, order=order):
+            return await state.move(
+                order, status, actor=actor, note=note, also_set=also_set, session=session
+            )
+
+        moved = await db.run_in_transaction(work)
+        if moved is not None:
+            return moved
+        order = await payments.reload(order.id)
+    raise state.invalid_transition(order.status, status)
+
+
+async def refund(
+    *, order_id: str, admin_id: PydanticObjectId, amount: int | None, reason: str | None
+) -> Order:
+    order = await get_order(order_id=order_id)
+    return await payments.refund(
+        order=order, amount=amount, reason=reason, actor=f"admin:{admin_id}"
+    )
+
+
+# -- background jobs --------------------------------------------------------------------------
+
+
+async def expire_unpaid_orders(*, older_than_seconds: int, limit: int = 200) -> int:
+    """Cancel and restock orders left unpaid for `older_than_seconds`. Each is cancelled
+    once however many workers run this at the same time (the move is conditional); orders
+    with a confirmation in flight are left for the next run."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    candidates = (
+        await Order.find({"status": "pending_payment", "created_at": {"$lt": cutoff}})
+        .sort([("created_at", 1)])
+        .limit(limit)
+        .to_list()
+    )
+    expired = 0
+    for order in candidates:
+        attempt = order.payment.attempt_started_at
+        in_flight = attempt is not None and as_utc(attempt) > now - payments.ATTEMPT_LEASE
+        if order.payment.status == "processing" and in_flight:
+            continue
+        try:
+            await cancel(order=order, actor="system", note="not paid in time", reason="expiry")
+            expired += 1
+        except Conflict:
+            continue  # paid or cancelled meanwhile, by someone else
+    return expired
+
+
+async def retry_pending_refunds(*, older_than_seconds: int = 60) -> int:
+    """Ask the provider again about refunds it did not confirm (it was unreachable)."""
+    done = 0
+    for order_id, refund_id in await payments.pending_refunds(
+        older_than=timedelta(seconds=older_than_seconds)
+    ):
+        try:
+            await payments.drive_refund(order_id=order_id, refund_id=refund_id)
+            done += 1
+        except Exception:  # one bad refund must not stop the others; it is logged
+            log.exception("retrying refund %s of order %s", refund_id, order_id)
+    return done

@@ -1,0 +1,291 @@
+"""Checkout: all or nothing, never oversold, never twice."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from app.cart.models import Cart
+from app.email.models import OutboxEmail
+from app.orders.models import Order
+from tests.orders.conftest import ADDRESS, order_count, stock_of
+
+pytestmark = pytest.mark.usefixtures("app")
+
+
+async def test_checkout_creates_the_order_takes_stock_and_empties_the_cart(
+    client, customer, stock, fill_cart, checkout
+):
+    user, headers = customer
+    await fill_cart(user, (stock.shirt, 2), (stock.mug, 1))
+
+    response = await checkout(headers)
+
+    assert response.status_code == 201, await response.get_data(as_text=True)
+    order = await response.get_json()
+    assert order["status"] == "pending_payment"
+    assert order["number"].startswith("SO-")
+    assert order["currency"] == "usd"
+    lines = [(i["name"], i["unit_price"], i["quantity"], i["line_total"]) for i in order["items"]]
+    assert lines == [
+        ("Linen Shirt", 1500, 2, 3000),
+        ("Stoneware Mug", 800, 1, 800),
+    ]
+    assert order["subtotal"] == order["total"] == 3800
+    assert order["shipping_address"]["line1"] == ADDRESS["line1"]
+    assert order["payment"]["provider"] == "dev"
+    assert order["payment"]["status"] == "requires_payment"
+    assert order["payment"]["client_secret"].startswith(order["payment"]["intent_id"])
+    assert [h["status"] for h in order["history"]] == ["pending_payment"]
+    assert await stock_of(stock.shirt) == 8 and await stock_of(stock.mug) == 2
+    assert (await Cart.find_one({"user_id": user.id})).lines == []
+    emails = await OutboxEmail.find({"to": user.email, "kind": "order_status"}).to_list()
+    assert len(emails) == 1 and order["number"] in emails[0].subject
+    assert f"http://frontend.test/orders/{order['id']}" in emails[0].text
+
+    mine = await client.get(f"/api/v1/orders/{order['id']}", headers=headers)
+    assert mine.status_code == 200 and (await mine.get_json())["number"] == order["number"]
+
+
+async def test_prices_are_taken_at_checkout_not_when_added(customer, stock, fill_cart, checkout):
+    user, headers = customer
+    await fill_cart(user, (stock.lamp, 1))
+    await stock.lamp.set({"price": 3999})
+
+    order = await (await checkout(headers)).get_json()
+
+    assert order["items"][0]["unit_price"] == 3999 and order["total"] == 3999
+
+
+async def test_empty_cart_is_422(customer, checkout):
+    _, headers = customer
+    response = await checkout(headers)
+    assert response.status_code == 422
+    assert (await response.get_json())["code"] == "cart_empty"
+
+
+async def test_a_saved_address_can_be_used(client, customer, stock, fill_cart, checkout):
+    user, headers = customer
+    saved = await client.post(
+        "/api/v1/users/me/addresses",
+        json={"line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"},
+        headers=headers,
+    )
+    address_id = (await saved.get_json())["id"]
+    await fill_cart(user, (stock.mug, 1))
+
+    response = await checkout(headers, address_id=address_id)
+
+    assert response.status_code == 201
+    assert (await response.get_json())["shipping_address"]["line1"] == "1 Main St"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"address_id": "0123456789abcdef01234567"},  # not in my address book
+        {},  # neither
+        {"shipping_address": ADDRESS, "address_id": "0123456789abcdef01234567"},  # both
+        {"shipping_address": {**ADDRESS, "line1": ""}},
+        {"shipping_address": {**ADDRESS, "country": None}},
+        {"shipping_address": ADDRESS, "total": 1},  # unknown field
+        {"address_id": "not-an-id"},
+    ],
+)
+async def test_bad_addresses_are_422_and_change_nothing(customer, stock, fill_cart, client, body):
+    user, headers = customer
+    await fill_cart(user, (stock.mug, 1))
+
+    response = await client.post("/api/v1/orders", json=body, headers=headers)
+
+    assert response.status_code == 422, await response.get_data(as_text=True)
+    assert await order_count() == 0 and await stock_of(stock.mug) == 3
+
+
+async def test_another_users_address_cannot_be_used(client, create_user, stock, fill_cart):
+    _, owner_headers = await create_user()
+    thief, thief_headers = await create_user()
+    saved = await client.post(
+        "/api/v1/users/me/addresses",
+        json={"line1": "1 Main St", "city": "X", "postal_code": "1", "country": "US"},
+        headers=owner_headers,
+    )
+    await fill_cart(thief, (stock.mug, 1))
+
+    response = await client.post(
+        "/api/v1/orders",
+        json={"address_id": (await saved.get_json())["id"]},
+        headers=thief_headers,
+    )
+
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("transactions", [True, False], ids=["transaction", "no-transaction"])
+async def test_one_short_line_of_three_changes_nothing(
+    request, customer, stock, fill_cart, checkout, transactions
+):
+    if not transactions:
+        request.getfixturevalue("no_transactions")
+    user, headers = customer
+    # The short line is in the middle: the first line's stock is taken before it is found.
+    await fill_cart(user, (stock.shirt, 2), (stock.mug, 4), (stock.lamp, 1))
+
+    response = await checkout(headers)
+
+    assert response.status_code == 409
+    problem = await response.get_json()
+    assert problem["code"] == "insufficient_stock"
+    assert problem["lines"] == [
+        {"product_id": str(stock.mug.id), "name": "Stoneware Mug", "requested": 4, "available": 3}
+    ]
+    assert [await stock_of(p) for p in (stock.shirt, stock.mug, stock.lamp)] == [10, 3, 5]
+    assert len((await Cart.find_one({"user_id": user.id})).lines) == 3
+    assert await order_count() == 0
+    assert await OutboxEmail.find({"kind": "order_status"}).count() == 0
+
+
+async def test_every_short_line_is_named(customer, stock, fill_cart, checkout):
+    user, headers = customer
+    await stock.lamp.set({"status": "archived"})
+    await fill_cart(user, (stock.shirt, 11), (stock.mug, 1), (stock.lamp, 1))
+
+    problem = await (await checkout(headers)).get_json()
+
+    assert {(line["product_id"], line["available"]) for line in problem["lines"]} == {
+        (str(stock.shirt.id), 10),
+        (str(stock.lamp.id), 0),
+    }
+
+
+@pytest.mark.parametrize("transactions", [True, False], ids=["transaction", "no-transaction"])
+async def test_fifty_shoppers_for_the_last_ten_units(
+    request, create_user, stock, fill_cart, client, transactions
+):
+    if not transactions:
+        request.getfixturevalue("no_transactions")
+    await stock.lamp.set({"stock": 10})
+    shoppers = [await create_user() for _ in range(50)]
+    for user, _ in shoppers:
+        await fill_cart(user, (stock.lamp, 1))
+
+    responses = await asyncio.gather(
+        *(
+            client.post("/api/v1/orders", json={"shipping_address": ADDRESS}, headers=headers)
+            for _, headers in shoppers
+        )
+    )
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] * 10 + [409] * 40, statuses
+    assert await stock_of(stock.lamp) == 0
+    assert await order_count() == 10
+
+
+async def test_idempotency_key_replays_the_first_response(customer, stock, fill_cart, checkout):
+    user, headers = customer
+    await fill_cart(user, (stock.mug, 1))
+
+    first = await checkout(headers, key="checkout-1")
+    await fill_cart(user, (stock.mug, 1))  # a second checkout would now succeed too
+    again = await checkout(headers, key="checkout-1")
+
+    assert first.status_code == again.status_code == 201
+    assert await again.get_json() == await first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert await order_count() == 1 and await stock_of(stock.mug) == 2
+
+
+async def test_the_same_key_with_another_body_is_422(customer, stock, fill_cart, checkout):
+    user, headers = customer
+    await fill_cart(user, (stock.mug, 1))
+    await checkout(headers, key="checkout-1")
+
+    other = await checkout(headers, key="checkout-1", shipping_address={**ADDRESS, "city": "Paris"})
+
+    assert other.status_code == 422
+    assert (await other.get_json())["code"] == "idempotency_key_reused"
+    assert await order_count() == 1
+
+
+async def test_keys_belong_to_their_user(create_user, stock, fill_cart, checkout):
+    first_user, first_headers = await create_user()
+    second_user, second_headers = await create_user()
+    for user in (first_user, second_user):
+        await fill_cart(user, (stock.mug, 1))
+
+    a = await checkout(first_headers, key="same-key")
+    b = await checkout(second_headers, key="same-key")
+
+    assert a.status_code == b.status_code == 201
+    assert (await a.get_json())["id"] != (await b.get_json())["id"]
+
+
+async def test_a_failed_attempt_frees_its_key(customer, stock, fill_cart, checkout):
+    user, headers = customer
+    first = await checkout(headers, key="k")  # empty cart
+    await fill_cart(user, (stock.mug, 1))
+    second = await checkout(headers, key="k")
+
+    assert first.status_code == 422 and second.status_code == 201
+
+
+async def test_concurrent_requests_with_one_key_create_one_order(
+    customer, stock, fill_cart, checkout
+):
+    user, headers = customer
+    await fill_cart(user, (stock.mug, 1))
+
+    responses = await asyncio.gather(*(checkout(headers, key="double-click") for _ in range(5)))
+
+    assert {r.status_code for r in responses} == {201}
+    assert len({(await r.get_json())["id"] for r in responses}) == 1
+    assert await order_count() == 1 and await stock_of(stock.mug) == 2
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "has space", "naïve"])
+async def test_malformed_idempotency_keys_are_422(client, customer, stock, fill_cart, key):
+    user, headers = customer
+    await fill_cart(user, (stock.mug, 1))
+    response = await client.post(
+        "/api/v1/orders",
+        json={"shipping_address": ADDRESS},
+        headers={**headers, "Idempotency-Key": key},
+    )
+    assert response.status_code == 422
+    assert await order_count() == 0
+
+
+async def test_checkout_needs_a_login(client):
+    response = await client.post("/api/v1/orders", json={"shipping_address": ADDRESS})
+    assert response.status_code == 401
+
+
+async def test_an_unreachable_provider_keeps_the_reservation(
+    customer, stock, fill_cart, checkout, pay, monkeypatch
+):
+    from app.payments.dev import DevGateway
+    from app.payments.gateway import ProviderUnavailable
+
+    user, headers = customer
+    await fill_cart(user, (stock.mug, 1))
+
+    async def down(self, **kwargs):
+        raise ProviderUnavailable("connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(DevGateway, "create_intent", down)
+        response = await checkout(headers)
+        assert response.status_code == 201
+        order = await response.get_json()
+        assert order["payment"]["status"] == "intent_failed"
+        assert order["payment"]["intent_id"] is None
+        assert (await pay(order["id"], headers)).status_code == 402
+    assert await stock_of(stock.mug) == 2  # still reserved
+
+    paid = await pay(order["id"], headers)  # the provider is back: /pay creates the intent
+
+    assert paid.status_code == 200
+    assert (await paid.get_json())["status"] == "paid"
+    assert (await Order.get(order["id"])).payment.intent_id is not None
