@@ -71,8 +71,11 @@ class Payment(BaseModel):
     failure_reason: str | None = None
     # When the current confirmation started: the expiry job leaves such orders alone a while.
     attempt_started_at: datetime | None = None
+    # Booked refunds (pending ones included): never more than the order's total.
     amount_refunded: int = 0
     refunds: list[Refund] = Field(default_factory=list)
+    # Bumped on every change to `refunds`: the guard of their read-modify-write.
+    refunds_version: int = 0
 
 
 class HistoryEntry(BaseModel):

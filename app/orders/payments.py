@@ -258,7 +258,7 @@ def reserve_refund(refund: Refund, *, total: int) -> tuple[dict, dict]:
     condition = {"payment.amount_refunded": {"$lte": total - refund.amount}}
     update = {
         "$push": {"payment.refunds": refund.model_dump()},
-        "$inc": {"payment.amount_refunded": refund.amount},
+        "$inc": {"payment.amount_refunded": refund.amount, "payment.refunds_version": 1},
         "$set": {"payment.status": "refund_pending"},
     }
     return condition, update
@@ -321,17 +321,43 @@ async def drive_refund(*, order_id: PydanticObjectId, refund_id: PydanticObjectI
         return order
     if result.status == "failed":
         log.error("refund %s of order %s failed at the provider", refund_id, order.number)
-        failed = await _update(
+        failed = await _change_pending_refund(
             order_id,
-            {"payment.refunds": {"$elemMatch": {"id": refund_id, "status": "pending"}}},
-            {
-                "$set": {"payment.refunds.$.status": "failed"},
-                "$inc": {"payment.amount_refunded": -booked.amount},
-            },
+            refund_id,
+            {"status": "failed"},
+            inc={"payment.amount_refunded": -booked.amount},
         )
         await _settle_payment_status(failed or await reload(order_id))
         raise Conflict("The payment provider refused the refund.", code=ErrorCode.REFUND_FAILED)
     return await _complete_refund(order_id=order_id, refund_id=refund_id, provider_id=result.id)
+
+
+async def _change_pending_refund(
+    order_id, refund_id, fields: dict[str, Any], *, inc: dict | None = None, session=None
+) -> Order | None:
+    """Change one pending refund: the order after, or None when it is not pending any more.
+    A read-modify-write of the list guarded by `refunds_version` (positional updates of
+    array elements are not reliable on every engine we run on)."""
+    for _ in range(5):
+        order = await reload(order_id, session=session)
+        refunds = [refund.model_copy(update=None) for refund in order.payment.refunds]
+        target = next((r for r in refunds if r.id == refund_id), None)
+        if target is None or target.status != "pending":
+            return None
+        for name, value in fields.items():
+            setattr(target, name, value)
+        changed = await _update(
+            order_id,
+            {"payment.refunds_version": order.payment.refunds_version},
+            {
+                "$set": {"payment.refunds": [refund.model_dump() for refund in refunds]},
+                "$inc": {"payment.refunds_version": 1, **(inc or {})},
+            },
+            session=session,
+        )
+        if changed is not None:
+            return changed
+    raise Conflict("The order's refunds changed concurrently; try again.", code=ErrorCode.CONFLICT)
 
 
 async def _complete_refund(
@@ -341,20 +367,16 @@ async def _complete_refund(
         order = await reload(order_id)
 
         async def work(session, order=order) -> Order | None:
-            done = await _update(
+            done = await _change_pending_refund(
                 order_id,
-                {"payment.refunds": {"$elemMatch": {"id": refund_id, "status": "pending"}}},
-                {
-                    "$set": {
-                        "payment.refunds.$.status": "succeeded",
-                        "payment.refunds.$.provider_refund_id": provider_id,
-                    }
-                },
+                refund_id,
+                {"status": "succeeded", "provider_refund_id": provider_id},
                 session=session,
             )
             if done is None:
                 return await reload(order_id, session=session)  # someone else completed it
-            return await _settle(done, session=session)
+            booked = next(r for r in done.payment.refunds if r.id == refund_id)
+            return await _settle(done, actor=booked.actor or "system", session=session)
 
         settled = await db.run_in_transaction(work)
         if settled is not None:
@@ -362,7 +384,7 @@ async def _complete_refund(
     return await reload(order_id)
 
 
-async def _settle(order: Order, *, session) -> Order | None:
+async def _settle(order: Order, *, actor: str = "system", session) -> Order | None:
     """After a refund: the payment's status, and `refunded` once everything is given back."""
     refunded = sum(r.amount for r in order.payment.refunds if r.status == "succeeded")
     pending = any(r.status == "pending" for r in order.payment.refunds)
@@ -371,14 +393,14 @@ async def _settle(order: Order, *, session) -> Order | None:
         moved = await state.move(
             order,
             "refunded",
-            actor="system",
+            actor=actor,
             also_set={"payment.status": "refunded"},
             session=session,
         )
         if moved is None:
             return None  # its status changed under us: the caller re-reads and tries again
         if order.status in state.NOT_SHIPPED:
-            await restock(order, reason="refund", actor="system", session=session)
+            await restock(order, reason="refund", actor=actor, session=session)
         return moved
     status: Any = (
         "refund_pending"

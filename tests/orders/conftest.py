@@ -10,6 +10,7 @@ from app.cart.models import Cart, CartLine
 from app.catalog.models import Product
 from app.core import db
 from app.orders.models import Order
+from tests.email.conftest import SMTPServer
 
 ADDRESS = {
     "name": "Ada Lovelace",
@@ -112,3 +113,11 @@ async def stock_of(product) -> int:
 
 async def order_count() -> int:
     return await Order.find_all().count()
+
+
+@pytest.fixture
+def smtp_server():
+    server = SMTPServer()
+    server.start()
+    yield server
+    server.stop()
