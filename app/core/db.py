@@ -15,12 +15,13 @@ from typing import Any, TypeVar
 
 from beanie import init_beanie
 from pymongo import AsyncMongoClient
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 
 from app.core.memory import MemoryClient
 
 log = logging.getLogger("app.db")
 T = TypeVar("T")
+_EMBEDDED_ATTEMPTS = 5
 
 # Every Beanie document of the app, as dotted paths so that `core` imports no domain.
 DOCUMENT_MODELS: list[str] = [
@@ -111,21 +112,28 @@ async def transaction() -> AsyncIterator[Any]:
             yield session
 
 
-async def run_in_transaction(work: Callable[[Any], Awaitable[T]], *, attempts: int = 5) -> T:
-    """Run `work(session)` in a transaction, retrying transient conflicts (write conflicts,
-    elections) the way the MongoDB drivers' `with_transaction` does."""
-    for attempt in range(1, attempts + 1):
+async def run_in_transaction(work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(session)` in a transaction, retried as a whole on transient conflicts.
+
+    On a server this is the driver's `with_transaction`: write conflicts and elections
+    (`TransientTransactionError`) re-run `work` with backoff for up to two minutes, and an
+    unknown commit result retries the commit alone, never the work (which could apply it
+    twice). The embedded engine serialises transactions, so they never conflict there.
+    `work` must be safe to re-run: no network calls and no side effects outside `session`.
+    """
+    if state.supports_transactions and not state.embedded:
+        async with state.client.start_session() as session:
+            return await session.with_transaction(work)
+    for attempt in range(1, _EMBEDDED_ATTEMPTS + 1):
         try:
             async with transaction() as session:
                 return await work(session)
-        except (OperationFailure, ConnectionFailure) as error:
-            transient = error.has_error_label("TransientTransactionError") or (
-                error.has_error_label("UnknownTransactionCommitResult")
-            )
-            if not transient or attempt == attempts:
+        except OperationFailure as error:
+            if not error.has_error_label("TransientTransactionError") or (
+                attempt == _EMBEDDED_ATTEMPTS
+            ):
                 raise
-            log.info("transient transaction error, retrying (%s/%s)", attempt, attempts)
-            await asyncio.sleep(0.01 * 2**attempt)
+            await asyncio.sleep(0.01 * attempt)
     raise AssertionError("unreachable")
 
 
