@@ -209,6 +209,9 @@ async def test_adding_merges_into_the_line(customer, cart_api, product):
     assert quantities(body) == {str(mug.id): 7}
     cart = await Cart.find_one({"user_id": user.id})
     assert len(cart.lines) == 1 and cart.lines[0].added_at == before
+    # Stored as ObjectIds, as checkout and queries on `lines.product_id` expect.
+    raw = await Cart.get_pymongo_collection().find_one({"lines.product_id": mug.id})
+    assert raw is not None and raw["user_id"] == user.id
 
 
 async def test_new_lines_keep_the_order_they_were_added_in(customer, cart_api, product):
