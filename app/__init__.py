@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Quart:
             {"name": "auth", "description": "Registration, login, tokens, password reset"},
             {"name": "users", "description": "The signed-in user's profile and addresses"},
             {"name": "catalog", "description": "Products and categories (public)"},
+            {"name": "cart", "description": "The signed-in shopper's cart"},
             {"name": "orders", "description": "Checkout, my orders, payment and cancel"},
             {"name": "admin", "description": "Store administration (admins only)"},
         ],
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 def _register_blueprints(app: Quart) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
+    from app.cart import bp as cart_bp
     from app.catalog import bp as catalog_bp
     from app.health import bp as health_bp
     from app.orders import bp as orders_bp
@@ -134,6 +136,7 @@ def _register_blueprints(app: Quart) -> None:
     app.register_blueprint(catalog_bp, url_prefix="/api/v1")
     app.register_blueprint(auth_bp, url_prefix="/api/v1/auth")
     app.register_blueprint(users_bp, url_prefix="/api/v1/users")
+    app.register_blueprint(cart_bp, url_prefix="/api/v1/cart")
     app.register_blueprint(orders_bp, url_prefix="/api/v1/orders")
     app.register_blueprint(admin_bp, url_prefix="/api/v1/admin")
 

@@ -43,6 +43,8 @@ class ErrorCode(StrEnum):
     CATEGORY_CYCLE = "category_cycle"
     CURRENCY_NOT_SUPPORTED = "currency_not_supported"
     CART_EMPTY = "cart_empty"
+    CART_FULL = "cart_full"
+    CART_QUANTITY_LIMIT = "cart_quantity_limit"
     PAYMENT_DECLINED = "payment_declined"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"

@@ -1,0 +1,59 @@
+"""`/api/v1/cart`: the signed-in shopper's cart; every answer is the whole cart."""
+
+from __future__ import annotations
+
+from quart_schema import validate_request, validate_response
+
+from app.cart import bp, service
+from app.cart.schemas import CartItemIn, CartItemUpdate, CartOut
+from app.core.openapi import problems
+from app.core.security import current_user, login_required
+
+
+@bp.get("")
+@login_required
+@validate_response(CartOut)
+async def get_cart() -> CartOut:
+    """My cart, priced at current prices."""
+    return await service.view(user_id=current_user().id)
+
+
+@bp.delete("")
+@login_required
+@validate_response(CartOut)
+async def empty_cart() -> CartOut:
+    """Empty my cart."""
+    return await service.clear(user_id=current_user().id)
+
+
+@bp.post("/items")
+@problems(404, 409)
+@login_required
+@validate_request(CartItemIn)
+@validate_response(CartOut)
+async def add_item(data: CartItemIn) -> CartOut:
+    """Add a product (merged into its line when already in the cart)."""
+    return await service.add_item(
+        user_id=current_user().id, product_id=data.product_id, quantity=data.quantity
+    )
+
+
+@bp.patch("/items/<product_id>")
+@problems(409)
+@login_required
+@validate_request(CartItemUpdate)
+@validate_response(CartOut)
+async def set_quantity(product_id: str, data: CartItemUpdate) -> CartOut:
+    """Set a line's quantity (0 removes it)."""
+    return await service.set_quantity(
+        user_id=current_user().id, product_id=product_id, quantity=data.quantity
+    )
+
+
+@bp.delete("/items/<product_id>")
+@problems(409)
+@login_required
+@validate_response(CartOut)
+async def remove_item(product_id: str) -> CartOut:
+    """Remove a product's line."""
+    return await service.remove_item(user_id=current_user().id, product_id=product_id)
