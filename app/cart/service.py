@@ -172,6 +172,15 @@ def _short_of_stock(
         requested=requested,
         available=available,
         in_cart=in_cart,
+        # The same shape as checkout's 409, so one handler serves both.
+        lines=[
+            {
+                "product_id": str(product_id),
+                "name": getattr(product, "name", None),
+                "requested": requested,
+                "available": available,
+            }
+        ],
     )
 
 

@@ -289,3 +289,38 @@ async def test_an_unreachable_provider_keeps_the_reservation(
     assert paid.status_code == 200
     assert (await paid.get_json())["status"] == "paid"
     assert (await Order.get(order["id"])).payment.intent_id is not None
+
+
+async def test_the_shoppers_journey_through_the_cart_api(client, customer, stock, pay):
+    _, headers = customer
+    add = await client.post(
+        "/api/v1/cart/items", json={"product_id": str(stock.mug.id), "quantity": 5}, headers=headers
+    )
+    assert add.status_code == 409  # only 3 in stock
+    problem = await add.get_json()
+    assert problem["available"] == 3
+    assert problem["lines"] == [
+        {"product_id": str(stock.mug.id), "name": "Stoneware Mug", "requested": 5, "available": 3}
+    ]
+    for product, quantity in ((stock.mug, 2), (stock.lamp, 1), (stock.mug, 1)):
+        response = await client.post(
+            "/api/v1/cart/items",
+            json={"product_id": str(product.id), "quantity": quantity},
+            headers=headers,
+        )
+        assert response.status_code == 200
+    cart = await (await client.get("/api/v1/cart", headers=headers)).get_json()
+    assert cart["subtotal"] == 3 * 800 + 4200 and cart["item_count"] == 4
+
+    placed = await client.post(
+        "/api/v1/orders", json={"shipping_address": ADDRESS}, headers=headers
+    )
+    order = await placed.get_json()
+    assert placed.status_code == 201 and order["total"] == cart["subtotal"]
+    assert (await (await client.get("/api/v1/cart", headers=headers)).get_json())["items"] == []
+    assert await stock_of(stock.mug) == 0
+
+    paid = await pay(order["id"], headers)
+    assert (await paid.get_json())["status"] == "paid"
+    history = await (await client.get("/api/v1/orders", headers=headers)).get_json()
+    assert [(o["number"], o["status"]) for o in history["items"]] == [(order["number"], "paid")]
