@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 STAMP_RUN := $(VENV)/.installed-runtime
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: help run test test-mongo lint format bench seed create-admin send-emails clean
+.PHONY: help run test test-mongo lint format bench loadtest seed create-admin send-emails clean
 
 help:
 	@echo "make run         set up .venv and serve the shop on HOST:PORT (default 127.0.0.1:8000)"
@@ -14,6 +14,7 @@ help:
 	@echo "make test-mongo  the same suite against MONGODB_URI (a MongoDB replica set)"
 	@echo "make lint        ruff check + ruff format --check"
 	@echo "make bench       the performance benchmark"
+	@echo "make loadtest    concurrent checkouts, logins under reads, webhook storm"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -55,6 +56,10 @@ format: $(STAMP_DEV)
 bench: $(STAMP_DEV)
 	@echo ">> benchmark (embedded engine, demo catalog)"
 	$(PY) -m bench
+
+loadtest: $(STAMP_DEV)
+	@echo ">> load test (live server on 127.0.0.1, embedded engine)"
+	$(PY) -m loadtest
 
 seed: $(STAMP_RUN)
 	QUART_APP=wsgi:app $(VENV)/bin/quart seed
