@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Quart:
             {"name": "users", "description": "The signed-in user's profile and addresses"},
             {"name": "catalog", "description": "Products and categories (public)"},
             {"name": "cart", "description": "The signed-in shopper's cart"},
+            {"name": "reviews", "description": "Product reviews (public reads, customers write)"},
             {"name": "orders", "description": "Checkout, my orders, payment and cancel"},
             {"name": "admin", "description": "Store administration (admins only)"},
         ],
@@ -129,11 +130,13 @@ def _register_blueprints(app: Quart) -> None:
     from app.catalog import bp as catalog_bp
     from app.health import bp as health_bp
     from app.orders import bp as orders_bp
+    from app.reviews import bp as reviews_bp
     from app.users import bp as users_bp
 
     app.register_blueprint(docs_assets)
     app.register_blueprint(health_bp)
     app.register_blueprint(catalog_bp, url_prefix="/api/v1")
+    app.register_blueprint(reviews_bp, url_prefix="/api/v1")
     app.register_blueprint(auth_bp, url_prefix="/api/v1/auth")
     app.register_blueprint(users_bp, url_prefix="/api/v1/users")
     app.register_blueprint(cart_bp, url_prefix="/api/v1/cart")

@@ -45,6 +45,7 @@ class ErrorCode(StrEnum):
     CART_EMPTY = "cart_empty"
     CART_FULL = "cart_full"
     CART_QUANTITY_LIMIT = "cart_quantity_limit"
+    REVIEW_EXISTS = "review_exists"
     PAYMENT_DECLINED = "payment_declined"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"

@@ -47,8 +47,14 @@ class ProductImage(BaseModel):
 
 
 class Rating(BaseModel):
+    """Kept by reviews (`catalog.service.set_rating`): the exact mean of the product's review
+    ratings, rounded half up to 2 decimals, and their number."""
+
     average: float = 0.0
     count: int = 0
+    # Bumped by every rating write: the guard of its compare-and-set, and inside a transaction
+    # a write that always changes the document, so two concurrent recomputes always conflict.
+    version: int = 0
 
 
 class Facets(BaseModel):

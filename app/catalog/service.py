@@ -509,6 +509,50 @@ async def set_stock(*, product: Product, stock: int, reason: str, session=None) 
     return product
 
 
+async def get_active_product(*, product_id: str, session=None) -> Product:
+    """An active product by id (not slug). Raises NotFound (archived products included)."""
+    oid = _object_id(product_id)
+    product = (
+        await Product.find_one({"_id": oid, "status": "active"}, session=session) if oid else None
+    )
+    if product is None:
+        raise NotFound("No such product.")
+    return product
+
+
+async def rating_version(*, product_id: PydanticObjectId, session=None) -> int:
+    """The product's rating version (any status), to pass to `set_rating`. Raises NotFound."""
+    row = await Product.get_pymongo_collection().find_one(
+        {"_id": product_id}, {"rating.version": 1}, session=session
+    )
+    if row is None:
+        raise NotFound("No such product.")
+    return (row.get("rating") or {}).get("version") or 0
+
+
+async def set_rating(
+    *,
+    product_id: PydanticObjectId,
+    average: float,
+    count: int,
+    expected_version: int,
+    session=None,
+) -> bool:
+    """Store a product's rating unless it was rewritten since `expected_version` was read
+    (then False: recompute and try again). The one writer of `rating` (reviews call it).
+
+    Not a revision-checked edit: the rating is derived data, written with its own guard, and
+    an admin's concurrent edit of other fields must neither fail nor be failed by it.
+    """
+    result = await Product.get_pymongo_collection().update_one(
+        # Products stored before the version existed have none: that is version 0.
+        {"_id": product_id, "rating.version": expected_version or {"$in": [0, None]}},
+        {"$set": {"rating.average": average, "rating.count": count}, "$inc": {"rating.version": 1}},
+        session=session,
+    )
+    return result.matched_count == 1
+
+
 async def archive_product(*, product_id: str) -> None:
     """Archive a product: it leaves the catalog; orders keep their copies. Idempotent.
 

@@ -38,6 +38,7 @@ DOCUMENT_MODELS: list[str] = [
     "app.catalog.models.Product",
     "app.cart.models.Cart",
     "app.orders.models.Order",
+    "app.reviews.models.Review",
     "app.payments.models.DevPaymentIntent",
 ]
 
