@@ -93,7 +93,24 @@ async def test_another_users_objects_are_404(client, create_user, placed_order):
         )
     ).get_json()
 
+    product_id = order["items"][0]["product_id"]
+    in_cart = await client.post(
+        "/api/v1/cart/items", json={"product_id": product_id, "quantity": 1}, headers=owner_headers
+    )
+    assert in_cart.status_code == 200
+    review = await client.post(
+        f"/api/v1/products/{product_id}/reviews",
+        json={"rating": 4, "title": "Good", "body": "Fine shirt."},
+        headers=owner_headers,
+    )
+    assert review.status_code == 201, await review.get_data(as_text=True)
+    review_id = (await review.get_json())["id"]
+
     attempts = [
+        ("PATCH", f"/api/v1/cart/items/{product_id}", {"quantity": 2}),
+        ("DELETE", f"/api/v1/cart/items/{product_id}", None),
+        ("PATCH", f"/api/v1/reviews/{review_id}", {"rating": 1}),
+        ("DELETE", f"/api/v1/reviews/{review_id}", None),
         ("GET", f"/api/v1/orders/{order['id']}", None),
         ("POST", f"/api/v1/orders/{order['id']}/pay", {"payment_method": "pm_card_visa"}),
         ("POST", f"/api/v1/orders/{order['id']}/cancel", None),
@@ -113,6 +130,10 @@ async def test_another_users_objects_are_404(client, create_user, placed_order):
     assert [a["city"] for a in book["items"]] == [address["city"]]
     listed = await (await client.get("/api/v1/orders", headers=stranger)).get_json()
     assert listed["total"] == 0
+    cart = await (await client.get("/api/v1/cart", headers=owner_headers)).get_json()
+    assert [(line["product_id"], line["quantity"]) for line in cart["items"]] == [(product_id, 1)]
+    reviews = await (await client.get(f"/api/v1/products/{product_id}/reviews")).get_json()
+    assert [r["rating"] for r in reviews["items"]] == [4]
 
 
 # -- API3: property-level authorisation (mass assignment) ------------------------------------
