@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 STAMP_RUN := $(VENV)/.installed-runtime
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: help run test test-mongo lint format bench loadtest seed create-admin send-emails clean
+.PHONY: help run test test-mongo lint format bench loadtest client-test seed create-admin send-emails clean
 
 help:
 	@echo "make run         set up .venv and serve the shop on HOST:PORT (default 127.0.0.1:8000)"
@@ -15,6 +15,7 @@ help:
 	@echo "make lint        ruff check + ruff format --check"
 	@echo "make bench       the performance benchmark"
 	@echo "make loadtest    concurrent checkouts, logins under reads, webhook storm"
+	@echo "make client-test a TypeScript client generated from /openapi.json walks a live server"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -60,6 +61,10 @@ bench: $(STAMP_DEV)
 loadtest: $(STAMP_DEV)
 	@echo ">> load test (live server on 127.0.0.1, embedded engine)"
 	$(PY) -m loadtest
+
+# Node and npm from Debian's packages when missing; see clients/typescript/run.py.
+client-test: $(STAMP_RUN)
+	$(PY) clients/typescript/run.py
 
 seed: $(STAMP_RUN)
 	QUART_APP=wsgi:app $(VENV)/bin/quart seed

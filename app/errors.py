@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
@@ -137,9 +138,9 @@ def problem(
         "code": str(code),
         **extra,
     }
-    request_id = getattr(g, "request_id", None) if g else None
-    if request_id:
-        body["request_id"] = request_id
+    if g:  # always, while a request is handled; the X-Request-ID header says the same
+        g.request_id = getattr(g, "request_id", None) or uuid.uuid4().hex
+        body["request_id"] = g.request_id
     response = Response(json.dumps(body), status=status, content_type=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -13,22 +13,48 @@ from app.core.security import BEARER_SCHEME
 
 PROBLEM_SCHEMA = {
     "type": "object",
-    "description": "RFC 9457 problem details",
+    "description": "RFC 9457 problem details; `code` is the stable, machine-readable part",
     "properties": {
         "type": {"type": "string"},
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "code": {"type": "string"},
+        "request_id": {"type": "string", "description": "Also in the X-Request-ID header"},
         "errors": {
             "type": "array",
+            "description": "Validation errors (422 `validation_error`)",
             "items": {
                 "type": "object",
-                "properties": {"loc": {"type": "array"}, "msg": {"type": "string"}},
+                "properties": {
+                    "loc": {
+                        "type": "array",
+                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                        "description": 'Where: e.g. ["password"] or ["items", 0, "qty"]',
+                    },
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+                "required": ["loc", "msg"],
             },
         },
+        "lines": {
+            "type": "array",
+            "description": "The short lines (409 `insufficient_stock`)",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "product_id": {"type": "string"},
+                    "name": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                    "requested": {"type": "integer"},
+                    "available": {"type": "integer"},
+                },
+                "required": ["product_id", "name", "requested", "available"],
+            },
+        },
+        "decline_code": {"type": "string", "description": "Why (402 `payment_declined`)"},
     },
-    "required": ["type", "title", "status", "code"],
+    "required": ["type", "title", "status", "detail", "code", "request_id"],
 }
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -90,6 +116,15 @@ class ShopOpenAPIProvider(OpenAPIProvider):
         schema = super().schema()
         schema["components"]["schemas"]["Problem"] = PROBLEM_SCHEMA
         return schema
+
+    def operation_id(self, method: str, path: str, func) -> str | None:
+        # Admin and shopper routes share handler names (list_orders, get_order): keep the
+        # operation ids unique, as OpenAPI requires and generated clients rely on.
+        operation_id = super().operation_id(method, path, func)
+        if operation_id and path.startswith("/api/v1/admin/"):
+            verb, _, name = operation_id.partition("_")
+            return f"{verb}_admin_{name}"
+        return operation_id
 
     def generate_rules(self):
         # Static files (the docs page's own assets) are not part of the API.
