@@ -57,7 +57,7 @@ def _localstripe_python() -> tuple[str | None, str]:
     return str(python), ""
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -68,7 +68,7 @@ class LocalStripe:
 
     def __init__(self, python: str, state: Path) -> None:
         self.python, self.state = python, state
-        self.port = _free_port()
+        self.port = free_port()
         self.log = state.with_suffix(".log")
         self.process: subprocess.Popen | None = None
 
