@@ -212,7 +212,10 @@ class StripeGateway:
         current = await self.retrieve(intent_id=intent_id)
         if current.succeeded or current.status == CANCELED:
             return current
-        reason = "payment_method_unknown" if error.param == "payment_method" else error.code
+        # The intent exists (we just asked about it): a missing object is the payment method.
+        missing = error.code == "resource_missing" or error.http_status == 404
+        unknown_method = error.param == "payment_method" or missing
+        reason = "payment_method_unknown" if unknown_method else error.code
         log.warning("stripe refused to confirm %s: %s (%s)", intent_id, error.user_message, reason)
         return replace(current, failure_reason=reason or "payment_intent_unexpected_state")
 

@@ -88,7 +88,9 @@ async def test_an_unknown_payment_method_is_a_decline_not_an_error(customer, pla
     response = await pay(order["id"], headers, "pm_card_doesNotExist")
 
     assert response.status_code == 402
-    assert (await response.get_json())["code"] == "payment_declined"
+    problem = await response.get_json()
+    assert problem["code"] == "payment_declined"
+    assert problem["decline_code"] == "payment_method_unknown"  # as the dev gateway says
     assert (await Order.get(order["id"])).status == "pending_payment"
 
 
