@@ -131,8 +131,8 @@ def _register_blueprints(app: Quart) -> None:
     from app.catalog import bp as catalog_bp
     from app.health import bp as health_bp
     from app.orders import bp as orders_bp
-    from app.reviews import bp as reviews_bp
     from app.payments import bp as payments_bp
+    from app.reviews import bp as reviews_bp
     from app.users import bp as users_bp
 
     app.register_blueprint(docs_assets)
