@@ -32,15 +32,25 @@ $(STAMP_DEV): requirements.txt requirements-dev.txt | $(PY)
 	$(PIP) install -q -r requirements-dev.txt
 	@touch $@ $(STAMP_RUN)
 
+# localstripe, the Stripe emulator of the payment tests, in a virtual environment of its own
+# (GPL-3.0, and aiohttp the app does not use). Not fatal: without it those tests skip, saying why.
+STRIPE_VENV  := .venv-stripe
+STAMP_STRIPE := $(STRIPE_VENV)/.installed
+$(STAMP_STRIPE): requirements-localstripe.txt
+	@echo ">> installing localstripe (the Stripe emulator for the tests) in $(STRIPE_VENV)"
+	@{ $(PYTHON) -m venv $(STRIPE_VENV) \
+	  && $(STRIPE_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-localstripe.txt \
+	  && touch $@; } || echo ">> localstripe could not be installed: the Stripe emulator tests will skip"
+
 run: $(STAMP_RUN)
 	@echo ">> serving the shop (one process: the embedded engine lives in memory; Ctrl-C stops)"
 	$(PY) -m app.serve
 
-test: $(STAMP_DEV)
+test: $(STAMP_DEV) $(STAMP_STRIPE)
 	@echo ">> running the test suite"
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-mongo: $(STAMP_DEV)
+test-mongo: $(STAMP_DEV) $(STAMP_STRIPE)
 	@test -n "$(MONGODB_URI)" || { echo "set MONGODB_URI to a MongoDB replica set, e.g. mongodb://localhost:27017/?replicaSet=rs0"; exit 2; }
 	@echo ">> running the test suite against $$MONGODB_URI"
 	MONGODB_URI="$(MONGODB_URI)" $(PY) -m pytest $(PYTEST_ARGS)
@@ -76,4 +86,4 @@ send-emails: $(STAMP_RUN)
 	QUART_APP=wsgi:app $(VENV)/bin/quart send-emails
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(STRIPE_VENV) .pytest_cache .ruff_cache

@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     ORDER_PAYMENT_TIMEOUT_SECONDS: int = Field(default=1800, ge=60)
     ORDER_JOBS_ENABLED: bool = True  # expiry and refund retries run inside the app
     ORDER_JOBS_INTERVAL_SECONDS: float = Field(default=60.0, gt=0)
+    # Stripe calls: time-out and retries of connection errors (with an idempotency key).
+    STRIPE_TIMEOUT_SECONDS: float = Field(default=20.0, gt=0)
+    STRIPE_MAX_NETWORK_RETRIES: int = Field(default=2, ge=0, le=5)
+    # Reconciliation (webhooks that never came): orders awaiting payment whose intent is this
+    # old are checked with the provider, at most every PAYMENT_RECONCILE_INTERVAL_SECONDS.
+    PAYMENT_RECONCILE_AFTER_SECONDS: int = Field(default=600, ge=0)
+    PAYMENT_RECONCILE_INTERVAL_SECONDS: float = Field(default=300.0, gt=0)
     LOG_LEVEL: str = "INFO"
 
     @property

@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Quart:
             {"name": "cart", "description": "The signed-in shopper's cart"},
             {"name": "reviews", "description": "Product reviews (public reads, customers write)"},
             {"name": "orders", "description": "Checkout, my orders, payment and cancel"},
+            {"name": "payments", "description": "The payment provider's webhook"},
             {"name": "admin", "description": "Store administration (admins only)"},
         ],
         security_schemes={
@@ -130,6 +131,7 @@ def _register_blueprints(app: Quart) -> None:
     from app.catalog import bp as catalog_bp
     from app.health import bp as health_bp
     from app.orders import bp as orders_bp
+    from app.payments import bp as payments_bp
     from app.reviews import bp as reviews_bp
     from app.users import bp as users_bp
 
@@ -141,6 +143,7 @@ def _register_blueprints(app: Quart) -> None:
     app.register_blueprint(users_bp, url_prefix="/api/v1/users")
     app.register_blueprint(cart_bp, url_prefix="/api/v1/cart")
     app.register_blueprint(orders_bp, url_prefix="/api/v1/orders")
+    app.register_blueprint(payments_bp, url_prefix="/api/v1/payments")
     app.register_blueprint(admin_bp, url_prefix="/api/v1/admin")
 
 
@@ -207,4 +210,7 @@ def _register_lifecycle(app: Quart, settings: Settings) -> None:
                 stop, task = worker
                 stop.set()
                 await task
+        from app.payments.gateway import close_gateway
+
+        await close_gateway(app)
         await db.close_db()

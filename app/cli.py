@@ -1,4 +1,5 @@
-"""`quart seed`, `quart create-admin` and `quart send-emails` (the standalone email worker).
+"""`quart seed`, `create-admin`, `send-emails` (the standalone email worker), `order-jobs` and
+`payments-reconcile`.
 
 Run them with `QUART_APP=wsgi:app .venv/bin/quart <command>` (the Makefile does).
 """
@@ -18,11 +19,14 @@ def register_commands(app: Quart) -> None:
     settings = app.config["SETTINGS"]
 
     async def _with_db(work):
+        from app.payments.gateway import close_gateway
+
         await db.init_db(settings)
         try:
             async with app.app_context():
                 return await work()
         finally:
+            await close_gateway(app)
             await db.close_db()
 
     @app.cli.command("seed")
@@ -85,3 +89,20 @@ def register_commands(app: Quart) -> None:
         result = asyncio.run(_with_db(work))
         if once:
             click.echo(f"order jobs: {result}")
+
+    @app.cli.command("payments-reconcile")
+    @click.option(
+        "--older-than",
+        type=click.IntRange(min=0),
+        default=None,
+        help="Seconds since checkout (default PAYMENT_RECONCILE_AFTER_SECONDS).",
+    )
+    def payments_reconcile_command(older_than: int | None) -> None:
+        """Ask the payment provider about orders still awaiting payment, and apply it."""
+        from app.orders.provider_events import reconcile_payments
+
+        seconds = settings.PAYMENT_RECONCILE_AFTER_SECONDS if older_than is None else older_than
+        result = asyncio.run(
+            _with_db(lambda: reconcile_payments(older_than_seconds=seconds, limit=10_000))
+        )
+        click.echo(f"payments reconciled: {result}")

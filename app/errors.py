@@ -54,6 +54,7 @@ class ErrorCode(StrEnum):
     REFUND_FAILED = "refund_failed"
     REFUND_EXCEEDS_PAYMENT = "refund_exceeds_payment"
     NOT_REFUNDABLE = "not_refundable"
+    WEBHOOK_SIGNATURE_INVALID = "webhook_signature_invalid"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     RATE_LIMITED = "rate_limited"
     SERVICE_UNAVAILABLE = "service_unavailable"

@@ -40,6 +40,7 @@ DOCUMENT_MODELS: list[str] = [
     "app.orders.models.Order",
     "app.reviews.models.Review",
     "app.payments.models.DevPaymentIntent",
+    "app.payments.models.PaymentEvent",
 ]
 
 

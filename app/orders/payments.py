@@ -24,7 +24,7 @@ from app.errors import AppError, Conflict, ErrorCode, Invalid, NotFound
 from app.inventory import service as inventory
 from app.orders import state
 from app.orders.models import Order, Refund
-from app.payments.gateway import Intent, ProviderUnavailable, gateway
+from app.payments.gateway import Intent, ProviderUnavailable, RefundResult, gateway
 
 log = logging.getLogger("app.orders.payments")
 
@@ -173,11 +173,23 @@ async def pay(*, order: Order, payment_method: str, actor: str) -> Order:
     )
 
 
-async def record_failure(*, order_id: PydanticObjectId, reason: str) -> Order | None:
-    """The provider declined: the order keeps waiting for payment, saying why."""
+async def record_failure(
+    *, order_id: PydanticObjectId, reason: str, unless_in_flight: bool = False
+) -> Order | None:
+    """The provider declined: the order keeps waiting for payment, saying why.
+
+    `unless_in_flight`: leave an order alone while a confirmation of ours is in flight (a
+    webhook about an earlier attempt must not clear the claim of the current one; the
+    confirmation records its own outcome)."""
+    condition: dict[str, Any] = {"status": "pending_payment"}
+    if unless_in_flight:
+        condition["$or"] = [
+            {"payment.status": {"$ne": "processing"}},
+            {"payment.attempt_started_at": {"$lt": utcnow() - ATTEMPT_LEASE}},
+        ]
     return await _update(
         order_id,
-        {"status": "pending_payment"},
+        condition,
         {
             "$set": {
                 "payment.status": "declined",
@@ -412,6 +424,85 @@ async def _settle(order: Order, *, actor: str = "system", session) -> Order | No
         else "succeeded"
     )
     return await _update(order.id, {}, {"$set": {"payment.status": status}}, session=session)
+
+
+async def apply_provider_refunds(
+    *, order_id: PydanticObjectId, refunds: list[RefundResult], actor: str = "provider"
+) -> Order:
+    """Bring the order's refunds in line with the provider's list of them (a `charge.refunded`
+    webhook, a refund made in the provider's dashboard).
+
+    Each succeeded refund of the provider's is counted once, matched first by its provider
+    id, then by its reference (`refund-<our refund id>`, the key we asked with): one of ours
+    left pending is completed; one we never asked for is recorded as made by the provider.
+    Refunding everything makes the order `refunded` (and restocks it when nothing shipped);
+    less keeps its status, with `payment.status` `partially_refunded`.
+    """
+    succeeded = [r for r in refunds if r.status == "succeeded"]
+    for _ in range(5):
+        order = await reload(order_id)
+        known = {r.provider_refund_id for r in order.payment.refunds if r.provider_refund_id}
+        ours = {f"refund-{r.id}": r for r in order.payment.refunds if r.status == "pending"}
+        completing: dict[Any, str] = {}
+        made_elsewhere: list[Refund] = []
+        for result in succeeded:
+            if result.id in known:
+                continue
+            mine = ours.get(result.reference or "")
+            if mine is not None and mine.id not in completing:
+                completing[mine.id] = result.id
+                continue
+            made_elsewhere.append(
+                Refund(
+                    amount=result.amount,
+                    reason="refunded at the payment provider",
+                    status="succeeded",
+                    provider_refund_id=result.id,
+                    actor=actor,
+                )
+            )
+        if not completing and not made_elsewhere:
+            return order
+        updated = [refund.model_copy() for refund in order.payment.refunds]
+        for refund in updated:
+            if refund.id in completing:
+                refund.status = "succeeded"
+                refund.provider_refund_id = completing[refund.id]
+        updated.extend(made_elsewhere)
+        # The provider's word is the truth: recorded even past what we thought was left.
+        changed = await _update(
+            order_id,
+            {"payment.refunds_version": order.payment.refunds_version},
+            {
+                "$set": {"payment.refunds": [refund.model_dump() for refund in updated]},
+                "$inc": {
+                    "payment.refunds_version": 1,
+                    "payment.amount_refunded": sum(r.amount for r in made_elsewhere),
+                },
+            },
+        )
+        if changed is not None:
+            log.info(
+                "order %s: provider refunds applied (%d completed, %d made elsewhere)",
+                changed.number,
+                len(completing),
+                len(made_elsewhere),
+            )
+            return await _settle_latest(order_id, actor=actor)
+    raise Conflict("The order's refunds changed concurrently; try again.", code=ErrorCode.CONFLICT)
+
+
+async def _settle_latest(order_id: PydanticObjectId, *, actor: str) -> Order:
+    for _ in range(3):
+
+        async def work(session) -> Order | None:
+            current = await reload(order_id, session=session)
+            return await _settle(current, actor=actor, session=session)
+
+        settled = await db.run_in_transaction(work)
+        if settled is not None:
+            return settled
+    return await reload(order_id)
 
 
 async def _settle_payment_status(order: Order) -> None:

@@ -15,7 +15,7 @@ from app.core import db
 from app.core.clock import as_utc, utcnow
 from app.core.pagination import Page, PageQuery
 from app.errors import Conflict, Invalid, NotFound
-from app.orders import payments, state
+from app.orders import payments, provider_events, state
 from app.orders.models import Order, Refund
 from app.payments.gateway import ProviderUnavailable, gateway
 
@@ -144,10 +144,15 @@ async def cancel(*, order: Order, actor: str, note: str | None = None, reason: s
         return await payments.drive_refund(order_id=moved.id, refund_id=owed.id)
     if moved.payment.intent_id and order.status == "pending_payment":
         try:
-            await gateway().cancel(intent_id=moved.payment.intent_id)
+            intent = await gateway().cancel(intent_id=moved.payment.intent_id)
         except (ProviderUnavailable, LookupError) as error:
             # A payment that still goes through is refunded when it is reported.
             log.warning("could not cancel intent of order %s: %s", moved.number, error)
+            return moved
+        if intent.succeeded:
+            # It was paid before we could cancel it: record that, which refunds it.
+            log.warning("order %s was paid as it was cancelled: refunding", moved.number)
+            return await payments.record_success(order_id=moved.id, intent=intent, actor=actor)
     return moved
 
 
@@ -233,6 +238,16 @@ async def expire_unpaid_orders(*, older_than_seconds: int, limit: int = 200) -> 
         in_flight = attempt is not None and as_utc(attempt) > now - payments.ATTEMPT_LEASE
         if order.payment.status == "processing" and in_flight:
             continue
+        if order.payment.status == "amount_mismatch":
+            continue  # money was taken, not the right amount: for an admin, not the clock
+        if order.payment.intent_id is not None:
+            # Never cancel an order the customer paid whose webhook has not come (yet).
+            try:
+                outcome = await provider_events.reconcile_order(order)
+            except ProviderUnavailable:
+                continue  # cannot tell whether it was paid: the next run asks again
+            if outcome == "paid" or outcome.endswith("amount_mismatch"):
+                continue
         try:
             await cancel(order=order, actor="system", note="not paid in time", reason="expiry")
             expired += 1

@@ -132,16 +132,36 @@ class DevGateway:
         refund_id = "re_dev_" + idempotency_key.replace("-", "_")
         done = await self._collection().find_one({"_id": intent_id, "refund_ids": refund_id})
         if done is not None:  # the same refund asked again: answer as before
-            return RefundResult(id=refund_id, amount=amount, status="succeeded")
+            return RefundResult(
+                id=refund_id, amount=amount, status="succeeded", reference=idempotency_key
+            )
         paid = (await self._get(intent_id))["amount"]  # fixed for the intent's lifetime
+        made = {"id": refund_id, "amount": amount, "reference": idempotency_key}
         row = await self._collection().find_one_and_update(
             {"_id": intent_id, "status": SUCCEEDED, "amount_refunded": {"$lte": paid - amount}},
-            {"$inc": {"amount_refunded": amount}, "$push": {"refund_ids": refund_id}},
+            {
+                "$inc": {"amount_refunded": amount},
+                "$push": {"refund_ids": refund_id, "refunds": made},
+            },
             return_document=ReturnDocument.AFTER,
         )
         if row is None:
             return RefundResult(id=refund_id, amount=amount, status="failed")
-        return RefundResult(id=refund_id, amount=amount, status="succeeded")
+        return RefundResult(
+            id=refund_id, amount=amount, status="succeeded", reference=idempotency_key
+        )
+
+    async def list_refunds(self, *, intent_id: str) -> list[RefundResult]:
+        row = await self._get(intent_id)
+        return [
+            RefundResult(
+                id=made["id"],
+                amount=made["amount"],
+                status="succeeded",
+                reference=made["reference"],
+            )
+            for made in row.get("refunds", [])
+        ]
 
     def parse_webhook(self, *, payload: bytes, signature: str | None) -> WebhookEvent:
         raise WebhookSignatureError("the dev payment provider sends no webhooks")

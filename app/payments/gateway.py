@@ -41,6 +41,9 @@ class RefundResult:
     id: str
     amount: int
     status: str  # "succeeded", "pending" or "failed"
+    # The idempotency key we asked for it with (`refund-<our refund id>`); None for a refund
+    # made elsewhere (the provider's dashboard).
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,17 @@ class WebhookEvent:
     failure_reason: str | None = None
     amount_refunded: int | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The intent as the event describes it (payment_intent.* events).
+    intent: Intent | None = None
 
 
 class ProviderUnavailable(Exception):
     """The provider could not be reached or answered with a server error: try again later."""
+
+
+class ProviderError(ProviderUnavailable):
+    """The provider refused the request (credentials, a parameter it does not accept): nothing
+    happened. Logged as an error; callers handle it as unavailable, so no client sees a 5xx."""
 
 
 class WebhookSignatureError(Exception):
@@ -87,6 +97,10 @@ class PaymentGateway(Protocol):
         self, *, intent_id: str, amount: int, idempotency_key: str, reason: str | None = None
     ) -> RefundResult: ...
 
+    async def list_refunds(self, *, intent_id: str) -> list[RefundResult]:
+        """Every refund of the intent's payment, whoever asked for it."""
+        ...
+
     def parse_webhook(self, *, payload: bytes, signature: str | None) -> WebhookEvent:
         """Verify and decode a webhook; raises WebhookSignatureError."""
         ...
@@ -108,3 +122,11 @@ def gateway() -> PaymentGateway:
     if "payment_gateway" not in extensions:
         extensions["payment_gateway"] = build_gateway(current_app.config["SETTINGS"])
     return extensions["payment_gateway"]
+
+
+async def close_gateway(app) -> None:
+    """Close the app's gateway (its HTTP connections), if it was created."""
+    created = app.extensions.pop("payment_gateway", None)
+    close = getattr(created, "aclose", None)
+    if close is not None:
+        await close()

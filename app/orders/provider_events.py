@@ -1,0 +1,185 @@
+"""What the payment provider tells us unasked: webhook events, and reconciliation for the
+webhooks that never came.
+
+Both only report facts to `app.orders.payments` (`record_success`, `record_failure`,
+`apply_provider_refunds`), whose conditional updates make every fact safe to apply twice,
+late, or in any order: `/pay`, a webhook and the reconciliation racing on one intent still
+make one `pending_payment → paid` (one history entry, one email).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from beanie import PydanticObjectId
+from bson.errors import InvalidId
+
+from app.core.clock import utcnow
+from app.orders import payments
+from app.orders.models import Order
+from app.payments.gateway import Intent, ProviderUnavailable, WebhookEvent, gateway
+
+log = logging.getLogger("app.orders.provider_events")
+
+
+# -- webhook events ---------------------------------------------------------------------------
+
+
+async def apply_event(event: WebhookEvent) -> str:
+    """Apply one verified provider event; returns what it did, in a word.
+
+    Raises ProviderUnavailable when applying it needs the provider and it cannot be reached
+    (the webhook then answers so that the provider delivers it again later).
+    """
+    handler = _HANDLERS.get(event.type)
+    if handler is None:
+        return "ignored"
+    if not event.intent_id:
+        log.warning("payment event %s (%s) names no payment intent: ignored", event.id, event.type)
+        return "ignored"
+    order = await find_order(intent_id=event.intent_id, metadata=event.metadata)
+    if order is None:
+        log.warning(
+            "payment event %s (%s): no order has intent %s; acknowledged",
+            event.id,
+            event.type,
+            event.intent_id,
+        )
+        return "unknown_order"
+    return await handler(order, event)
+
+
+async def find_order(*, intent_id: str, metadata: dict) -> Order | None:
+    """The order of a payment intent. An intent whose id never reached its order (the process
+    stopped between creating it and saving it) is found by the order id in its metadata, and
+    attached to it."""
+    order = await Order.find_one({"payment.intent_id": intent_id})
+    if order is not None:
+        return order
+    try:
+        order_id = PydanticObjectId(str(metadata.get("order_id", "")))
+    except (InvalidId, TypeError, ValueError):
+        return None
+    order = await Order.get(order_id)
+    if order is None or order.payment.intent_id not in (None, intent_id):
+        return None
+    attached = await Order.get_pymongo_collection().find_one_and_update(
+        {"_id": order.id, "payment.intent_id": None},
+        {"$set": {"payment.intent_id": intent_id, "payment.status": "requires_payment"}},
+    )
+    if attached is not None:
+        log.info("order %s: intent %s attached from its metadata", order.number, intent_id)
+    found = await Order.get(order.id)
+    return found if found is not None and found.payment.intent_id == intent_id else None
+
+
+async def _succeeded(order: Order, event: WebhookEvent) -> str:
+    intent = event.intent or await gateway().retrieve(intent_id=event.intent_id)
+    after = await payments.record_success(order_id=order.id, intent=intent, actor="provider")
+    return _outcome(order, after)
+
+
+async def _failed(order: Order, event: WebhookEvent) -> str:
+    if order.status != "pending_payment":
+        return "ignored"  # paid (or cancelled) since: an earlier attempt's failure
+    reason = event.failure_reason or "payment_failed"
+    changed = await payments.record_failure(order_id=order.id, reason=reason, unless_in_flight=True)
+    return "declined" if changed is not None else "ignored"
+
+
+async def _refunded(order: Order, event: WebhookEvent) -> str:
+    intent_id = order.payment.intent_id
+    # The provider's list of refunds, not the event's snapshot: an older event arriving late
+    # then changes nothing, and every refund is matched by its id.
+    refunds = await gateway().list_refunds(intent_id=intent_id)
+    if order.status == "pending_payment":
+        # Refunded before we heard it was paid (its event is late or lost): the payment first.
+        intent = await gateway().retrieve(intent_id=intent_id)
+        if intent.succeeded:
+            await payments.record_success(order_id=order.id, intent=intent, actor="provider")
+    after = await payments.apply_provider_refunds(order_id=order.id, refunds=refunds)
+    return _outcome(order, after)
+
+
+def _outcome(before: Order, after: Order) -> str:
+    if after.status != before.status:
+        return after.status
+    if after.payment.status != before.payment.status:
+        return f"payment {after.payment.status}"
+    return "unchanged"
+
+
+_HANDLERS: dict[str, Callable[[Order, WebhookEvent], Awaitable[str]]] = {
+    "payment_intent.succeeded": _succeeded,
+    "payment_intent.payment_failed": _failed,
+    "charge.refunded": _refunded,
+}
+
+
+# -- reconciliation ---------------------------------------------------------------------------
+
+
+async def reconcile_order(order: Order) -> str:
+    """Ask the provider how the payment of an order awaiting it stands, and apply the answer.
+
+    Raises ProviderUnavailable.
+    """
+    if order.status != "pending_payment":
+        return "unchanged"
+    if order.payment.intent_id is None:
+        # The provider was unreachable at checkout: create the intent now.
+        after = await payments.ensure_intent(order)
+        if after.payment.intent_id is None:
+            raise ProviderUnavailable("the payment intent could not be created")
+        return "intent_created"
+    try:
+        intent = await gateway().retrieve(intent_id=order.payment.intent_id)
+    except LookupError:
+        log.error(
+            "order %s: the provider knows no intent %s", order.number, order.payment.intent_id
+        )
+        return "missing"
+    return await _apply_intent(order, intent)
+
+
+async def _apply_intent(order: Order, intent: Intent) -> str:
+    if intent.succeeded:
+        after = await payments.record_success(order_id=order.id, intent=intent, actor="system")
+        return _outcome(order, after)
+    if intent.failure_reason and order.payment.status != "declined":
+        changed = await payments.record_failure(
+            order_id=order.id, reason=intent.failure_reason, unless_in_flight=True
+        )
+        return "declined" if changed is not None else "unchanged"
+    return "unchanged"
+
+
+async def reconcile_payments(*, older_than_seconds: int, limit: int = 100) -> dict[str, int]:
+    """Check with the provider every order awaiting payment placed over `older_than_seconds`
+    ago (oldest first, at most `limit`): pay what was paid, note declines, create the intents
+    checkout could not. Stops early when the provider cannot be reached."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    waiting = (
+        await Order.find({"status": "pending_payment", "created_at": {"$lt": cutoff}})
+        .sort([("created_at", 1)])
+        .limit(limit)
+        .to_list()
+    )
+    counts = {"checked": 0, "changed": 0}
+    for order in waiting:
+        try:
+            outcome = await reconcile_order(order)
+        except ProviderUnavailable as error:
+            log.warning("payment reconciliation stopped: %s", error)
+            counts["unavailable"] = 1
+            break
+        except Exception:  # one bad order must not stop the others; it is logged
+            log.exception("reconciling the payment of order %s", order.number)
+            continue
+        counts["checked"] += 1
+        if outcome != "unchanged":
+            counts["changed"] += 1
+            log.info("order %s reconciled with the provider: %s", order.number, outcome)
+    return counts

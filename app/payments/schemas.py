@@ -1,0 +1,37 @@
+"""What `/api/v1/payments/webhook` takes and answers (documentation: the body is verified
+against its signature as raw bytes, never parsed into these models first)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.schemas import OutModel
+
+
+class StripeEventDoc(BaseModel):
+    """A Stripe event, as Stripe sends it (`payment_intent.succeeded`,
+    `payment_intent.payment_failed` and `charge.refunded` are acted on; others are
+    acknowledged)."""
+
+    model_config = ConfigDict(extra="allow", title="StripeEvent")
+
+    id: str = Field(examples=["evt_1Q2w3E4r5T6y7U8i"])
+    object: str = Field(examples=["event"])
+    type: str = Field(examples=["payment_intent.succeeded"])
+    created: int
+    data: dict[str, Any] = Field(description="`{object: <the PaymentIntent or Charge>}`")
+
+
+class StripeSignatureHeader(BaseModel):
+    stripe_signature: str = Field(
+        description="`t=<unix time>,v1=<HMAC-SHA256 of '<t>.<body>' with the webhook secret>`"
+    )
+
+
+class WebhookAckOut(OutModel):
+    received: bool
+    event_id: str
+    duplicate: bool = Field(description="The event was applied before; nothing was done again")
+    result: str = Field(description="What the event did, e.g. `paid`, `ignored`, `unknown_order`")
