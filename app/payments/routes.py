@@ -13,7 +13,7 @@ from app.payments.schemas import StripeEventDoc, StripeSignatureHeader, WebhookA
 
 @bp.post("/webhook")
 @rate_exempt  # Stripe retries from a few addresses: never drop its deliveries
-@problems(409, 503)
+@problems(409)
 @document_request(StripeEventDoc)
 @document_headers(StripeSignatureHeader)
 @validate_response(WebhookAckOut)

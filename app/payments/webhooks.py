@@ -37,7 +37,10 @@ class InvalidWebhook(AppError):
 
 
 class ProviderBusy(AppError):
-    status, code = 503, ErrorCode.SERVICE_UNAVAILABLE
+    """Applying the event needs the provider, which cannot be reached. Any non-2xx makes the
+    provider deliver again later; a 409 rather than a 5xx, since nothing here is broken."""
+
+    status, code = 409, ErrorCode.PAYMENT_UNAVAILABLE
 
 
 async def receive(*, payload: bytes, signature: str | None) -> dict:

@@ -101,7 +101,7 @@ async def test_a_webhook_that_needs_stripe_while_it_is_down_is_redelivered(
     placed_order, stripe_api, charge_refunded_event, deliver, own_localstripe
 ):
     """Applying `charge.refunded` asks Stripe for the refunds: down, the webhook answers
-    503 and keeps nothing, so Stripe's next delivery applies it."""
+    409 and keeps nothing, so Stripe's next delivery applies it."""
     order = await placed_order(paid=True)
     intent_id = order["payment"]["intent_id"]
     await stripe_api.refunds.create_async({"payment_intent": intent_id, "amount": 300})
@@ -110,7 +110,8 @@ async def test_a_webhook_that_needs_stripe_while_it_is_down_is_redelivered(
 
     down = await deliver(event)
 
-    assert down.status_code == 503
+    assert down.status_code == 409
+    assert (await down.get_json())["code"] == "payment_unavailable"
     assert down.headers["Retry-After"]
     assert (await Order.get(order["id"])).payment.amount_refunded == 0
 
