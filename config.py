@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     PAYMENT_RECONCILE_AFTER_SECONDS: int = Field(default=600, ge=0)
     PAYMENT_RECONCILE_INTERVAL_SECONDS: float = Field(default=300.0, gt=0)
     LOG_LEVEL: str = "INFO"
+    # Per-worker memory for cached public catalog responses; 0 turns that cache off (ETags
+    # and 304s stay).
+    CATALOG_CACHE_MB: int = Field(default=32, ge=0)
 
     @property
     def use_embedded_db(self) -> bool:

@@ -165,6 +165,7 @@ def make_product(app):
     from datetime import UTC, datetime, timedelta
 
     from app.catalog import service
+    from app.catalog.cache import bump_catalog_version
 
     counter = iter(range(1, 1_000_000))
 
@@ -181,6 +182,7 @@ def make_product(app):
         values.update(fields)
         product = service.build_product(category=category, name=name, **values)
         await product.insert()
+        await bump_catalog_version()  # written behind the services' back: say so
         return product
 
     return factory

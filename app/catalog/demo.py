@@ -11,6 +11,7 @@ from datetime import timedelta
 from pymongo.errors import DuplicateKeyError
 from quart import current_app
 
+from app.catalog.cache import bump_catalog_version
 from app.catalog.models import Category, Product
 from app.catalog.service import build_product, slugify
 from app.core.clock import utcnow
@@ -217,4 +218,6 @@ async def seed_demo_catalog() -> dict:
         except DuplicateKeyError:
             continue
         created["products"] += 1
+    if any(created.values()):
+        await bump_catalog_version()
     return created

@@ -167,3 +167,20 @@ class Product(Document):
             # and re-pathing a moved category's products.
             IndexModel([("category_id", ASCENDING)], name="category_id"),
         ]
+
+
+class CatalogVersion(Document):
+    """What public catalog reads were computed from: one document, `_id` "catalog".
+
+    `catalog` moves on every change a list page or the category tree can show (product and
+    category edits, a product crossing in/low/out of stock, ratings). `epoch` is set when the
+    document is created, so a database reset never reuses an old version's cached pages.
+    Responses are cached per worker under these numbers (app/catalog/cache.py).
+    """
+
+    id: str = Field(default="catalog")  # type: ignore[assignment]
+    epoch: str
+    catalog: int = 0
+
+    class Settings:
+        name = "catalog_version"

@@ -3,11 +3,13 @@
 from quart_schema import validate_querystring, validate_response
 
 from app.catalog import bp, service
+from app.catalog.cache import cached_read
 from app.catalog.schemas import CategoryTree, ProductListItem, ProductOut, ProductQuery
 from app.core.pagination import Page
 
 
 @bp.get("/products")
+@cached_read("catalog")
 @validate_querystring(ProductQuery)
 @validate_response(Page[ProductListItem])
 async def list_products(query_args: ProductQuery) -> Page[ProductListItem]:
@@ -16,6 +18,7 @@ async def list_products(query_args: ProductQuery) -> Page[ProductListItem]:
 
 
 @bp.get("/products/<reference>")
+@cached_read("product")
 @validate_response(ProductOut)
 async def get_product(reference: str) -> ProductOut:
     """One active product, by id or slug."""
@@ -23,6 +26,7 @@ async def get_product(reference: str) -> ProductOut:
 
 
 @bp.get("/categories")
+@cached_read("catalog")
 @validate_response(CategoryTree)
 async def category_tree() -> CategoryTree:
     """The category tree."""

@@ -17,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from quart import current_app
 
 from app.catalog import search
+from app.catalog.cache import bump_catalog_version, stock_changed
 from app.catalog.models import (
     DEFAULT_SORT,
     SORTS,
@@ -199,12 +200,15 @@ async def create_category(
     )
     if slug is None:
         await _insert_with_free_slug(category, slugify(name, fallback="category"), session=session)
-        return category
-    await _ensure_slug_free(Category, slug, session=session)
-    try:
-        await category.insert(session=session)
-    except DuplicateKeyError:
-        raise Conflict(f"The slug '{slug}' is already in use.", code=ErrorCode.SLUG_TAKEN) from None
+    else:
+        await _ensure_slug_free(Category, slug, session=session)
+        try:
+            await category.insert(session=session)
+        except DuplicateKeyError:
+            raise Conflict(
+                f"The slug '{slug}' is already in use.", code=ErrorCode.SLUG_TAKEN
+            ) from None
+    await bump_catalog_version(session=session)
     return category
 
 
@@ -244,6 +248,7 @@ async def update_category(*, category_id: str, changes: dict[str, Any]) -> Categ
             )
             for key, value in updates.items():
                 setattr(category, key, value)
+            await bump_catalog_version(session=session)
         return category
 
     try:
@@ -292,6 +297,7 @@ async def delete_category(*, category_id: str) -> None:
         if await products.find_one({"category_id": category.id}, {"_id": 1}, session=session):
             raise Conflict("The category still has products.", code=ErrorCode.CATEGORY_IN_USE)
         await categories.delete_one({"_id": category.id}, session=session)
+        await bump_catalog_version(session=session)
 
     await db.run_in_transaction(work)
 
@@ -434,6 +440,7 @@ async def create_product(*, data: ProductIn, session=None) -> ProductOut:
     fields["currency"] = _store_currency(data.currency)
     product = build_product(category=category, slug="", **fields)
     await _insert_with_free_slug(product, slugify(data.name, fallback="product"), session=session)
+    await bump_catalog_version(session=session)
     return await _product_out(product)
 
 
@@ -487,6 +494,8 @@ async def update_product(*, product_id: str, changes: dict[str, Any]) -> Product
             await set_stock(
                 product=product, stock=changes["stock"], reason="admin edit", session=session
             )
+        if fields:
+            await bump_catalog_version(session=session)
         return product
 
     try:
@@ -505,7 +514,11 @@ async def set_stock(*, product: Product, stock: int, reason: str, session=None) 
     Raises RevisionIdWasChanged when the product changed since it was read.
     """
     del reason  # recorded by the stock ledger once it exists
+    before = product.stock
     await product.set({"stock": stock, "updated_at": utcnow()}, session=session)
+    await stock_changed(
+        before=before, after=stock, threshold=product.low_stock_threshold, session=session
+    )
     return product
 
 
@@ -562,3 +575,4 @@ async def archive_product(*, product_id: str) -> None:
     if product.status != "archived":
         # Archiving wins over a concurrent edit; the revision still moves on.
         await product.set({"status": "archived", "updated_at": utcnow()}, ignore_revision=True)
+        await bump_catalog_version()

@@ -36,6 +36,7 @@ DOCUMENT_MODELS: list[str] = [
     "app.core.idempotency.IdempotencyRecord",
     "app.catalog.models.Category",
     "app.catalog.models.Product",
+    "app.catalog.models.CatalogVersion",
     "app.cart.models.Cart",
     "app.orders.models.Order",
     "app.reviews.models.Review",

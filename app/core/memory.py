@@ -17,12 +17,25 @@ Transaction semantics (see tests/core/test_memory.py):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import copy
+import re
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import mongomock_ng
+import pymongo.errors
+from mongomock_ng import collection as mongomock_collection
+from mongomock_ng import filtering, helpers
+from mongomock_ng import store as mongomock_store
+from sentinels import NOTHING
 
 GATE_TIMEOUT_SECONDS = 30.0
+# Query results remembered per collection until it changes (see _TrackedStore).
+RESULTS_PER_COLLECTION = 64
+FEW = 64  # matches worth filtering again rather than remembering
 
 
 class TransactionMisuse(RuntimeError):
@@ -71,6 +84,335 @@ class _Gate:
             self.release()
 
 
+_FIND_OPTIONS = ("filter", "projection", "skip", "limit", "sort")
+_NEAR = ("$near", "$nearSphere")
+_ID_TYPES = (str, int, mongomock_ng.ObjectId, uuid.UUID)
+
+
+class _FindArgs:
+    """A find() call's filter, projection, sort, skip and limit, when those are all it has."""
+
+    def __init__(self, filter=None, projection=None, skip=0, limit=0, sort=None) -> None:
+        self.filter = {} if filter is None else filter
+        self.projection = projection
+        self.skip = skip or 0
+        self.limit = limit or 0
+        self.sort = helpers.create_index_list(sort) if sort else None
+
+    @classmethod
+    def of(cls, *args, **kwargs) -> _FindArgs | None:
+        """None for anything else (cursor options, hints...): mongomock-ng runs those."""
+        if len(args) > 2 or set(kwargs) - set(_FIND_OPTIONS[len(args) :]):
+            return None
+        return cls(*args, **kwargs)
+
+    def modified(self, name: str, *args, **kwargs) -> _FindArgs:
+        if name == "sort":
+            self.sort = helpers.create_index_list(*args, **kwargs)
+        elif name == "skip":
+            self.skip = args[0]
+        elif name == "limit":
+            self.limit = args[0]
+        return self
+
+    @property
+    def simple(self) -> bool:
+        """Whether `_find` gives exactly mongomock-ng's answer (else mongomock-ng runs it)."""
+        if not isinstance(self.filter, Mapping) or not isinstance(self.skip, int):
+            return False
+        if not isinstance(self.limit, int) or self.skip < 0:
+            return False
+        if self.projection is not None and not (
+            isinstance(self.projection, (list, tuple))
+            or (
+                isinstance(self.projection, Mapping)
+                and all(value in (0, 1) for value in self.projection.values())
+            )
+        ):
+            return False  # projection operators and computed fields
+        if self.sort and any(key.startswith("$") for key, _ in self.sort):
+            return False  # $natural
+        return not any(
+            isinstance(value, Mapping) and any(op in value for op in _NEAR)
+            for value in self.filter.values()
+        )
+
+
+class _TrackedStore(mongomock_store.CollectionStore):
+    """A collection store that counts its changes, so query results can be remembered.
+
+    mongomock-ng changes documents only through `__setitem__` / `__delitem__` (updates write the
+    document back), `drop()` and a transaction's abort (which swaps the saved documents back).
+    """
+
+    changes = 0
+    results: OrderedDict
+    by_value: dict[str, dict[str, list[dict]]]
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self.changed()
+
+    def __delitem__(self, key) -> None:
+        super().__delitem__(key)
+        self.changed()
+
+    def drop(self) -> None:
+        super().drop()
+        self.changed()
+
+    def abort_transaction(self) -> None:
+        super().abort_transaction()
+        self.changed()
+
+    def changed(self) -> None:
+        self.changes += 1
+        self.results.clear()
+        self.by_value.clear()
+
+    def with_value(self, field: str, value: str) -> list[dict]:
+        """The documents whose top-level `field` is the string `value` or an array holding it
+        (MongoDB's equality), in stored order; one hash map per field until a change."""
+        index = self.by_value.get(field)
+        if index is None:
+            index = self.by_value[field] = {}
+            for document in self.documents:
+                found = document.get(field)
+                if isinstance(found, str):
+                    index.setdefault(found, []).append(document)
+                elif isinstance(found, list):
+                    for item in {item for item in found if isinstance(item, str)}:
+                        index.setdefault(item, []).append(document)
+        return index.get(value, [])
+
+    def remembered(self, key, compute):
+        """`compute()`, or what it returned last time for `key` if nothing changed since."""
+        if key is None:
+            return compute()
+        try:
+            self.results.move_to_end(key)
+            return self.results[key]
+        except KeyError:
+            value = self.results[key] = compute()
+            if len(self.results) > RESULTS_PER_COLLECTION:
+                self.results.popitem(last=False)
+            return value
+
+
+def _tracked(inner) -> _TrackedStore:
+    store = inner._store
+    if type(store) is not _TrackedStore:
+        store.__class__ = _TrackedStore
+        store.results = OrderedDict()
+        store.by_value = {}
+    return store
+
+
+class _Unhashable(Exception):
+    pass
+
+
+_SCALARS = (bool, int, float, str, type(None), datetime, mongomock_ng.ObjectId, uuid.UUID, bytes)
+
+
+def _frozen(value):
+    """A hashable stand-in for a filter or sort that tells apart what MongoDB tells apart
+    (`1`, `1.0` and `True` differ here); raises _Unhashable for anything unfamiliar."""
+    if isinstance(value, Mapping):
+        return ("{", tuple((key, _frozen(item)) for key, item in value.items()))
+    if isinstance(value, (list, tuple)):
+        return ("[", tuple(_frozen(item) for item in value))
+    if isinstance(value, re.Pattern):
+        return ("re", value.pattern, value.flags)
+    for kind in _SCALARS:  # bool before int: True and 1 are different filters
+        if isinstance(value, kind):
+            return (kind.__name__, value)
+    raise _Unhashable
+
+
+def _key(*parts):
+    try:
+        return _frozen(parts)
+    except _Unhashable:
+        return None
+
+
+def _matching(inner, spec: dict) -> list[dict]:
+    """The stored documents (not copies) that match `spec`: a lookup for `{"_id": value}`,
+    else a scan, remembered until the collection changes."""
+    store = _tracked(inner)
+    if store.is_empty:  # also expires TTL documents (a change: it forgets remembered results)
+        # mongomock-ng validates the filter against an empty document (unknown operators,
+        # $text...) even when there is nothing to match: so do we.
+        filtering.filter_applies(spec, {})
+        return []
+    wanted = spec.get("_id") if len(spec) == 1 else None
+    if isinstance(wanted, _ID_TYPES) and not isinstance(wanted, bool):
+        document = store._documents.get(wanted)
+        return (
+            [document] if document is not None and filtering.filter_applies(spec, document) else []
+        )
+
+    candidates = None
+    for name, value in spec.items():  # string equalities (slug, email...): a hash lookup
+        if isinstance(value, str) and not name.startswith("$") and "." not in name:
+            found = store.with_value(name, value)
+            candidates = found if candidates is None or len(found) < len(candidates) else candidates
+
+    def scan() -> list[dict]:
+        pool = store.documents if candidates is None else candidates
+        return [document for document in pool if filtering.filter_applies(spec, document)]
+
+    if candidates is not None and len(candidates) <= FEW:
+        return scan()
+    return store.remembered(_key("match", spec), scan)
+
+
+def _sorted(inner, spec: dict, sort: list[tuple[str, int]]) -> list[dict]:
+    """The matches of `spec` in `sort` order (remembered until the collection changes)."""
+
+    def order() -> list[dict]:
+        documents = _matching(inner, spec)
+        # Stable sorts, last key first, as mongomock-ng sorts (and in its BSON order).
+        for name, direction in reversed(sort):
+            keys = _sort_keys(name, documents)
+            order = sorted(range(len(documents)), key=keys.__getitem__, reverse=direction < 0)
+            documents = [documents[i] for i in order]
+        return documents
+
+    return _tracked(inner).remembered(_key("sort", spec, sort), order)
+
+
+# Types whose values Python orders as BSON does, when all of a sort key's values are of one.
+_NATIVE_ORDER = (str, (int, float), datetime, mongomock_ng.ObjectId)
+
+
+def _sort_keys(name: str, documents: list[dict]) -> list:
+    """Sort keys for one field: the values themselves when they are all of one BSON type that
+    Python orders the same way (much faster), else mongomock-ng's BSON-comparable keys."""
+    if "." in name:
+        values = [filtering.resolve_key(name, document) for document in documents]
+    else:
+        values = [document.get(name, NOTHING) for document in documents]
+    types = {type(value) for value in values}
+    if _natively_ordered(types) and not (float in types and any(v != v for v in values)):
+        return values
+    return [filtering.resolve_sort_key(name, document) for document in documents]
+
+
+def _natively_ordered(types: set[type]) -> bool:
+    if bool in types:
+        return types == {bool}
+    return any(all(issubclass(kind, family) for kind in types) for family in _NATIVE_ORDER)
+
+
+def _find(inner, query: _FindArgs) -> list[dict]:
+    """mongomock-ng's find(), except that only the documents returned are copied.
+
+    mongomock-ng copies (and projects, and makes time-zone aware) every matching document,
+    then applies skip and limit: a page of 20 from 10,000 products copied 10,000. Here the
+    stored documents are filtered and sorted in place, the page is cut, and only its
+    documents are copied, by mongomock-ng's own projection code.
+    """
+    spec = helpers.patch_datetime_awareness_in_document(query.filter)
+    if query.sort:
+        documents = _sorted(inner, spec, query.sort)
+    else:
+        documents = _matching(inner, spec)
+    documents = documents[query.skip :]
+    if query.limit:
+        documents = documents[: abs(query.limit)]
+    options = inner.codec_options
+    fields = _top_level_fields(query.projection)
+    results = []
+    for document in documents:
+        if fields is not None:
+            include, names = fields
+            if include:
+                copied = {k: _copy(v, options.tz_aware) for k, v in document.items() if k in names}
+            else:
+                copied = {
+                    k: _copy(v, options.tz_aware) for k, v in document.items() if k not in names
+                }
+        else:  # dotted paths: mongomock-ng's own projection
+            projection = query.projection
+            projection = dict(projection) if isinstance(projection, Mapping) else list(projection)
+            copied = inner._copy_only_fields(document, projection, dict, filter=spec)
+            if options.tz_aware:
+                copied = helpers.make_datetime_timezone_aware_in_document(copied)
+        results.append(mongomock_collection._cast_document_class(copied, options.document_class))
+    return results
+
+
+def _top_level_fields(projection) -> tuple[bool, set[str]] | None:
+    """(include?, names) for a projection of top-level fields only (or none), else None."""
+    if not projection:
+        return False, set()
+    if not isinstance(projection, Mapping):
+        projection = dict.fromkeys(projection, 1)
+    if any("." in name or name.startswith("$") for name in projection):
+        return None
+    names = {name for name in projection if name != "_id"}
+    if not names:  # {"_id": 1}: the id alone; {"_id": 0}: everything else
+        return bool(projection["_id"]), {"_id"}
+    include = bool(projection[next(iter(names))])
+    if any(bool(projection[name]) != include for name in names):
+        return None  # mixed: let mongomock-ng raise its error
+    with_id = bool(projection.get("_id", 1))
+    if include and with_id:
+        names.add("_id")
+    elif not include and not with_id:
+        names.add("_id")
+    return include, names
+
+
+_IMMUTABLE = (str, int, float, bool, type(None), bytes, mongomock_ng.ObjectId, uuid.UUID)
+
+
+def _copy(value, tz_aware: bool):
+    """A deep copy of a stored value, as `make_datetime_timezone_aware_in_document` shapes it:
+    datetimes in UTC when the client is tz-aware, tuples as lists."""
+    if isinstance(value, dict):
+        return {k: _copy(v, tz_aware) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_copy(v, tz_aware) for v in value]
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if tz_aware else value
+    if isinstance(value, _IMMUTABLE):
+        return value
+    return copy.deepcopy(value)
+
+
+def _count(inner, filter: Mapping) -> int:
+    return len(_matching(inner, helpers.patch_datetime_awareness_in_document(filter)))
+
+
+def _bulk_load(inner, documents: list[dict]) -> None:
+    store = _tracked(inner)
+    prepared = []
+    for document in documents:
+        document = helpers.patch_datetime_awareness_in_document(dict(document))
+        document.setdefault("_id", mongomock_ng.ObjectId())
+        prepared.append(document)
+    ids = [document["_id"] for document in prepared]
+    if len(set(ids)) != len(ids) or any(i in store for i in ids):
+        raise pymongo.errors.DuplicateKeyError("E11000 duplicate key error (_id)", 11000)
+    for index in store.indexes.values():
+        if not index.get("unique") or index.get("partialFilterExpression"):
+            continue
+        seen: set = set()
+        for document in [*store.documents, *prepared]:
+            entries = inner._compute_index_entries(document, index["key"], index.get("sparse"))
+            for key in {_key(entry) for entry in entries or ()}:
+                if key is None or key in seen:
+                    raise pymongo.errors.DuplicateKeyError(
+                        f"E11000 duplicate key error ({index['key']})", 11000
+                    )
+                seen.add(key)
+    for document in prepared:
+        store[document["_id"]] = document
+
+
 class MemoryCursor:
     """An async cursor over a mongomock cursor; results are read under the gate on first use."""
 
@@ -98,10 +440,7 @@ class MemoryCursor:
         return self._modify("limit", *args, **kwargs)
 
     def _read(self) -> list[dict]:
-        cursor = self._make_cursor()
-        for name, args, kwargs in self._modifiers:
-            cursor = getattr(cursor, name)(*args, **kwargs)
-        return list(cursor)
+        return self._make_cursor(self._modifiers)
 
     async def _load(self) -> list[dict]:
         if self._items is None:
@@ -145,6 +484,7 @@ class MemoryCollection:
 
     # Reads that refuse a session on mongomock-ng; they need no enrolment.
     _SESSIONLESS = {"count_documents", "estimated_document_count"}
+    _READS = {"estimated_document_count", "distinct", "index_information", "list_indexes"}
 
     def __init__(self, inner, database: MemoryDatabase) -> None:
         self._inner = inner
@@ -171,22 +511,81 @@ class MemoryCollection:
 
         async def call(*args, session=None, **kwargs):
             kwargs = {k: v for k, v in kwargs.items() if v is not None}
-            return await self._gate.run(
-                _unwrap(session, self._gate), method, *args, enroll=enroll, **kwargs
-            )
+            try:
+                return await self._gate.run(
+                    _unwrap(session, self._gate), method, *args, enroll=enroll, **kwargs
+                )
+            finally:
+                if name not in self._READS:
+                    # Even a write that failed half-way may have changed a document in place.
+                    _tracked(self._inner).changed()
 
         call.__name__ = name
         return call
 
     def find(self, *args, session=None, **kwargs) -> MemoryCursor:
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
-        return MemoryCursor(self, session, lambda: self._inner.find(*args, **kwargs))
+
+        def read(modifiers) -> list[dict]:
+            query = _FindArgs.of(*args, **kwargs)
+            for name, margs, mkwargs in modifiers:
+                query = query.modified(name, *margs, **mkwargs) if query else None
+            if query is not None and query.simple:
+                return _find(self._inner, query)
+            cursor = self._inner.find(*args, **kwargs)  # anything unusual: mongomock-ng itself
+            for name, margs, mkwargs in modifiers:
+                cursor = getattr(cursor, name)(*margs, **mkwargs)
+            return list(cursor)
+
+        return MemoryCursor(self, session, read)
+
+    async def find_one(self, filter=None, *args, session=None, **kwargs) -> dict | None:
+        if filter is not None and not isinstance(filter, Mapping):
+            filter = {"_id": filter}
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        query = _FindArgs.of(filter, *args, **kwargs)
+        if query is None or not query.simple:
+            return await self._gate.run(
+                _unwrap(session, self._gate), self._inner.find_one, filter, *args, **kwargs
+            )
+        query.limit = 1
+        found = await self._gate.run(
+            _unwrap(session, self._gate), _find, self._inner, query, enroll=False
+        )
+        return found[0] if found else None
+
+    async def count_documents(self, filter, session=None, **kwargs) -> int:
+        if kwargs or not isinstance(filter, Mapping):
+            return await self._gate.run(
+                _unwrap(session, self._gate),
+                self._inner.count_documents,
+                filter,
+                enroll=False,
+                **kwargs,
+            )
+        return await self._gate.run(
+            _unwrap(session, self._gate), _count, self._inner, filter, enroll=False
+        )
 
     async def aggregate(self, pipeline: Iterable[dict], session=None, **kwargs) -> MemoryCursor:
         pipeline = list(pipeline)
-        cursor = MemoryCursor(self, session, lambda: self._inner.aggregate(pipeline))
+        cursor = MemoryCursor(
+            self, session, lambda _modifiers: list(self._inner.aggregate(pipeline))
+        )
         await cursor._load()
         return cursor
+
+    async def bulk_load(self, documents: list[dict]) -> None:
+        """Insert many documents at once, for seeding large data sets (the benchmark's 10,000
+        products). mongomock-ng checks unique indexes by scanning the collection on every
+        insert, so `insert_many` of n documents costs O(n^2); this checks them in one pass of
+        hashing and raises DuplicateKeyError (inserting nothing) on any clash."""
+        await self._gate.acquire()
+        try:
+            _bulk_load(self._inner, documents)
+        finally:
+            self._gate.release()
+            _tracked(self._inner).changed()
 
     def with_options(self, **kwargs) -> MemoryCollection:
         return MemoryCollection(self._inner.with_options(**kwargs), self._database)

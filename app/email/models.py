@@ -36,8 +36,8 @@ class OutboxEmail(Document):
             IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)]),
             IndexModel([("status", ASCENDING), ("lease_expires_at", ASCENDING)]),
             # The admin outbox listing: filter by recipient / kind / status, newest first.
-            IndexModel([("to", ASCENDING), ("created_at", DESCENDING)]),
-            IndexModel([("kind", ASCENDING), ("created_at", DESCENDING)]),
-            IndexModel([("status", ASCENDING), ("created_at", DESCENDING)]),
-            IndexModel([("created_at", DESCENDING)]),
+            IndexModel([("to", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
+            IndexModel([("kind", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
+            IndexModel([("status", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
+            IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)]),
         ]

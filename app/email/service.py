@@ -54,7 +54,10 @@ async def list_emails(
     find = OutboxEmail.find(filters)
     total = await find.count()
     items = (
-        await find.sort(-OutboxEmail.created_at).skip(query.skip).limit(query.per_page).to_list()
+        await find.sort(-OutboxEmail.created_at, -OutboxEmail.id)
+        .skip(query.skip)
+        .limit(query.per_page)
+        .to_list()
     )
     return Page.build(items, query=query, total=total)
 
