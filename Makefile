@@ -13,7 +13,7 @@ help:
 	@echo "make test        set up .venv with dev tools and run the whole test suite"
 	@echo "make test-mongo  the same suite against MONGODB_URI (a MongoDB replica set)"
 	@echo "make lint        ruff check + ruff format --check"
-	@echo "make bench       the performance benchmark"
+	@echo "make bench       the benchmark over HTTP (wrk): writes bench/out/latest.md and a chart"
 	@echo "make loadtest    concurrent checkouts, logins under reads, webhook storm"
 	@echo "make client-test a TypeScript client generated from /openapi.json walks a live server"
 
@@ -64,9 +64,20 @@ format: $(STAMP_DEV)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(STAMP_DEV)
-	@echo ">> benchmark (embedded engine, demo catalog)"
-	$(PY) -m bench
+# The benchmark keeps its own venv: it adds other servers, matplotlib and a profiler.
+VENV_BENCH  := .venv-bench
+STAMP_BENCH := $(VENV_BENCH)/.installed-bench
+
+$(STAMP_BENCH): requirements.txt requirements-bench.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	@echo ">> installing the benchmark's dependencies in $(VENV_BENCH)"
+	test -x $(VENV_BENCH)/bin/python || $(PYTHON) -m venv $(VENV_BENCH)
+	$(VENV_BENCH)/bin/python -m pip --disable-pip-version-check install -q -r requirements-bench.txt
+	@touch $@
+
+bench: $(STAMP_BENCH)
+	@echo ">> benchmark over HTTP with wrk (about 5 minutes; writes bench/out/latest.md)"
+	$(VENV_BENCH)/bin/python -m bench $(BENCH_ARGS)
 
 loadtest: $(STAMP_DEV)
 	@echo ">> load test (live server on 127.0.0.1, embedded engine)"
@@ -86,4 +97,4 @@ send-emails: $(STAMP_RUN)
 	QUART_APP=wsgi:app $(VENV)/bin/quart send-emails
 
 clean:
-	rm -rf $(VENV) $(STRIPE_VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(STRIPE_VENV) $(VENV_BENCH) .pytest_cache .ruff_cache

@@ -1,123 +1,199 @@
-"""`python -m bench`: catalog list latency on the embedded engine with the demo shop.
+"""`python -m bench` (`make bench`): the shop over HTTP, under load, on this machine.
 
-Boots the app in-process (the Quart test client: the whole request path, no network), seeds
-the demo catalog, then times representative catalog requests one after another and prints
-mean / p50 / p95 / max per request. The target is a few milliseconds per request.
+Serves `bench.asgi:app` (the real app plus a bare route) with one server worker on the
+embedded engine, drives it with wrk from 127.0.0.1, and writes `bench/out/latest.md` and
+`bench/out/ratios.png`. One run, about five minutes:
+
+1. for the demo catalog, 1,000 and 10,000 products: req/s, p50 and p99 of the bare route
+   (the ceiling), the product list (plain, filtered, `q`), a product page, the category tree,
+   login, add-to-cart, checkout and payment, each also as a ratio of the bare route; then a
+   page of 20 and the other reads with the response cache switched off, one request at a time
+   (what the database read path costs), and the server's peak RSS;
+2. `/health` p99, idle and while 16 connections log in;
+3. Hypercorn, Hypercorn with uvloop, Uvicorn and Granian serving the same app.
+
+Why wrk: a C event loop that keeps 16 connections busy on a fraction of one core, so on a
+two-core machine the server keeps the other; latency percentiles are exact (HdrHistogram);
+Lua covers bodies and tokens; it installs from Debian's packages. A Python load generator
+would need about as much CPU as the server it measures. The checkout flow (cart, order, pay,
+carrying the order id along) runs in a small Python closed loop instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
+import sys
+import threading
 import time
-from dataclasses import dataclass
 
-from app import create_app
-from config import Settings
+from bench import harness, report
+from bench.harness import Result, Server, call, wrk
+from bench.report import Run, SizeRun
 
-SCENARIOS: list[tuple[str, str, dict]] = [
-    ("newest first (default)", "/api/v1/products", {}),
-    ("top category, by price", "/api/v1/products", {"category": "apparel", "sort": "price"}),
-    ("sub-category, by rating", "/api/v1/products", {"category": "audio", "sort": "-rating"}),
-    ("brand + in stock", "/api/v1/products", {"brand": "northpeak", "in_stock": "true"}),
-    (
-        "colour + price range, by name",
-        "/api/v1/products",
-        {"color": "black", "min_price": 2000, "max_price": 20000, "sort": "name"},
-    ),
-    ("search, by relevance", "/api/v1/products", {"q": "waterproof jacket"}),
-    (
-        "search + category, by price",
-        "/api/v1/products",
-        {"q": "leather", "category": "bags", "sort": "price"},
-    ),
-    ("page 3 of 10 per page", "/api/v1/products", {"per_page": 10, "page": 3}),
-    ("100 per page", "/api/v1/products", {"per_page": 100}),
-    ("product page by slug", "/api/v1/products/trail-running-shoe", {}),
-    ("category tree", "/api/v1/categories", {}),
+CONNECTIONS = 16
+USERS = 8
+DEMO_PRODUCTS = 32  # app/catalog/demo.py
+PASSWORD = "Bench-Password-2026"
+PAGE = "/api/v1/products/trail-running-shoe"
+READS = [
+    ("product list", "/api/v1/products"),
+    ("product list, filtered", "/api/v1/products?category=apparel&in_stock=true&sort=price"),
+    ("product list, q", "/api/v1/products?q=waterproof+jacket"),
+    ("product page", PAGE),
+    ("categories", "/api/v1/categories"),
 ]
 
 
-@dataclass
-class Result:
-    name: str
-    items: int
-    mean_ms: float
-    p50_ms: float
-    p95_ms: float
-    max_ms: float
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def _settings() -> Settings:
-    return Settings(
-        APP_ENV="testing",
-        MONGODB_URI=None,
-        SEED_DEMO_CATALOG=True,
-        EMAIL_WORKER_ENABLED=False,
-        RATE_LIMIT_ENABLED=False,
-        ADMIN_EMAIL=None,
-        ADMIN_PASSWORD=None,
-        LOG_LEVEL="WARNING",
-        _env_file=None,
+def _login(server: Server, n: int) -> str:
+    status, body, _ = call(
+        server,
+        "POST",
+        "/api/v1/auth/login",
+        {"email": f"shopper{n}@bench.test", "password": PASSWORD},
     )
+    if status != 200:
+        raise RuntimeError(f"bench login failed: {status} {body}")
+    return body["access_token"]
 
 
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+def _buyable(server: Server, count: int) -> list[str]:
+    """Ids of in-stock products with room for the run's sales (most stock first)."""
+    _, body, _ = call(server, "GET", "/api/v1/products?in_stock=true&per_page=100")
+    ids = []
+    for item in body["items"]:
+        _, product, _ = call(server, "GET", f"/api/v1/products/{item['slug']}")
+        if product["stock"] >= 40:
+            ids.append(product["id"])
+        if len(ids) == count:
+            break
+    return ids
 
 
-async def run(*, requests: int = 300, warmup: int = 20) -> list[Result]:
-    """Time every scenario; raise if any request fails."""
-    app = create_app(_settings())
-    results = []
-    async with app.test_app():
-        client = app.test_client()
-        for name, path, params in SCENARIOS:
-            timings = []
-            for n in range(warmup + requests):
-                started = time.perf_counter()
-                response = await client.get(path, query_string=params)
-                elapsed = (time.perf_counter() - started) * 1000
-                if response.status_code != 200:
-                    raise RuntimeError(f"{name}: HTTP {response.status_code}")
-                if n >= warmup:
-                    timings.append(elapsed)
-            body = await response.get_json()
-            items = len(body["items"]) if isinstance(body, dict) and "items" in body else 1
-            results.append(
-                Result(
-                    name=name,
-                    items=items,
-                    mean_ms=statistics.fmean(timings),
-                    p50_ms=_percentile(timings, 0.50),
-                    p95_ms=_percentile(timings, 0.95),
-                    max_ms=max(timings),
-                )
-            )
-    return results
+def _route_missing(server: Server, method: str, path: str, **kwargs) -> bool:
+    status, _, _ = call(server, method, path, **kwargs)
+    return status in (404, 405)
 
 
-def table(results: list[Result]) -> str:
-    header = f"{'scenario':<32} {'items':>5} {'mean':>7} {'p50':>7} {'p95':>7} {'max':>7}"
-    lines = [header, "-" * len(header)]
-    for r in results:
-        lines.append(
-            f"{r.name:<32} {r.items:>5} {r.mean_ms:>7.2f} {r.p50_ms:>7.2f} "
-            f"{r.p95_ms:>7.2f} {r.max_ms:>7.2f}"
+def run_size(label: str, products: int, *, seconds: float) -> SizeRun:
+    synthetic = max(0, products - DEMO_PRODUCTS)
+    _log(f"catalog {label}: starting hypercorn with {synthetic + DEMO_PRODUCTS} products")
+    run = SizeRun(label=label, products=synthetic + DEMO_PRODUCTS)
+    with Server("hypercorn", products=synthetic, users=2 * USERS) as server:
+        run.results.append(
+            wrk(server, "bare route", "/bench/bare", seconds=seconds, connections=CONNECTIONS)
         )
-    lines.append("(milliseconds per request, sequential, embedded engine, demo catalog)")
-    return "\n".join(lines)
+        for name, path in READS:
+            status, _, _headers = call(server, "GET", path)
+            assert status == 200, (path, status)
+            run.results.append(wrk(server, name, path, seconds=seconds, connections=CONNECTIONS))
+        etag = call(server, "GET", READS[0][1])[2]["ETag"]
+        revalidated = wrk(
+            server, "product list, revalidated (304)", READS[0][1],
+            seconds=seconds, connections=CONNECTIONS, if_none_match=etag,
+        )  # fmt: skip
+        run.results.append(revalidated)
+
+        tokens = [_login(server, n) for n in range(USERS)]  # they fill carts
+        buyers = [_login(server, n) for n in range(USERS, 2 * USERS)]  # they check out
+        logins = [
+            f'{{"email": "shopper{n}@bench.test", "password": "{PASSWORD}"}}' for n in range(USERS)
+        ]
+        run.results.append(
+            wrk(server, "login", "/api/v1/auth/login", seconds=seconds, connections=CONNECTIONS,
+                method="POST", bodies=logins)
+        )  # fmt: skip
+
+        product_ids = _buyable(server, 20)
+        if _route_missing(server, "POST", "/api/v1/cart/items", body={}, token=tokens[0]):
+            run.results.append(Result("add to cart", skipped="POST /api/v1/cart/items answers 404"))
+        else:
+            bodies = [f'{{"product_id": "{pid}", "quantity": 1}}' for pid in product_ids]
+            run.results.append(
+                wrk(server, "add to cart", "/api/v1/cart/items", seconds=seconds,
+                    connections=CONNECTIONS, method="POST", bodies=bodies, tokens=tokens)
+            )  # fmt: skip
+        if _route_missing(server, "POST", "/api/v1/orders", body={}, token=tokens[0]):
+            for name in ("checkout", "pay"):
+                run.results.append(Result(name, skipped="POST /api/v1/orders answers 404"))
+        else:
+            checkout, pay = asyncio.run(
+                harness.checkout_flow(server, buyers, product_ids, seconds=seconds + 2)
+            )
+            run.results.extend([checkout, pay])
+
+        # The read path without the response cache: one request at a time, so p50 is what a
+        # request costs, not the time it queued.
+        call(server, "PUT", "/bench/catalog-cache/off")
+        for name, path in READS:
+            call(server, "GET", path)
+            run.uncached.append(
+                wrk(server, name, path, seconds=max(2.0, seconds / 2), connections=1)
+            )
+        call(server, "PUT", "/bench/catalog-cache/on")
+        run.peak_rss_mb = server.peak_rss_mb()
+    return run
+
+
+def run_health(*, seconds: float) -> tuple[Result, Result, Result]:
+    _log("/health idle and under 16 concurrent logins")
+    with Server("hypercorn", products=0, users=USERS) as server:
+        idle = wrk(server, "/health idle", "/health", seconds=seconds, connections=1)
+        logins = [
+            f'{{"email": "shopper{n}@bench.test", "password": "{PASSWORD}"}}' for n in range(USERS)
+        ]
+        background: dict[str, Result] = {}
+
+        def login_load() -> None:
+            background["login"] = wrk(
+                server, "16 concurrent logins", "/api/v1/auth/login", seconds=seconds + 2,
+                connections=16, method="POST", bodies=logins,
+            )  # fmt: skip
+
+        thread = threading.Thread(target=login_load)
+        thread.start()
+        time.sleep(1.0)
+        busy = wrk(server, "/health under logins", "/health", seconds=seconds, connections=1)
+        thread.join()
+    return idle, busy, background["login"]
+
+
+def run_servers(*, seconds: float, kinds: list[str]) -> dict[str, list[Result]]:
+    figures = {}
+    for kind in kinds:
+        _log(f"server comparison: {kind}")
+        with Server(kind, products=0) as server:
+            figures[kind] = [
+                wrk(server, name, path, seconds=seconds, connections=CONNECTIONS)
+                for name, path in [("bare route", "/bench/bare"), READS[0], READS[3]]
+            ]
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=300, help="timed requests per scenario")
-    parser.add_argument("--warmup", type=int, default=20, help="untimed requests first")
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of each load run")
+    parser.add_argument("--sizes", default="demo,1000,10000", help="catalog sizes to run")
+    parser.add_argument("--servers", default=",".join(harness.SERVERS), help="servers to compare")
     args = parser.parse_args()
-    print(table(asyncio.run(run(requests=args.requests, warmup=args.warmup))))
+    harness.ensure_wrk()
+    started = time.monotonic()
+    run = Run(seconds=args.seconds, connections=CONNECTIONS)
+    for size in args.sizes.split(","):
+        products = DEMO_PRODUCTS if size == "demo" else int(size)
+        label = "demo" if size == "demo" else f"{products:,}"
+        run.sizes.append(run_size(label, products, seconds=args.seconds))
+    run.health_idle, run.health_busy, run.health_logins = run_health(seconds=args.seconds)
+    run.servers = run_servers(seconds=args.seconds, kinds=[k for k in args.servers.split(",") if k])
+    run.elapsed = time.monotonic() - started
+    markdown = report.write(run)
+    print(markdown)
+    _log(f"wrote {report.LATEST} and {report.CHART} in {run.elapsed:.0f} s")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

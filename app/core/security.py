@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -28,8 +29,12 @@ JWT_ISSUER = "shop-api"
 BEARER_SCHEME = [{"bearerAuth": []}]
 
 # bcrypt is CPU-bound (~240 ms at cost 12): run it in its own small thread pool, so a burst
-# of logins neither freezes the loop nor takes every thread of the default executor.
-_HASH_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bcrypt")
+# of logins neither freezes the loop nor takes every thread of the default executor. One core
+# stays with the event loop (bcrypt releases the GIL): with as many hashing threads as cores,
+# 16 concurrent logins took /health's p99 from 10 ms to 190 ms on two cores (make bench).
+_HASH_POOL = ThreadPoolExecutor(
+    max_workers=max(1, len(os.sched_getaffinity(0)) - 1), thread_name_prefix="bcrypt"
+)
 
 
 async def _off_loop(fn, *args):

@@ -1,0 +1,325 @@
+"""Servers, load and measurements for `make bench`: everything that touches processes.
+
+Load goes to 127.0.0.1 only, every run is bounded in time (wrk `-d`, the driver's deadline)
+and every server started here is stopped here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).parent
+OUT = HERE / "out"
+LUA = HERE / "wrk.lua"
+HOST = "127.0.0.1"
+
+# One worker: the embedded engine lives in the server's memory.
+SERVERS: dict[str, list[str]] = {
+    "hypercorn": ["-m", "hypercorn", "bench.asgi:app", "--workers", "1", "--bind", "{bind}"],
+    "hypercorn+uvloop": [
+        "-m", "hypercorn", "bench.asgi:app", "--workers", "1", "--bind", "{bind}",
+        "--worker-class", "uvloop",
+    ],
+    "uvicorn": [
+        "-m", "uvicorn", "bench.asgi:app", "--host", HOST, "--port", "{port}",
+        "--no-access-log", "--log-level", "warning", "--loop", "uvloop", "--http", "httptools",
+    ],
+    "granian": [
+        "-m", "granian", "--interface", "asgi", "--host", HOST, "--port", "{port}",
+        "--workers", "1", "--no-ws", "--log-level", "warning", "bench.asgi:app",
+    ],
+}  # fmt: skip
+
+
+def ensure_wrk() -> str:
+    """wrk on PATH, installed from Debian's packages when we are root and it is missing."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print(">> installing wrk (apt-get)", flush=True)
+        quiet = {
+            "stdout": subprocess.DEVNULL,
+            "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        }
+        if subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], **quiet).returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], check=True, **quiet)
+            subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, **quiet)
+        found = shutil.which("wrk")
+    if not found:
+        sys.exit("make bench needs wrk: `sudo apt-get install wrk` (or your system's package)")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """One ASGI server process (and its children) serving bench.asgi:app."""
+
+    kind: str
+    products: int
+    users: int = 0
+    cache_mb: int = 32
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self, timeout: float = 180.0) -> Server:
+        args = [a.format(bind=f"{HOST}:{self.port}", port=self.port) for a in SERVERS[self.kind]]
+        env = {
+            **os.environ,
+            "APP_ENV": "development",
+            "SEED_DEMO_CATALOG": "true",
+            "EMAIL_WORKER_ENABLED": "false",
+            # Logins, registrations... are rate limited per IP: the whole load comes from one.
+            "RATE_LIMIT_ENABLED": "false",
+            "LOG_LEVEL": "WARNING",
+            "CATALOG_CACHE_MB": str(self.cache_mb),
+            "BENCH_PRODUCTS": str(self.products),
+            "BENCH_USERS": str(self.users),
+        }
+        env.pop("MONGODB_URI", None)
+        OUT.mkdir(exist_ok=True)
+        log = (OUT / f"server-{self.kind}.log").open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, *args],
+            cwd=HERE.parent,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped as a whole
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited; see {log.name}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except (OSError, urllib.error.URLError):
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.kind} did not answer within {timeout:.0f} s")
+
+    def pids(self) -> list[int]:
+        """The server and its descendants (hypercorn always forks a worker)."""
+        found, frontier = [], [self.process.pid]
+        while frontier:
+            pid = frontier.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*"):
+                children = (
+                    (task / "children").read_text().split() if (task / "children").exists() else []
+                )
+                frontier.extend(int(child) for child in children)
+        return found
+
+    def peak_rss_mb(self) -> float:
+        """The largest peak resident set (VmHWM) among the server's processes: the worker."""
+        peaks = []
+        for pid in self.pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return max(peaks, default=0.0)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int = 0
+    seconds: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    errors: int = 0
+    skipped: str | None = None
+    note: str = ""
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def wrk(
+    server: Server,
+    name: str,
+    path: str,
+    *,
+    seconds: float,
+    connections: int,
+    method: str = "GET",
+    bodies: list[str] | None = None,
+    tokens: list[str] | None = None,
+    if_none_match: str | None = None,
+) -> Result:
+    """Run wrk (one thread: the machine has two cores and the server needs one)."""
+    env = {**os.environ, "BENCH_METHOD": method}
+    if bodies:
+        env["BENCH_BODIES"] = "\n".join(bodies)
+    if tokens:
+        env["BENCH_TOKENS"] = " ".join(tokens)
+    if if_none_match:
+        env["BENCH_IF_NONE_MATCH"] = if_none_match
+    command = [
+        "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+        "-s", str(LUA), server.base + path,
+    ]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 30)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("{")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no result for {name}: {done.stdout}{done.stderr}")
+    data = json.loads(line)
+    errors = sum(data[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
+    return Result(
+        name=name,
+        requests=data["requests"],
+        seconds=data["duration_us"] / 1e6,
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        errors=errors + data["status_errors"],
+    )
+
+
+def call(server: Server, method: str, path: str, body=None, token=None, headers=None):
+    """One request with the standard library: (status, parsed JSON or None, headers)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(server.base + path, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    for key, value in (headers or {}).items():
+        request.add_header(key, value)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None, response.headers
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = None
+        return error.code, parsed, error.headers
+
+
+ADDRESS = {
+    "name": "Bench Shopper",
+    "line1": "1 Load Street",
+    "city": "Loopback",
+    "postal_code": "12345",
+    "country": "US",
+}
+
+
+async def checkout_flow(
+    server: Server, tokens: list[str], product_ids: list[str], *, seconds: float
+) -> tuple[Result, Result]:
+    """Each shopper in a loop: add one unit to the cart, check out, pay with pm_card_visa.
+
+    wrk cannot carry an order id from one request to the next per connection, so this
+    closed loop runs in Python (httpx, one connection per shopper); it times the checkout
+    (`POST /orders`) and the payment (`POST /orders/{id}/pay`) separately.
+    """
+    timings: dict[str, list[float]] = {"checkout": [], "pay": []}
+    errors = {"checkout": 0, "pay": 0}
+    deadline = time.monotonic() + seconds
+
+    async def shopper(index: int, token: str) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=server.base, headers=headers, timeout=30) as http:
+            turn = index
+            while time.monotonic() < deadline:
+                turn += len(tokens)
+                product = product_ids[turn % len(product_ids)]
+                added = await http.post(
+                    "/api/v1/cart/items", json={"product_id": product, "quantity": 1}
+                )
+                if added.status_code != 201 and added.status_code != 200:
+                    errors["checkout"] += 1
+                    continue
+                started = time.perf_counter()
+                placed = await http.post(
+                    "/api/v1/orders",
+                    json={"shipping_address": ADDRESS},
+                    headers={"Idempotency-Key": uuid.uuid4().hex},
+                )
+                timings["checkout"].append(time.perf_counter() - started)
+                if placed.status_code != 201:
+                    errors["checkout"] += 1
+                    continue
+                started = time.perf_counter()
+                paid = await http.post(
+                    f"/api/v1/orders/{placed.json()['id']}/pay",
+                    json={"payment_method": "pm_card_visa"},
+                    headers={"Idempotency-Key": uuid.uuid4().hex},
+                )
+                timings["pay"].append(time.perf_counter() - started)
+                errors["pay"] += paid.status_code != 200
+
+    started = time.monotonic()
+    await asyncio.gather(*(shopper(i, token) for i, token in enumerate(tokens)))
+    elapsed = time.monotonic() - started
+    results = []
+    for name in ("checkout", "pay"):
+        samples = sorted(timings[name])
+        results.append(
+            Result(
+                name=name,
+                requests=len(samples),
+                seconds=elapsed,
+                p50_ms=_percentile(samples, 0.50) * 1000,
+                p99_ms=_percentile(samples, 0.99) * 1000,
+                errors=errors[name],
+            )
+        )
+    return results[0], results[1]
+
+
+def _percentile(samples: list[float], fraction: float) -> float:
+    if not samples:
+        return 0.0
+    return samples[min(len(samples) - 1, round(fraction * (len(samples) - 1)))]

@@ -1,0 +1,40 @@
+"""The benchmark's own pieces (no load here: `make bench` runs that; no timing asserted)."""
+
+from app.catalog.models import Product
+from bench.catalog import seed_products
+from bench.harness import Result
+from bench.report import Run, SizeRun, render
+
+
+async def test_synthetic_catalog_is_seeded_in_one_pass_and_searchable(client):
+    from app.catalog.demo import seed_demo_catalog
+
+    await seed_demo_catalog()
+    demo = await Product.count()
+    assert await seed_products(300) == 300
+    assert await Product.count() == demo + 300
+    body = await (await client.get("/api/v1/products", query_string={"per_page": 5})).get_json()
+    assert body["total"] == demo + 300 and len(body["items"]) == 5
+    found = await (await client.get("/api/v1/products", query_string={"q": "jacket"})).get_json()
+    assert found["total"] > 0
+
+
+def _result(name, rps, p50=1.0):
+    return Result(name=name, requests=int(rps * 4), seconds=4.0, p50_ms=p50, p99_ms=p50 * 3)
+
+
+def test_report_states_every_target_and_its_verdict():
+    demo = SizeRun("demo", 32, [_result("bare route", 1000), _result("product list", 400)])
+    demo.uncached = [_result("product list", 200, p50=4.0)]
+    big = SizeRun("10,000", 10_000, [_result("bare route", 1000), _result("product list", 900)])
+    big.uncached = [_result("product list", 20, p50=40.0)]
+    big.peak_rss_mb = 250
+    run = Run(seconds=4, connections=16, sizes=[demo, big])
+    run.health_idle, run.health_busy = _result("/health idle", 900), _result("busy", 800, 1.5)
+    run.health_logins = Result("16 concurrent logins", skipped="not run")
+    text = render(run)
+    assert "lowest: product list, 40% | **missed**" in text
+    assert "40.00 ms uncached (4.00 ms with demo)" in text and "| **missed** |" in text
+    assert "| 250 MB | met |" in text
+    assert "(1.5×) | met |" in text
+    assert "| product list | 900 | 1.00 | 3.00 | 0.90 | 0 |" in text
