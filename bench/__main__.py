@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import threading
 import time
@@ -183,6 +184,7 @@ def main() -> None:
     harness.ensure_wrk()
     started = time.monotonic()
     run = Run(seconds=args.seconds, connections=CONNECTIONS)
+    before = os.getloadavg()[0]
     for size in args.sizes.split(","):
         products = DEMO_PRODUCTS if size == "demo" else int(size)
         label = "demo" if size == "demo" else f"{products:,}"
@@ -190,6 +192,7 @@ def main() -> None:
     run.health_idle, run.health_busy, run.health_logins = run_health(seconds=args.seconds)
     run.servers = run_servers(seconds=args.seconds, kinds=[k for k in args.servers.split(",") if k])
     run.elapsed = time.monotonic() - started
+    run.load = (before, os.getloadavg()[0])
     markdown = report.write(run)
     print(markdown)
     _log(f"wrote {report.LATEST} and {report.CHART} in {run.elapsed:.0f} s")

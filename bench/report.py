@@ -53,6 +53,8 @@ class Run:
     health_logins: Result | None = None
     servers: dict[str, list[Result]] = field(default_factory=dict)
     elapsed: float = 0.0
+    # The machine's 1-minute load average before and after: other work skews every figure.
+    load: tuple[float, float] = (0.0, 0.0)
 
 
 def _verdict(ok: bool) -> str:
@@ -82,7 +84,8 @@ def render(run: Run) -> str:
         f"{time.strftime('%Y-%m-%d %H:%M')} · {platform.machine()}, "
         f"{_cores()} cores · Python {platform.python_version()} · one server worker, embedded "
         f"engine · wrk, 1 thread, {run.connections} connections, {run.seconds:g} s per "
-        f"scenario · whole run {run.elapsed:.0f} s. Reproduce: `make bench`.",
+        f"scenario · whole run {run.elapsed:.0f} s · load average {run.load[0]:.1f} before, "
+        f"{run.load[1]:.1f} after. Reproduce: `make bench`.",
         "",
         "Catalog reads are served as a browser or CDN without a copy would ask for them (no "
         "`If-None-Match`), from the worker's response cache after the first request; the "

@@ -161,6 +161,14 @@ class _TrackedStore(mongomock_store.CollectionStore):
         super().drop()
         self.changed()
 
+    def begin_transaction(self) -> None:
+        # mongomock-ng snapshots with copy.deepcopy; the same copy, several times faster.
+        self._saved_documents = OrderedDict(
+            (key, _copy(document, False)) for key, document in self._documents.items()
+        )
+        self._saved_indexes = copy.deepcopy(self.indexes)
+        self._saved_ttl_indexes = copy.deepcopy(self._ttl_indexes)
+
     def abort_transaction(self) -> None:
         super().abort_transaction()
         self.changed()
@@ -237,6 +245,10 @@ def _key(*parts):
         return None
 
 
+def _is_id(value) -> bool:
+    return isinstance(value, _ID_TYPES) and not isinstance(value, bool)
+
+
 def _matching(inner, spec: dict) -> list[dict]:
     """The stored documents (not copies) that match `spec`: a lookup for `{"_id": value}`,
     else a scan, remembered until the collection changes."""
@@ -246,12 +258,20 @@ def _matching(inner, spec: dict) -> list[dict]:
         # $text...) even when there is nothing to match: so do we.
         filtering.filter_applies(spec, {})
         return []
-    wanted = spec.get("_id") if len(spec) == 1 else None
-    if isinstance(wanted, _ID_TYPES) and not isinstance(wanted, bool):
+    wanted = spec.get("_id")
+    if _is_id(wanted):  # by primary key: a lookup
         document = store._documents.get(wanted)
         return (
             [document] if document is not None and filtering.filter_applies(spec, document) else []
         )
+    if isinstance(wanted, Mapping) and list(wanted) == ["$in"] and all(map(_is_id, wanted["$in"])):
+        # A batch by primary key (carts, checkout): stored order, as a scan would give.
+        ids = set(wanted["$in"])
+        return [
+            document
+            for key, document in store._documents.items()
+            if key in ids and filtering.filter_applies(spec, document)
+        ]
 
     candidates = None
     for name, value in spec.items():  # string equalities (slug, email...): a hash lookup
