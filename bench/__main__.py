@@ -10,7 +10,8 @@ embedded engine, drives it with wrk from 127.0.0.1, and writes `bench/out/latest
    page of 20 and the other reads with the response cache switched off, one request at a time
    (what the database read path costs), and the server's peak RSS;
 2. `/health` p99, idle and while 16 connections log in;
-3. Hypercorn, Hypercorn with uvloop, Uvicorn and Granian serving the same app.
+3. 50 shoppers checking out the last 10 units at once: wall time, answers, stock left;
+4. Hypercorn, Hypercorn with uvloop, Uvicorn and Granian serving the same app.
 
 Why wrk: a C event loop that keeps 16 connections busy on a fraction of one core, so on a
 two-core machine the server keeps the other; latency percentiles are exact (HdrHistogram);
@@ -163,6 +164,14 @@ def run_health(*, seconds: float) -> tuple[Result, Result, Result]:
     return idle, busy, background["login"]
 
 
+def run_contention(*, shoppers: int = 50, units: int = 10):
+    _log(f"contention: {shoppers} shoppers check out the last {units} units at once")
+    with Server("hypercorn", products=0, users=shoppers) as server:
+        tokens = [_login(server, n) for n in range(shoppers)]
+        product_id = _buyable(server, 1)[0]
+        return asyncio.run(harness.contention(server, tokens, product_id, units=units))
+
+
 def run_servers(*, seconds: float, kinds: list[str]) -> dict[str, list[Result]]:
     figures = {}
     for kind in kinds:
@@ -190,6 +199,7 @@ def main() -> None:
         label = "demo" if size == "demo" else f"{products:,}"
         run.sizes.append(run_size(label, products, seconds=args.seconds))
     run.health_idle, run.health_busy, run.health_logins = run_health(seconds=args.seconds)
+    run.contention = run_contention()
     run.servers = run_servers(seconds=args.seconds, kinds=[k for k in args.servers.split(",") if k])
     run.elapsed = time.monotonic() - started
     run.load = (before, os.getloadavg()[0])

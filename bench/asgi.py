@@ -43,6 +43,20 @@ async def catalog_cache(state: str):
     return {"catalog_cache": state}
 
 
+@app.put("/bench/stock/<product_id>/<int:stock>")
+async def set_stock(product_id: str, stock: int):
+    """Leave exactly `stock` units of a product (the contention case's last units)."""
+    from beanie import PydanticObjectId
+
+    from app.catalog.models import Product
+
+    await Product.get_pymongo_collection().update_one(
+        {"_id": PydanticObjectId(product_id)}, {"$set": {"stock": stock}}
+    )
+    await bump_catalog_version()
+    return {"stock": stock}
+
+
 @app.before_serving
 async def _seed() -> None:
     products = int(os.environ.get("BENCH_PRODUCTS", "0"))

@@ -332,6 +332,52 @@ async def checkout_flow(
     return results[0], results[1]
 
 
+async def contention(
+    server: Server, tokens: list[str], product_id: str, *, units: int
+) -> tuple[Result, dict[int, int], int]:
+    """Every shopper has one unit of `product_id` in the cart and all check out at once, for
+    `units` units: (timings, status counts, stock after). Exactly `units` orders must win."""
+    limits = httpx.Limits(max_connections=len(tokens) + 4)
+    async with httpx.AsyncClient(
+        base_url=server.base, timeout=REQUEST_TIMEOUT * 4, limits=limits
+    ) as http:
+        for token in tokens:
+            added = await http.post(
+                "/api/v1/cart/items",
+                json={"product_id": product_id, "quantity": 1},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            added.raise_for_status()
+        await http.put(f"/bench/stock/{product_id}/{units}")
+
+        async def one(token: str) -> tuple[float, int]:
+            started = time.perf_counter()
+            placed = await http.post(
+                "/api/v1/orders",
+                json={"shipping_address": ADDRESS},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            return time.perf_counter() - started, placed.status_code
+
+        started = time.perf_counter()
+        outcomes = await asyncio.gather(*(one(token) for token in tokens))
+        wall = time.perf_counter() - started
+        stock = (await http.get(f"/api/v1/products/{product_id}")).json()["stock"]
+    samples = sorted(seconds for seconds, _ in outcomes)
+    statuses: dict[int, int] = {}
+    for _, status in outcomes:
+        statuses[status] = statuses.get(status, 0) + 1
+    timing = Result(
+        name=f"{len(tokens)} checkouts for the last {units} units",
+        requests=len(samples),
+        seconds=wall,
+        p50_ms=_percentile(samples, 0.50) * 1000,
+        p99_ms=_percentile(samples, 0.99) * 1000,
+        errors=sum(n for status, n in statuses.items() if status >= 500),
+    )
+    return timing, statuses, stock
+
+
 def _percentile(samples: list[float], fraction: float) -> float:
     if not samples:
         return 0.0

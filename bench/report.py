@@ -51,6 +51,8 @@ class Run:
     health_idle: Result | None = None
     health_busy: Result | None = None
     health_logins: Result | None = None
+    # The 50-for-10 contention case: its timings, status counts and the stock it left.
+    contention: tuple[Result, dict[int, int], int] | None = None
     servers: dict[str, list[Result]] = field(default_factory=dict)
     elapsed: float = 0.0
     # The machine's 1-minute load average before and after: other work skews every figure.
@@ -136,6 +138,16 @@ def render(run: Run) -> str:
         out += ["## `/health` while others log in", ""]
         out += _table([run.health_idle, run.health_busy, run.health_logins], None)
         out += [""]
+    if run.contention:
+        timing, statuses, stock = run.contention
+        codes = ", ".join(f"{code} × {n}" for code, n in sorted(statuses.items()))
+        out += ["## Contention: shoppers racing for the last units", ""]
+        out += [
+            f"{timing.name}, all at once on one worker: wall time {timing.seconds:.2f} s, "
+            f"p50 {timing.p50_ms:.0f} ms, p99 {timing.p99_ms:.0f} ms; answers {codes}; "
+            f"stock left {stock}.",
+            "",
+        ]
     if run.servers:
         out += ["## Servers (demo catalog, one worker each)", ""]
         out += [

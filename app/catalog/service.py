@@ -563,7 +563,10 @@ async def set_rating(
         {"$set": {"rating.average": average, "rating.count": count}, "$inc": {"rating.version": 1}},
         session=session,
     )
-    return result.matched_count == 1
+    if result.matched_count != 1:
+        return False
+    await bump_catalog_version(session=session)  # list pages show (and sort by) ratings
+    return True
 
 
 async def archive_product(*, product_id: str) -> None:
