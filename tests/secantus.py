@@ -16,3 +16,7 @@ PLANNER_SKIPS_PARTIAL_INDEX = (
     "the planner uses no index unless it holds every filtered field: with index "
     "{status: 1, created: -1, _id: -1}, find({status: 'a', stock: {$gt: 0}}) is a COLLSCAN"
 )
+SORTS_IN_MEMORY = (
+    "a blocking SORT stage even when the index yields the order: with index "
+    "{p: 1, created: -1, _id: -1}, find({p: 1}).sort({created: -1, _id: -1}) plans SORT over IXSCAN"
+)
