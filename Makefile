@@ -6,12 +6,13 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 STAMP_RUN := $(VENV)/.installed-runtime
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: help run test test-mongo lint format bench loadtest client-test seed create-admin send-emails clean
+.PHONY: help run test test-mongo test-wire lint format bench loadtest client-test seed create-admin send-emails clean
 
 help:
 	@echo "make run         set up .venv and serve the shop on HOST:PORT (default 127.0.0.1:8000)"
 	@echo "make test        set up .venv with dev tools and run the whole test suite"
 	@echo "make test-mongo  the same suite against MONGODB_URI (a MongoDB replica set)"
+	@echo "make test-wire   the same suite over the wire protocol, on a SecantusDB it starts"
 	@echo "make lint        ruff check + ruff format --check"
 	@echo "make bench       the benchmark over HTTP (wrk): writes bench/out/latest.md and a chart"
 	@echo "make loadtest    concurrent checkouts, logins under reads, webhook storm"
@@ -55,6 +56,11 @@ test-mongo: $(STAMP_DEV) $(STAMP_STRIPE)
 	@echo ">> running the test suite against $$MONGODB_URI"
 	MONGODB_URI="$(MONGODB_URI)" $(PY) -m pytest $(PYTEST_ARGS)
 
+# The real driver path: PyMongo against a wire-protocol replica set (SecantusDB, in its own
+# .venv-wire, on a free loopback port, stopped whatever happens). See scripts/test-wire.
+test-wire:
+	@PYTHON=$(PYTHON) scripts/test-wire
+
 lint: $(STAMP_DEV)
 	@echo ">> ruff check and format check"
 	$(VENV)/bin/ruff check .
@@ -97,4 +103,4 @@ send-emails: $(STAMP_RUN)
 	QUART_APP=wsgi:app $(VENV)/bin/quart send-emails
 
 clean:
-	rm -rf $(VENV) $(STRIPE_VENV) $(VENV_BENCH) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(STRIPE_VENV) $(VENV_BENCH) .venv-wire .pytest_cache .ruff_cache

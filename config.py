@@ -32,6 +32,10 @@ class Settings(BaseSettings):
 
     MONGODB_URI: str | None = None
     MONGODB_DB: str = "shop"
+    # Product search (`?q=`): "text" needs the server's text index and `$text`; "regex" uses
+    # whole-word regular expressions (no text index); "auto" uses text where the server can
+    # build the index and regex elsewhere (the embedded engine, servers without text indexes).
+    SEARCH_MODE: Literal["auto", "text", "regex"] = "auto"
 
     FRONTEND_URL: str = "http://localhost:3000"
     # The one currency the store sells in (ISO 4217, lower case): prices, carts, orders.
@@ -103,6 +107,12 @@ class Settings(BaseSettings):
     @property
     def cors_origins(self) -> list[str]:
         return [o.strip() for o in self.CORS_ORIGINS.split(",") if o.strip()]
+
+    @model_validator(mode="after")
+    def _text_search_needs_a_server(self) -> Settings:
+        if self.SEARCH_MODE == "text" and not self.MONGODB_URI:
+            raise ValueError("SEARCH_MODE=text needs MONGODB_URI: the embedded engine has no $text")
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -6,6 +6,7 @@ Set MONGODB_URI to run the same suite against a real replica set (`make test-mon
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 
 import pytest
@@ -18,6 +19,37 @@ from app.core.security import create_access_token, hash_password
 from config import Settings
 
 TEST_PASSWORD = "Correct-Horse-42"
+
+
+# -- the server under test -----------------------------------------------------------------------
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "secantus_bug(reason): fails only because of a known SecantusDB bug (tests/secantus.py); "
+        "strictly xfailed when the server under test is SecantusDB",
+    )
+
+
+@functools.cache
+def server_is_secantus() -> bool:
+    """Whether MONGODB_URI points at SecantusDB (its buildInfo has `secantusVersion`)."""
+    uri = os.environ.get("MONGODB_URI")
+    if not uri:
+        return False
+    from pymongo import MongoClient
+
+    with MongoClient(uri, serverSelectionTimeoutMS=10_000) as client:
+        return "secantusVersion" in client.admin.command("buildInfo")
+
+
+def pytest_collection_modifyitems(config, items):
+    marked = [item for item in items if item.get_closest_marker("secantus_bug")]
+    if marked and server_is_secantus():
+        for item in marked:
+            [reason] = item.get_closest_marker("secantus_bug").args
+            item.add_marker(pytest.mark.xfail(strict=True, reason=f"SecantusDB bug: {reason}"))
 
 
 def make_settings(**overrides) -> Settings:

@@ -1,8 +1,9 @@
-"""Product search: the one place that knows whether the database has `$text`.
+"""Product search: `$text` on a server's text index, or regular expressions where there is none.
 
 On a MongoDB server the `search` text index answers `?q=` (name weighted above brand above
 description, Snowball-stemmed words, ranked by text score). The embedded engine has no `$text`,
-so there the same words become case-insensitive, escaped, whole-word regular expressions over
+nor do servers that refuse text indexes (SecantusDB), and SEARCH_MODE=regex turns it off: there
+the same words become case-insensitive, escaped, whole-word regular expressions over
 the same three fields that accept the usual English inflections ("shoes" finds "shoe",
 "hiking" finds "hike"), ranked by the same weights. On the demo data both find the same
 products (tests/catalog/test_demo.py); derivations a stemmer folds and these patterns do not
@@ -11,15 +12,11 @@ products (tests/catalog/test_demo.py); derivations a stemmer folds and these pat
 
 from __future__ import annotations
 
-import logging
 import re
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo.errors import OperationFailure
-
-log = logging.getLogger("app.catalog.search")
+from app.core import db
 
 # The text index's weights (see Product.Settings.indexes); the fallback ranks with them too.
 WEIGHTS = {"name": 10, "brand": 5, "description": 1}
@@ -166,21 +163,7 @@ async def find_page(
     return page, len(rows)
 
 
-_text_support: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-async def has_text_index(collection) -> bool:
-    """Whether `$text` works on this collection's database (probed once per database)."""
-    database = collection.database
-    known = _text_support.get(database)
-    if known is None:
-        try:
-            await collection.find_one({"$text": {"$search": "probe"}}, {"_id": 1})
-            known = True
-        except NotImplementedError:
-            known = False
-        except OperationFailure as error:  # e.g. a server without the text index
-            log.warning("text search unavailable, using the regex fallback: %s", error)
-            known = False
-        _text_support[database] = known
-    return known
+def uses_text_index() -> bool:
+    """Whether `?q=` runs on `$text`: decided once at start-up from SEARCH_MODE and the server
+    (see app.core.db.init_db, which logs it; `/ready` reports it)."""
+    return db.state.search_mode == "text"

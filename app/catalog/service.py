@@ -356,7 +356,7 @@ async def list_products(*, query: ProductQuery) -> Page[ProductListItem]:
         filters=filters,
         terms=terms,
         sort=SORTS[sort_key] if sort_key else None,
-        text_index=bool(terms) and await search.has_text_index(collection),
+        text_index=bool(terms) and search.uses_text_index(),
     )
     rows, total = await search.find_page(
         collection, plan, projection=LIST_PROJECTION, skip=query.skip, limit=query.per_page

@@ -13,8 +13,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from beanie import init_beanie
-from pymongo import AsyncMongoClient
+from beanie.odm.utils.init import Initializer
+from pymongo import TEXT, AsyncMongoClient
 from pymongo.errors import OperationFailure, PyMongoError
 
 from app.core.memory import MemoryClient
@@ -51,6 +51,9 @@ class _State:
     database: Any = None
     embedded: bool = True
     supports_transactions: bool = False
+    # How product search runs: "text" ($text on the text index) or "regex" (the fallback in
+    # app.catalog.search). Decided once at start-up from SEARCH_MODE and the server.
+    search_mode: str = "regex"
 
 
 state = _State()
@@ -66,13 +69,72 @@ async def init_db(settings) -> None:
         state.embedded = True
     database = client[settings.MONGODB_DB]
     state.client, state.database = client, database
-    await init_beanie(database=database, document_models=DOCUMENT_MODELS)
+    # The embedded engine has no `$text`; on a server `auto` tries the text index and falls
+    # back to regex search when the server refuses it.
+    mode = "regex" if state.embedded else settings.SEARCH_MODE
+    initializer = _Initializer(database=database, document_models=DOCUMENT_MODELS, mode=mode)
+    await initializer
+    state.search_mode = "text" if initializer.text_indexes else "regex"
+    if initializer.refusal is not None:
+        log.warning(
+            "product search: regex (this server refuses text indexes: %s); set "
+            "SEARCH_MODE=text to require $text instead",
+            initializer.refusal,
+        )
+    else:
+        log.info("product search: %s", _SEARCH_MODES[state.search_mode])
     state.supports_transactions = await _probe_transactions(database)
     if not state.supports_transactions:
         log.warning(
             "MongoDB is not a replica set: running WITHOUT multi-document transactions; "
             "guarded updates and compensation keep data consistent"
         )
+
+
+_SEARCH_MODES = {
+    "text": "text ($text on the text index)",
+    "regex": "regex (whole-word regular expressions; no text index)",
+}
+# The server cannot build that index (SecantusDB answers this to a text index).
+CANNOT_CREATE_INDEX = 67
+
+
+def _is_text_index(index) -> bool:
+    return TEXT in dict(index.index.document["key"]).values()
+
+
+class _Initializer(Initializer):
+    """Beanie's initializer, creating the text indexes only when search uses them.
+
+    mode "text": they are created and a refusal is fatal; "regex": they are left out;
+    "auto": they are created, and a server that refuses them with CannotCreateIndex switches
+    search to regex (`refusal` says why) instead of failing to start.
+    """
+
+    def __init__(self, *, mode: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.mode = mode
+        self.text_indexes = mode != "regex"
+        self.refusal: str | None = None
+
+    async def init_indexes(self, cls, allow_index_dropping: bool = False) -> None:
+        settings = cls.get_settings()
+        declared = settings.indexes
+        has_text = any(_is_text_index(index) for index in declared)
+        if has_text and self.text_indexes:
+            try:
+                await super().init_indexes(cls, allow_index_dropping)
+                return
+            except OperationFailure as error:
+                if self.mode != "auto" or error.code != CANNOT_CREATE_INDEX:
+                    raise
+                message = (error.details or {}).get("errmsg") or str(error)
+                self.text_indexes, self.refusal = False, f"error {error.code}: {message}"
+        settings.indexes = [index for index in declared if not _is_text_index(index)]
+        try:
+            await super().init_indexes(cls, allow_index_dropping)
+        finally:
+            settings.indexes = declared
 
 
 async def _probe_transactions(database) -> bool:

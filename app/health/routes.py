@@ -1,4 +1,6 @@
-from pydantic import BaseModel
+from typing import Literal
+
+from pydantic import BaseModel, Field
 from quart_schema import tag, validate_response
 
 from app.core import db
@@ -9,6 +11,15 @@ from app.health import bp
 
 class HealthOut(BaseModel):
     status: str
+
+
+class ReadyOut(BaseModel):
+    status: str
+    search: Literal["text", "regex"] = Field(
+        description="How product search (`q`) runs: `text` on the database's text index, "
+        "`regex` on whole-word regular expressions (the embedded engine, or a server "
+        "without text indexes)."
+    )
 
 
 @bp.get("/health")
@@ -22,9 +33,9 @@ async def health() -> HealthOut:
 @bp.get("/ready")
 @tag(["health"])
 @problems(503)
-@validate_response(HealthOut, 200)
+@validate_response(ReadyOut, 200)
 async def ready():
-    """Readiness: the database answers (503 otherwise)."""
+    """Readiness: the database answers (503 otherwise); says which search mode is in force."""
     if await db.ping():
-        return HealthOut(status="ok")
+        return ReadyOut(status="ok", search=db.state.search_mode)
     return problem(503, ErrorCode.SERVICE_UNAVAILABLE, "The database does not answer.")

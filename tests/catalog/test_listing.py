@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.catalog.models import Category, stock_status
+from tests.secantus import LTE_DROPS_BOUND
 
 URL = "/api/v1/products"
 LIST_FIELDS = {
@@ -45,10 +46,13 @@ async def slugs(client, **params) -> list[str]:
         ({"size": "m"}, ["red-flannel-shirt", "white-linen-shirt", "khaki-chinos"]),
         ({"size": "42"}, ["trail-runner", "court-sneaker"]),
         ({"min_price": 6000}, ["black-jeans", "trail-runner", "court-sneaker"]),
-        ({"max_price": 3000}, ["red-flannel-shirt", "khaki-chinos"]),
-        ({"min_price": 4500, "max_price": 6000},
-         ["blue-oxford-shirt", "white-linen-shirt", "black-jeans"]),
-        ({"min_price": 5200, "max_price": 5200}, ["white-linen-shirt"]),
+        pytest.param({"max_price": 3000}, ["red-flannel-shirt", "khaki-chinos"],
+                     marks=pytest.mark.secantus_bug(LTE_DROPS_BOUND)),
+        pytest.param({"min_price": 4500, "max_price": 6000},
+                     ["blue-oxford-shirt", "white-linen-shirt", "black-jeans"],
+                     marks=pytest.mark.secantus_bug(LTE_DROPS_BOUND)),
+        pytest.param({"min_price": 5200, "max_price": 5200}, ["white-linen-shirt"],
+                     marks=pytest.mark.secantus_bug(LTE_DROPS_BOUND)),
         ({"in_stock": "true"}, ["red-flannel-shirt", "blue-oxford-shirt", "black-jeans",
                                 "khaki-chinos", "trail-runner"]),
         ({"in_stock": "false"}, "all"),  # false is no filter, like an unticked checkbox

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -126,8 +125,14 @@ def test_relevance_needs_terms():
         search.plan(filters={}, terms=None, sort=None, text_index=False)
 
 
-async def test_text_index_detection_follows_the_engine(app):
-    assert await search.has_text_index(Product.get_pymongo_collection()) is (not db.state.embedded)
+async def test_search_mode_follows_the_engine(app):
+    indexes = await Product.get_pymongo_collection().index_information()
+    if db.state.embedded:
+        assert db.state.search_mode == "regex"
+        assert "search" not in indexes, "no text index where search does not use one"
+    assert search.uses_text_index() is (db.state.search_mode == "text")
+    if search.uses_text_index():
+        assert "search" in indexes
 
 
 @pytest.fixture
@@ -189,13 +194,10 @@ async def test_explicit_sort_overrides_relevance(client, goods, sort, expected):
     assert await _search(client, q="shoes", sort=sort) == expected
 
 
-@pytest.mark.skipif(not os.environ.get("MONGODB_URI"), reason="compares with $text on a server")
 @pytest.mark.parametrize("q", ["shoes", "northpeak", "water", "stove jacket", "trail"])
 async def test_fallback_agrees_with_text_search_on_a_server(client, goods, monkeypatch, q):
+    if not search.uses_text_index():
+        pytest.skip(f"compares with $text: search here is {db.state.search_mode}")
     with_text = set(await _search(client, q=q))
-
-    async def no_text(collection):
-        return False
-
-    monkeypatch.setattr(search, "has_text_index", no_text)
+    monkeypatch.setattr(db.state, "search_mode", "regex")
     assert set(await _search(client, q=q)) == with_text

@@ -9,6 +9,14 @@ GOOD_SECRET = "k" * 48
 URI = "mongodb://db:27017/?replicaSet=rs0"
 
 
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """These tests are about defaults and refusals: the shell's variables (MONGODB_URI under
+    `make test-mongo`, say) must not leak into them."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name, raising=False)
+
+
 def settings(**values) -> Settings:
     return Settings(_env_file=None, **values)
 
@@ -18,6 +26,16 @@ def test_development_defaults():
     assert (s.APP_ENV, s.HOST, s.PORT) == ("development", "127.0.0.1", 8000)
     assert s.use_embedded_db and s.seed_demo_catalog
     assert s.PAYMENT_PROVIDER == "dev"
+
+
+def test_search_mode_defaults_to_auto_and_text_needs_a_server():
+    assert settings().SEARCH_MODE == "auto"
+    assert settings(SEARCH_MODE="regex", MONGODB_URI=URI).SEARCH_MODE == "regex"
+    assert settings(SEARCH_MODE="text", MONGODB_URI=URI).SEARCH_MODE == "text"
+    with pytest.raises(ValidationError, match="SEARCH_MODE=text needs MONGODB_URI"):
+        settings(SEARCH_MODE="text")
+    with pytest.raises(ValidationError):
+        settings(SEARCH_MODE="fulltext", MONGODB_URI=URI)
 
 
 def test_demo_catalog_defaults_off_on_a_real_database():

@@ -1,8 +1,12 @@
 """db.transaction() and run_in_transaction() through Beanie documents (any engine)."""
 
+import asyncio
+
 import pytest
 from pymongo.errors import OperationFailure
 
+from app.catalog.models import Product
+from app.catalog.service import set_stock
 from app.core import db
 from app.email.models import OutboxEmail
 
@@ -65,3 +69,99 @@ async def test_run_in_transaction_does_not_retry_other_errors(app):
 
 async def test_ping(app):
     assert await db.ping() is True
+
+
+async def test_conflicting_transactions_both_land(app, make_category, make_product):
+    """Two transactions read the same product and both write its stock + 1 (a read-modify-write
+    that would lose one increment without isolation). On a server the second writer hits a
+    write conflict labelled TransientTransactionError and run_in_transaction re-runs it on
+    fresh data; the embedded engine runs one transaction after the other. Both land either way.
+    """
+    product = await make_product("Tent", await make_category("Gear"), stock=10)
+    # On a server, force the conflict instead of hoping for it: both read before either
+    # writes, the second writes after the first has (uncommitted), and the first commits only
+    # after that. The embedded engine cannot interleave: the second starts when the first ends.
+    interleaved = not db.state.embedded
+    both_read = asyncio.Barrier(2)
+    first_wrote, second_wrote = asyncio.Event(), asyncio.Event()
+    attempts = {"first": 0, "second": 0}
+    conflicts: list[OperationFailure] = []
+
+    def increment(name: str):
+        async def work(session) -> None:
+            attempts[name] += 1
+            forced = interleaved and attempts[name] == 1
+            found = await Product.get(product.id, session=session)
+            if forced:
+                await both_read.wait()
+                if name == "second":
+                    await first_wrote.wait()
+            try:
+                await set_stock(
+                    product=found, stock=found.stock + 1, reason="test", session=session
+                )
+            except OperationFailure as error:
+                conflicts.append(error)
+                raise
+            finally:
+                if forced and name == "second":
+                    second_wrote.set()
+            if forced and name == "first":
+                first_wrote.set()
+                await second_wrote.wait()
+
+        return db.run_in_transaction(work)
+
+    async with asyncio.timeout(60):
+        await asyncio.gather(increment("first"), increment("second"))
+
+    assert (await Product.get(product.id)).stock == 12
+    if interleaved:
+        assert attempts == {"first": 1, "second": 2}
+        [conflict] = conflicts
+        assert conflict.has_error_label("TransientTransactionError"), conflict.details
+    else:
+        assert attempts == {"first": 1, "second": 1} and not conflicts
+
+
+async def test_a_server_that_refuses_text_indexes_gets_regex_search(app, monkeypatch):
+    """SEARCH_MODE=auto on a server that answers a text index with CannotCreateIndex (67, as
+    SecantusDB does): the other indexes are created and search runs on regex. `text` refuses
+    to start instead, and `regex` never asks for the text index."""
+    collection = Product.get_pymongo_collection()
+    for name in list(await collection.index_information()):
+        if name != "_id_":
+            await collection.drop_index(name)
+    asked = []
+    kind = type(collection)
+    # PyMongo's collection defines create_indexes; the embedded engine's forwards it.
+    original = kind.__dict__.get("create_indexes") or (
+        lambda self, *args, **kwargs: kind.__getattr__(self, "create_indexes")(*args, **kwargs)
+    )
+
+    async def refuse_text(self, indexes, *args, **kwargs):
+        asked.append([index.document["name"] for index in indexes])
+        if any("text" in dict(index.document["key"]).values() for index in indexes):
+            raise OperationFailure("text indexes are not supported", code=67)
+        return await original(self, indexes, *args, **kwargs)
+
+    monkeypatch.setattr(kind, "create_indexes", refuse_text, raising=False)
+
+    def init(mode: str):
+        return db._Initializer(database=db.state.database, document_models=[Product], mode=mode)
+
+    auto = init("auto")
+    await auto
+    assert (auto.text_indexes, auto.refusal) == (False, "error 67: text indexes are not supported")
+    created = set(await collection.index_information())
+    assert {"active_price", "category_id"} <= created and "search" not in created
+    assert "search" in asked[0] and "search" not in asked[-1]
+
+    asked.clear()
+    regex = init("regex")
+    await regex
+    assert regex.text_indexes is False and regex.refusal is None
+    assert all("search" not in names for names in asked)
+
+    with pytest.raises(OperationFailure):
+        await init("text")

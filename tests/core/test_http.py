@@ -16,8 +16,14 @@ async def test_health(client):
 
 
 async def test_ready_when_database_answers(client):
+    from app.core import db
+
     response = await client.get("/ready")
     assert response.status_code == 200
+    # Which product search is in force: regex on the embedded engine and on servers without
+    # text indexes, text on MongoDB.
+    assert await response.get_json() == {"status": "ok", "search": db.state.search_mode}
+    assert db.state.search_mode == "regex" or not db.state.embedded
 
 
 async def test_ready_is_503_when_database_does_not_answer(client, monkeypatch):

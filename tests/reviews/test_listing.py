@@ -9,6 +9,7 @@ import pytest
 
 from app.reviews.models import Review
 from app.users import service as users
+from tests.secantus import SORTS_IN_MEMORY
 
 
 @pytest.fixture
@@ -175,3 +176,15 @@ async def test_each_sort_uses_an_index_on_a_server(product, reviews, sort):
     cursor = Review.get_pymongo_collection().find({"product_id": product.id}, sort=SORTS[sort])
     plan = str((await cursor.explain())["queryPlanner"]["winningPlan"])
     assert "IXSCAN" in plan and "COLLSCAN" not in plan, plan
+
+
+@pytest.mark.skipif(not os.environ.get("MONGODB_URI"), reason="explain needs a MongoDB server")
+@pytest.mark.secantus_bug(SORTS_IN_MEMORY)
+@pytest.mark.parametrize("sort", ["-created_at", "-rating", "rating"])
+async def test_each_sort_needs_no_blocking_sort_on_a_server(product, reviews, sort):
+    """The index delivers each order by itself: no in-memory SORT stage in the plan."""
+    from app.reviews.models import SORTS
+
+    cursor = Review.get_pymongo_collection().find({"product_id": product.id}, sort=SORTS[sort])
+    plan = str((await cursor.explain())["queryPlanner"]["winningPlan"])
+    assert "'stage': 'SORT'" not in plan, plan
