@@ -1,14 +1,17 @@
 """Stock levels: the one place that moves a product's stock, keeps the stock ledger and
 raises low-stock alerts.
 
-Every movement is a single atomic update of the product (an update pipeline) that
-- moves the stock under a guard (active product, `stock >= quantity`, within bounds),
+Every movement is one atomic update of the product (an update pipeline) that
+- adds `delta` to the stock under a guard (active product, `stock >= quantity`, bounds...),
 - recomputes the stored `low_stock` flag (`stock <= low_stock_threshold`) from the new stock,
-and returns the document as it was before. From that one document we know exactly the stock
-after the change and whether *this* update flipped `low_stock` from False to True: the
-crossing that sends the admins one `low_stock` email. A burst of concurrent sales has exactly
-one such flip per crossing, with or without transactions, because each update is atomic on
-the product; stock going back above the threshold flips the flag back, which re-arms it.
+and returns the document after it. Being atomic, the stock just before it was exactly
+`after.stock - delta` (with the same threshold), so the returned document alone tells whether
+*this* update flipped `low_stock` from False to True: the crossing that sends the admins one
+`low_stock` email. Concurrent sales are serialised on the product by the server, so a burst of
+them has exactly one such flip per crossing, with or without transactions; stock going back
+above the threshold flips the flag back, which re-arms the alert. (We read the result, never
+the pre-image: one MongoDB-compatible server we test on returns stale pre-images under
+concurrency, while its post-images are exact.)
 
 The ledger row (and the alert emails) are written with the caller's `session=`, so they
 commit or roll back with the change. Without transactions (`session` None) they are written
@@ -38,6 +41,10 @@ from app.users import service as users
 
 log = logging.getLogger("app.inventory")
 
+# A `set` is a delta guarded by the stock it was computed from; under a storm of concurrent
+# sales it may have to recompute a few times.
+SET_ATTEMPTS = 10
+
 
 class InsufficientStock(Conflict):
     code = ErrorCode.INSUFFICIENT_STOCK
@@ -45,25 +52,32 @@ class InsufficientStock(Conflict):
 
 @dataclass(frozen=True)
 class StockChange:
-    """One applied movement: the product before and after it, and its ledger row."""
+    """One applied movement: the product after it, the stock before it, its ledger row."""
 
-    before: dict[str, Any]
     after: dict[str, Any]
+    stock_before: int
     movement: StockMovement | None
 
     @property
+    def threshold(self) -> int:
+        return _threshold(self.after)
+
+    @property
     def crossed_into_low_stock(self) -> bool:
-        # A product stored before the flag existed counts as flagged by its numbers.
-        was_low = self.before.get("low_stock", _is_low(self.before))
-        return not was_low and self.after["low_stock"]
+        return self.stock_before > self.threshold >= self.after["stock"]
+
+    @property
+    def status_changed(self) -> bool:
+        before = stock_status(self.stock_before, self.threshold)
+        return before != stock_status(self.after["stock"], self.threshold)
 
 
-def _is_low(product: dict[str, Any]) -> bool:
-    return product["stock"] <= product.get("low_stock_threshold", 5)
+def _threshold(product: dict[str, Any]) -> int:
+    return product.get("low_stock_threshold", 5)
 
 
 def _status(product: dict[str, Any]) -> str:
-    return stock_status(product["stock"], product.get("low_stock_threshold", 5))
+    return stock_status(product["stock"], _threshold(product))
 
 
 def _products():
@@ -77,49 +91,76 @@ def _new_flag() -> dict[str, Any]:
 async def _move(
     *,
     match: dict[str, Any],
-    delta: int | None = None,
-    set_to: int | None = None,
+    delta: int,
     reason: str,
     actor: str | None,
     order_id: PydanticObjectId | None,
+    session=None,
+) -> StockChange | None:
+    """Add `delta` to the stock of the product `match` finds, in one atomic update, then
+    write its ledger row and, on a crossing, the alert. None when `match` found nothing
+    (then nothing was written)."""
+    now = utcnow()
+    after = await _products().find_one_and_update(
+        match,
+        [{"$set": {"stock": {"$add": ["$stock", delta]}, "updated_at": now}}, _new_flag()],
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
+    if after is None:
+        return None
+    movement = StockMovement(
+        product_id=after["_id"],
+        delta=delta,
+        stock_after=after["stock"],
+        reason=reason,
+        actor=actor,
+        order_id=order_id,
+        at=now,
+    )
+    await movement.insert(session=session)
+    change = StockChange(after=after, stock_before=after["stock"] - delta, movement=movement)
+    await _after_move(change, session=session)
+    return change
+
+
+async def _after_move(change: StockChange, *, session=None) -> None:
+    if change.crossed_into_low_stock and change.after.get("status") == "active":
+        await _alert_low_stock(change.after, session=session)
+    if change.status_changed:
+        await _stock_status_changed(product_id=change.after["_id"], session=session)
+
+
+async def _set(
+    *,
+    match: dict[str, Any],
+    stock: int,
+    reason: str,
+    actor: str | None,
     record_unchanged: bool = True,
     session=None,
 ) -> StockChange | None:
-    """Apply `delta` (or set the stock to `set_to`) to the product `match` finds, in one
-    atomic update, then write its ledger row and, on a crossing, the alert. None when
-    `match` found nothing (then nothing was written)."""
-    now = utcnow()
-    new_stock = {"$add": ["$stock", delta]} if delta is not None else {"$literal": set_to}
-    before = await _products().find_one_and_update(
-        match,
-        [{"$set": {"stock": new_stock, "updated_at": now}}, _new_flag()],
-        return_document=ReturnDocument.BEFORE,
-        session=session,
-    )
-    if before is None:
-        return None
-    stock_after = before["stock"] + delta if delta is not None else set_to
-    after = {**before, "stock": stock_after, "updated_at": now}
-    after["low_stock"] = _is_low(after)
-    moved = stock_after - before["stock"]
-    movement = None
-    if moved or record_unchanged:
-        movement = StockMovement(
-            product_id=before["_id"],
-            delta=moved,
-            stock_after=stock_after,
+    """Set the stock of the product `match` finds: the delta from the stock we read, guarded
+    by that stock still being there (a concurrent sale makes us read again). None when
+    `match` found nothing."""
+    for _ in range(SET_ATTEMPTS):
+        current = await _products().find_one(match, session=session)
+        if current is None:
+            return None
+        delta = stock - current["stock"]
+        if delta == 0 and not record_unchanged:
+            return StockChange(after=current, stock_before=current["stock"], movement=None)
+        change = await _move(
+            match={**match, "stock": current["stock"]},
+            delta=delta,
             reason=reason,
             actor=actor,
-            order_id=order_id,
-            at=now,
+            order_id=None,
+            session=session,
         )
-        await movement.insert(session=session)
-    change = StockChange(before=before, after=after, movement=movement)
-    if change.crossed_into_low_stock and after.get("status") == "active":
-        await _alert_low_stock(after, session=session)
-    if _status(before) != _status(after):
-        await _stock_status_changed(product_id=before["_id"], session=session)
-    return change
+        if change is not None:
+            return change
+    raise Conflict("The stock is changing too fast to set it; try again.")
 
 
 async def _alert_low_stock(product: dict[str, Any], *, session=None) -> None:
@@ -218,12 +259,11 @@ async def set_stock(
     """Set a product's stock (any status): the product after, or None when it is gone.
     `record_unchanged=False` writes no ledger row when the stock was already `stock` (an
     edit form that sends every field back)."""
-    change = await _move(
+    change = await _set(
         match={"_id": product_id},
-        set_to=stock,
+        stock=stock,
         reason=reason,
         actor=actor,
-        order_id=None,
         record_unchanged=record_unchanged,
         session=session,
     )
@@ -237,22 +277,19 @@ async def set_low_stock_threshold(
     after, or None when it is gone. Not a stock movement, so no ledger row and no alert
     (the admin who moves the threshold sees the product in the low-stock list at once);
     a product the new threshold puts above its stock is re-armed."""
-    now = utcnow()
-    before = await _products().find_one_and_update(
-        {"_id": product_id},
+    after = await _products().find_one_and_update(
+        {"_id": product_id, "low_stock_threshold": {"$ne": threshold}},
         [
-            {"$set": {"low_stock_threshold": {"$literal": threshold}, "updated_at": now}},
+            {"$set": {"low_stock_threshold": {"$literal": threshold}, "updated_at": utcnow()}},
             _new_flag(),
         ],
-        return_document=ReturnDocument.BEFORE,
+        return_document=ReturnDocument.AFTER,
         session=session,
     )
-    if before is None:
-        return None
-    after = {**before, "low_stock_threshold": threshold, "updated_at": now}
-    after["low_stock"] = _is_low(after)
-    if _status(before) != _status(after):
-        await _stock_status_changed(product_id=product_id, session=session)
+    if after is None:  # gone, or the threshold was this already
+        return await _products().find_one({"_id": product_id}, session=session)
+    # The status may have moved with the threshold (a spare bump is cheap, a missed one not).
+    await _stock_status_changed(product_id=product_id, session=session)
     return after
 
 
@@ -298,22 +335,24 @@ async def adjust_stock(
     oid = _object_id(product_id)
 
     async def work(session) -> StockChange:
-        if delta is not None:
-            bound = {"$gte": -delta} if delta < 0 else {"$lte": MAX_STOCK - delta}
-            match = {"_id": oid, "stock": bound}
-        else:
-            match = {"_id": oid}
+        if delta is None:
+            change = await _set(
+                match={"_id": oid}, stock=set_to, reason=reason, actor=actor, session=session
+            )
+            if change is None:
+                raise NotFound("No such product.")
+            return change
+        bound = {"$gte": -delta} if delta < 0 else {"$lte": MAX_STOCK - delta}
         change = await _move(
-            match=match,
+            match={"_id": oid, "stock": bound},
             delta=delta,
-            set_to=set_to,
             reason=reason,
             actor=actor,
             order_id=None,
             session=session,
         )
         if change is None:
-            raise await _refusal(oid, delta or 0, session=session)
+            raise await _refusal(oid, delta, session=session)
         return change
 
     return await db.run_in_transaction(work)
