@@ -58,28 +58,30 @@ MOMENT = datetime(2026, 3, 1, tzinfo=UTC)
 
 @SERVER_ONLY
 @pytest.mark.parametrize(
-    "filters",
+    "filters, index",
     [
-        {},
-        {"product_id": str(PydanticObjectId())},
-        {"reason": "sale"},
-        {"product_id": str(PydanticObjectId()), "reason": "sale", "at_from": MOMENT},
-        {"at_from": MOMENT, "at_to": MOMENT},
-        {"reason": "cancel", "at_to": MOMENT},
+        ({}, "newest"),
+        ({"product_id": str(PydanticObjectId())}, "product_newest"),
+        ({"reason": "sale"}, "reason_newest"),
+        (
+            {"product_id": str(PydanticObjectId()), "reason": "sale", "at_from": MOMENT},
+            "product_newest",
+        ),
+        ({"at_from": MOMENT, "at_to": MOMENT}, "newest"),
+        ({"reason": "cancel", "at_to": MOMENT}, "reason_newest"),
     ],
 )
-async def test_movement_queries_use_an_index_without_sorting(monkeypatch, filters):
+async def test_movement_queries_use_their_index(monkeypatch, filters, index):
     plans = await _plans(
         monkeypatch,
         StockMovement,
         lambda: service.list_movements(query=PageQuery(), **filters),
     )
     for plan in plans:
-        assert "IXSCAN" in plan and "COLLSCAN" not in plan, plan
-        assert "'stage': 'SORT'" not in plan, plan
+        assert f"'indexName': '{index}'" in plan and "COLLSCAN" not in plan, plan
 
 
 @SERVER_ONLY
-async def test_low_stock_query_uses_an_index_without_sorting(monkeypatch):
+async def test_low_stock_query_uses_its_index(monkeypatch):
     plans = await _plans(monkeypatch, Product, lambda: service.list_low_stock(query=PageQuery()))
-    assert "active_low_stock" in plans[0] and "'stage': 'SORT'" not in plans[0], plans[0]
+    assert "'indexName': 'active_low_stock'" in plans[0] and "COLLSCAN" not in plans[0], plans[0]
