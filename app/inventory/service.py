@@ -28,6 +28,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
+from app.catalog import cache
 from app.catalog.models import Product, stock_status
 from app.catalog.schemas import MAX_STOCK
 from app.core import db
@@ -65,11 +66,6 @@ class StockChange:
     @property
     def crossed_into_low_stock(self) -> bool:
         return self.stock_before > self.threshold >= self.after["stock"]
-
-    @property
-    def status_changed(self) -> bool:
-        before = stock_status(self.stock_before, self.threshold)
-        return before != stock_status(self.after["stock"], self.threshold)
 
 
 def _threshold(product: dict[str, Any]) -> int:
@@ -127,8 +123,14 @@ async def _move(
 async def _after_move(change: StockChange, *, session=None) -> None:
     if change.crossed_into_low_stock and change.after.get("status") == "active":
         await _alert_low_stock(change.after, session=session)
-    if change.status_changed:
-        await _stock_status_changed(product_id=change.after["_id"], session=session)
+    # List pages show the stock status: a move between in, low and out of stock bumps the
+    # catalog version (in this session, after the write, as the cache requires).
+    await cache.stock_changed(
+        before=change.stock_before,
+        after=change.after["stock"],
+        threshold=change.threshold,
+        session=session,
+    )
 
 
 async def _set(
@@ -182,12 +184,6 @@ async def _alert_low_stock(product: dict[str, Any], *, session=None) -> None:
         session=session,
     )
     log.info("low-stock alert for product %s sent to %d admins", product["_id"], len(recipients))
-
-
-async def _stock_status_changed(*, product_id: PydanticObjectId, session=None) -> None:
-    """A product's stock status (in_stock / low_stock / out_of_stock) changed: where the
-    catalog cache's `bump_catalog_version(session=session)` belongs once it exists."""
-    del product_id, session
 
 
 # -- the movements of orders -------------------------------------------------------------------
@@ -289,7 +285,7 @@ async def set_low_stock_threshold(
     if after is None:  # gone, or the threshold was this already
         return await _products().find_one({"_id": product_id}, session=session)
     # The status may have moved with the threshold (a spare bump is cheap, a missed one not).
-    await _stock_status_changed(product_id=product_id, session=session)
+    await cache.bump_catalog_version(session=session)
     return after
 
 

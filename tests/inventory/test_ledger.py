@@ -8,6 +8,7 @@ import pytest
 from beanie import PydanticObjectId
 
 from app.cart.models import Cart, CartLine
+from app.catalog.cache import current_version
 from app.core import db
 from app.email.models import OutboxEmail
 from app.inventory import service as inventory
@@ -343,3 +344,38 @@ async def test_checkout_and_cancel_write_sale_and_cancel_movements(client, custo
         assert {m.order_id for m in rows} == {order_id}
         assert rows[0].actor == f"user:{user.id}"
         assert (await stored(product)).stock == start
+
+
+# -- the catalog cache: list pages show the stock status -----------------------------------------
+
+
+async def test_stock_status_changes_bump_the_catalog_version(client, stocked):
+    product = await stocked(stock=8, low_stock_threshold=5)
+
+    async def version_after(move) -> int:
+        before = (await current_version())[1]
+        await move()
+        return (await current_version())[1] - before
+
+    take = lambda n: lambda: inventory.take_stock(product_id=product.id, quantity=n)  # noqa: E731
+    assert await version_after(take(1)) == 0  # 7: still in stock
+    assert await version_after(take(2)) == 1  # 5: low
+    assert await version_after(take(1)) == 0  # 4: still low
+    assert await version_after(take(4)) == 1  # 0: out
+    back = lambda: inventory.return_stock(product_id=product.id, quantity=9, reason="cancel")  # noqa: E731
+    assert await version_after(back) == 1  # 9: in stock again
+    assert (
+        await version_after(
+            lambda: inventory.set_low_stock_threshold(product_id=product.id, threshold=9)
+        )
+        == 1
+    )
+
+    # A cached list page is not served after a crossing.
+    async def listed_status() -> list[str]:
+        page = await (await client.get("/api/v1/products")).get_json()
+        return [item["stock_status"] for item in page["items"]]
+
+    assert await listed_status() == ["low_stock"]  # 9 at a threshold of 9
+    await inventory.take_stock(product_id=product.id, quantity=9)
+    assert await listed_status() == ["out_of_stock"]
