@@ -13,7 +13,7 @@ from app.catalog.schemas import (
     ProductUpdate,
 )
 from app.core.openapi import no_content, problems
-from app.core.security import admin_required
+from app.core.security import admin_required, current_user
 
 
 def _category_out(category) -> CategoryOut:
@@ -37,7 +37,9 @@ async def create_product(data: ProductIn) -> tuple[ProductOut, int]:
 @problems(409)
 async def update_product(product_id: str, data: ProductUpdate) -> ProductOut:
     """Update some fields of a product."""
-    return await service.update_product(product_id=product_id, changes=data.changes())
+    return await service.update_product(
+        product_id=product_id, changes=data.changes(), actor=f"admin:{current_user().id}"
+    )
 
 
 @bp.delete("/products/<product_id>")

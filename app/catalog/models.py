@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from beanie import Document, Indexed, PydanticObjectId
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pymongo import ASCENDING, DESCENDING, TEXT, IndexModel
 
 from app.core.clock import utcnow
@@ -118,6 +118,11 @@ class Product(Document):
     images: list[ProductImage] = Field(default_factory=list)
     stock: int = 0
     low_stock_threshold: int = 5
+    # `stock <= low_stock_threshold`, stored: a comparison of two fields is something no index
+    # can serve, a boolean is. The stock ledger (app/inventory) recomputes it in the same
+    # atomic update as every stock change, and its False -> True flip is the low-stock
+    # crossing that alerts the admins exactly once.
+    low_stock: bool = False
     rating: Rating = Field(default_factory=Rating)
     status: ProductStatus = "active"
     facets: Facets = Field(default_factory=Facets)
@@ -127,6 +132,13 @@ class Product(Document):
     @property
     def stock_status(self) -> StockStatus:
         return stock_status(self.stock, self.low_stock_threshold)
+
+    @model_validator(mode="after")
+    def _derive_low_stock(self) -> Product:
+        # A new product (or a stored one from before the flag existed) starts consistent.
+        if "low_stock" not in self.model_fields_set:
+            self.low_stock = self.stock <= self.low_stock_threshold
+        return self
 
     class Settings:
         name = "products"
@@ -162,6 +174,12 @@ class Product(Document):
                 weights={"name": 10, "brand": 5, "description": 1},
                 default_language="english",
                 name="search",
+            ),
+            # `GET /admin/inventory/low-stock`: active products at or under their threshold,
+            # lowest stock first (equality, equality, sort).
+            IndexModel(
+                [_ACTIVE, ("low_stock", ASCENDING), ("stock", ASCENDING), ("_id", ASCENDING)],
+                name="active_low_stock",
             ),
             # "Does a category still have products?" (archived ones included) on delete,
             # and re-pathing a moved category's products.

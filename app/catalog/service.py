@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from quart import current_app
 
 from app.catalog import search
-from app.catalog.cache import bump_catalog_version, stock_changed
+from app.catalog.cache import bump_catalog_version
 from app.catalog.models import (
     DEFAULT_SORT,
     SORTS,
@@ -40,6 +40,7 @@ from app.core import db
 from app.core.clock import as_utc
 from app.core.pagination import Page
 from app.errors import Conflict, ErrorCode, Invalid, NotFound
+from app.inventory import service as inventory
 
 log = logging.getLogger("app.catalog")
 
@@ -461,16 +462,22 @@ async def _get_product_any_status(product_id: str, *, session=None) -> Product:
     return product
 
 
-async def update_product(*, product_id: str, changes: dict[str, Any]) -> ProductOut:
-    """Apply a partial update (archived products too: `status` can bring one back).
+async def update_product(
+    *, product_id: str, changes: dict[str, Any], actor: str | None = None
+) -> ProductOut:
+    """Apply a partial update (archived products too: `status` can bring one back). A new
+    `stock` goes through the stock ledger (reason "admin edit", by `actor`).
 
     Raises NotFound, Invalid (unknown category), Conflict `slug_taken`, Conflict when the
     product changed underneath us (revision check; retry).
     """
+    # Stock and threshold are written by the inventory service (the ledger and the
+    # low-stock flag stay exact under concurrent sales); the category is resolved below.
+    written_apart = ("category", "stock", "low_stock_threshold")
 
     async def work(session) -> Product:
         product = await _get_product_any_status(product_id, session=session)
-        fields = {k: v for k, v in changes.items() if k not in ("category", "stock")}
+        fields = {k: v for k, v in changes.items() if k not in written_apart}
         if "currency" in fields:
             fields["currency"] = _store_currency(fields["currency"])
         if "images" in fields:
@@ -490,12 +497,25 @@ async def update_product(*, product_id: str, changes: dict[str, Any]) -> Product
             # Beanie's revision check: a concurrent edit between our read and this write
             # fails instead of being overwritten.
             await product.set(fields, session=session)
-        if "stock" in changes:
-            await set_stock(
-                product=product, stock=changes["stock"], reason="admin edit", session=session
+        after = None
+        if "low_stock_threshold" in changes:
+            after = await inventory.set_low_stock_threshold(
+                product_id=product.id, threshold=changes["low_stock_threshold"], session=session
             )
         if fields:
             await bump_catalog_version(session=session)
+        if "stock" in changes:
+            after = await inventory.set_stock(
+                product_id=product.id,
+                stock=changes["stock"],
+                reason="admin edit",
+                actor=actor,
+                record_unchanged=False,
+                session=session,
+            )
+        if after is not None:
+            for key in ("stock", "low_stock_threshold", "low_stock", "updated_at"):
+                setattr(product, key, after[key])
         return product
 
     try:
@@ -505,21 +525,6 @@ async def update_product(*, product_id: str, changes: dict[str, Any]) -> Product
     except RevisionIdWasChanged:
         raise Conflict("The product was changed concurrently; try again.") from None
     return await _product_out(product)
-
-
-async def set_stock(*, product: Product, stock: int, reason: str, session=None) -> Product:
-    """Set a product's stock. The single writer of stock levels: the stock ledger (a later
-    issue) records the movement here, in the same session.
-
-    Raises RevisionIdWasChanged when the product changed since it was read.
-    """
-    del reason  # recorded by the stock ledger once it exists
-    before = product.stock
-    await product.set({"stock": stock, "updated_at": utcnow()}, session=session)
-    await stock_changed(
-        before=before, after=stock, threshold=product.low_stock_threshold, session=session
-    )
-    return product
 
 
 async def get_active_product(*, product_id: str, session=None) -> Product:

@@ -42,6 +42,7 @@ DOCUMENT_MODELS: list[str] = [
     "app.reviews.models.Review",
     "app.payments.models.DevPaymentIntent",
     "app.payments.models.PaymentEvent",
+    "app.inventory.models.StockMovement",
 ]
 
 

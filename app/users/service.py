@@ -167,3 +167,12 @@ async def delete_address(*, user_id: PydanticObjectId, address_id: str, session=
         _normalise_defaults(addresses, None)
 
     await _edit_addresses(user_id, edit, session)
+
+
+async def active_admin_emails(*, session=None) -> list[str]:
+    """The addresses of every active admin (low-stock alerts and other notices to staff).
+    Served by the users' `(role, created_at)` index."""
+    cursor = User.get_pymongo_collection().find(
+        {"role": "admin", "is_active": True}, {"email": 1, "_id": 0}, session=session
+    )
+    return [row["email"] for row in await cursor.to_list()]

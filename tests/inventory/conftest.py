@@ -1,0 +1,60 @@
+"""Inventory fixtures: stocked products, admins to alert, the ledger and alerts as rows."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.catalog.models import Product
+from app.core import db
+from app.email.models import OutboxEmail
+from app.inventory.models import StockMovement
+
+
+@pytest.fixture
+async def shelf(make_category):
+    return await make_category("Shelf")
+
+
+@pytest.fixture
+def stocked(shelf, make_product):
+    """`await stocked("Mug", stock=10, low_stock_threshold=5, **fields)` -> Product."""
+
+    async def factory(name: str = "Stoneware Mug", **fields):
+        return await make_product(name, shelf, **fields)
+
+    return factory
+
+
+@pytest.fixture
+async def staff(create_user):
+    """Two active admins (who get alerts), a disabled admin and a customer (who do not)."""
+    first = await create_user(email="ops@example.com", role="admin")
+    second = await create_user(email="buyer@example.com", role="admin")
+    await create_user(email="former@example.com", role="admin", is_active=False)
+    await create_user(email="shopper@example.com")
+    return first, second
+
+
+ALERTED = ["buyer@example.com", "ops@example.com"]
+
+
+@pytest.fixture
+def without_transactions(app):
+    """As on a server without replica set: `db.transaction()` yields no session."""
+    saved = db.state.supports_transactions
+    db.state.supports_transactions = False
+    yield
+    db.state.supports_transactions = saved
+
+
+async def ledger(product) -> list[StockMovement]:
+    """The product's movements, oldest first."""
+    return await StockMovement.find({"product_id": product.id}).sort("at", "_id").to_list()
+
+
+async def alerts() -> list[OutboxEmail]:
+    return await OutboxEmail.find({"kind": "low_stock"}).sort("_id").to_list()
+
+
+async def stored(product) -> Product:
+    return await Product.get(product.id)
