@@ -198,3 +198,44 @@ async def test_without_the_response_cache_etags_still_work(client, admin, produc
     assert (await client.patch(patch, json={"price": 990}, headers=headers)).status_code == 200
     again, body = await _get(client, PRODUCTS, response.headers["ETag"])
     assert again.status_code == 200 and _price(body, "red-shirt") == 990
+
+
+async def test_a_review_reaches_the_cached_list_pages(client, customer, product):
+    _, listed = await _get(client, f"{PRODUCTS}?sort=-rating")
+    assert listed["items"][0]["rating"]["count"] == 0
+
+    review = await client.post(
+        f"{PRODUCTS}/{product.id}/reviews",
+        json={"rating": 5, "title": "Lovely"},
+        headers=customer[1],
+    )
+    assert review.status_code == 201
+
+    _, listed = await _get(client, f"{PRODUCTS}?sort=-rating")
+    assert listed["items"][0]["slug"] == "red-shirt"
+    assert listed["items"][0]["rating"] == {"average": 5.0, "count": 1}
+
+
+async def test_a_checkout_that_sells_out_reaches_the_cached_list_pages(client, customer, product):
+    _, headers = customer
+    in_stock = f"{PRODUCTS}?in_stock=true"
+    _, listed = await _get(client, in_stock)
+    assert "red-shirt" in [item["slug"] for item in listed["items"]]
+    added = await client.post(
+        "/api/v1/cart/items", json={"product_id": str(product.id), "quantity": 40}, headers=headers
+    )
+    assert added.status_code == 200
+    address = {"line1": "1 Main St", "city": "X", "postal_code": "1", "country": "US"}
+    placed = await client.post(
+        "/api/v1/orders", json={"shipping_address": address}, headers=headers
+    )
+    assert placed.status_code == 201
+
+    _, listed = await _get(client, in_stock)
+    assert "red-shirt" not in [item["slug"] for item in listed["items"]]
+    order_id = (await placed.get_json())["id"]
+    assert (
+        await client.post(f"/api/v1/orders/{order_id}/cancel", headers=headers)
+    ).status_code == 200
+    _, listed = await _get(client, in_stock)
+    assert "red-shirt" in [item["slug"] for item in listed["items"]]
