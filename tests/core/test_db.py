@@ -6,9 +6,9 @@ import pytest
 from pymongo.errors import OperationFailure
 
 from app.catalog.models import Product
-from app.catalog.service import set_stock
 from app.core import db
 from app.email.models import OutboxEmail
+from app.inventory.service import set_stock
 
 
 def _email(to: str) -> OutboxEmail:
@@ -98,7 +98,7 @@ async def test_conflicting_transactions_both_land(app, make_category, make_produ
                     await first_wrote.wait()
             try:
                 await set_stock(
-                    product=found, stock=found.stock + 1, reason="test", session=session
+                    product_id=found.id, stock=found.stock + 1, reason="test", session=session
                 )
             except OperationFailure as error:
                 conflicts.append(error)
