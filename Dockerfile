@@ -1,7 +1,9 @@
 # The shop API for production: hypercorn with several workers against a MongoDB replica set.
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# A production artefact: production mode refuses unsafe settings (no SECRET_KEY, no SMTP, ...).
+ENV APP_ENV=production \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -10,7 +12,7 @@ WORKDIR /srv/shop
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 
-COPY config.py wsgi.py ./
+COPY config.py wsgi.py hypercorn.toml ./
 COPY app ./app
 
 RUN useradd --create-home --uid 10001 shop
@@ -21,4 +23,4 @@ HEALTHCHECK --interval=15s --timeout=3s --retries=3 \
   CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/health'); sys.exit(0)"
 
 # Several workers are fine here: all state lives in MongoDB (not the embedded engine).
-CMD ["hypercorn", "wsgi:app", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+CMD ["hypercorn", "--config", "hypercorn.toml", "wsgi:app", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]

@@ -10,6 +10,7 @@ from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from app.auth import lockout
 from app.auth.common import normalize_email
 from app.auth.models import User
 from app.auth.sessions import revoke_user_sessions
@@ -73,6 +74,16 @@ async def update_user(
     if is_active is False:
         await revoke_user_sessions(target_id, reason="account_disabled")
     return User.model_validate(updated)
+
+
+async def unlock_user(*, user_id: str) -> None:
+    """Clear every failed-sign-in counter of a user: address locks and the account-wide
+    slowdown. Raises NotFound."""
+    user = await User.get(PydanticObjectId(user_id)) if PydanticObjectId.is_valid(user_id) else None
+    if user is None:
+        raise NotFound("No such user.")
+    cleared = await lockout.clear_account(user.email)
+    log.info("failed sign-ins of user %s cleared by an admin (%s counters)", user.id, cleared)
 
 
 async def ensure_admin(*, email: str, password: str, name: str = "Administrator") -> User:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from pymongo import ReturnDocument
 
+from app.auth import lockout
 from app.auth.common import (
     bad_account_token,
     check_strength,
     consume_account_token,
     in_transaction,
-    normalize_email,
-    send_account_email,
-    settings,
 )
-from app.auth.lockout import check_lockout, clear_login_failures, record_login_failure
 from app.auth.models import AccountToken, User
+from app.auth.requests import request_link
 from app.auth.sessions import revoke_user_sessions
 from app.core.clock import utcnow
 from app.core.security import hash_password, token_digest, verify_password
@@ -40,22 +38,16 @@ async def verify_email(*, token: str, session=None) -> User:
 
 
 async def forgot_password(*, email: str, session=None) -> None:
-    """Queue a reset email when the email belongs to an active account; say nothing either way."""
-    user = await User.find_one(User.email == normalize_email(email), session=session)
-    if user is None or not user.is_active:
-        return
-    config = settings()
+    """Ask for a reset link to `email`: stored and answered later by the email worker, which
+    sends one when the email belongs to an active account. The same work for any email."""
+    await request_link(purpose="password_reset", email=email, session=session)
 
-    async def work(s) -> None:
-        await send_account_email(
-            user,
-            purpose="password_reset",
-            ttl_seconds=config.PASSWORD_RESET_TOKEN_TTL,
-            path="/reset-password",
-            session=s,
-        )
 
-    await in_transaction(work, session)
+async def resend_verification(*, email: str, session=None) -> None:
+    """Ask for a fresh verification link to `email`: stored and answered later by the email
+    worker, which sends one to an active, unverified account (earlier links stop working).
+    The same work for any email."""
+    await request_link(purpose="verify_email", email=email, session=session)
 
 
 async def reset_password(*, token: str, password: str, session=None) -> User:
@@ -103,7 +95,7 @@ async def reset_password(*, token: str, password: str, session=None) -> User:
             session=s,
         )
         await revoke_user_sessions(row.user_id, reason="password_reset", session=s)
-        await clear_login_failures(user.email, session=s)
+        await lockout.clear_account(user.email, session=s)
         return user
 
     return await in_transaction(work, session)
@@ -115,16 +107,18 @@ async def change_password(
     current_password: str,
     new_password: str,
     current_session_id: str | None = None,
+    client_address: str | None = None,
 ) -> None:
     """Change the password; every other session of the user is revoked.
 
-    Raises Invalid(invalid_credentials) for a wrong current password (counted towards the
-    lockout), Invalid(weak_password) for a weak or unchanged new one, RateLimited while locked.
+    Raises Invalid(invalid_credentials) for a wrong current password (counted like a failed
+    sign-in), Invalid(weak_password) for a weak or unchanged new one, RateLimited while
+    `client_address` is locked out or the account is slowed down.
     """
-    await check_lockout(user.email)
+    attempt = await lockout.begin_attempt(user.email, client_address=client_address)
     if not await verify_password(current_password, user.password_hash):
-        await record_login_failure(user.email)
         raise Invalid("The current password is incorrect.", code=ErrorCode.INVALID_CREDENTIALS)
+    await attempt.succeeded()
     if new_password == current_password:
         raise Invalid(
             "The new password must differ from the current one.", code=ErrorCode.WEAK_PASSWORD

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pymongo.errors import DuplicateKeyError
 
-from app.auth.common import in_transaction, normalize_email, send_account_email, settings
+from app.auth.common import in_transaction, normalize_email, send_account_email
 from app.auth.models import Address, User
 from app.core.security import hash_password
 from app.errors import Conflict, ErrorCode
@@ -29,7 +29,6 @@ async def register(
         raise _email_taken()
     password_hash = await hash_password(password)
     addresses = [Address(**{**address, "is_default": True})] if address else []
-    config = settings()
 
     async def work(s) -> User:
         user = User(
@@ -40,13 +39,7 @@ async def register(
             addresses=addresses,
         )
         await user.insert(session=s)
-        await send_account_email(
-            user,
-            purpose="verify_email",
-            ttl_seconds=config.EMAIL_VERIFY_TOKEN_TTL,
-            path="/verify-email",
-            session=s,
-        )
+        await send_account_email(user, purpose="verify_email", session=s)
         return user
 
     try:

@@ -1,9 +1,10 @@
 """Sessions: the access-token user loader, login, refresh-token rotation, logout, revocation.
 
 Token model:
-- An access token is a short-lived JWT. Those issued by `/login` and `/refresh` carry the
-  `sid` of their AuthSession; the user loader rejects them once that session is revoked, once
-  their `jti` is on the denylist (logout), or when issued before `tokens_valid_after`.
+- An access token is a short-lived JWT (`exp - iat` at most ACCESS_TOKEN_TTL, checked). Every
+  one carries the `sid` of its AuthSession, which must belong to its `sub`; the user loader
+  rejects it once that session is revoked, once its `jti` is on the denylist (logout), or when
+  issued before `tokens_valid_after`. The signing key alone cannot mint a working token.
 - Refresh tokens are opaque, stored as SHA-256, single use. Each rotation issues the next one
   in the same family (the AuthSession). A refresh token presented twice means one copy was
   stolen: the whole family is revoked.
@@ -18,8 +19,8 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
+from app.auth import lockout
 from app.auth.common import invalid_token, normalize_email, settings
-from app.auth.lockout import check_lockout, clear_login_failures, record_login_failure
 from app.auth.models import AuthSession, RefreshToken, RevokedAccessToken, User
 from app.core.clock import as_utc, utcnow
 from app.core.security import (
@@ -63,18 +64,22 @@ async def load_user_from_claims(claims: dict[str, Any]) -> User:
         and float(claims["iat"]) < as_utc(user.tokens_valid_after).timestamp()
     ):
         raise invalid_token()
+    # Every genuine token names a live session of its own subject: a token minted with the
+    # signing key alone (no session, or someone else's) is refused.
     session_id = claims.get("sid")
-    if session_id is not None and not await session_alive(session_id):
+    if not isinstance(session_id, str) or not await session_alive(session_id, user_id=user.id):
         raise invalid_token()
     return user
 
 
-async def session_alive(session_id: str) -> bool:
+async def session_alive(session_id: str, *, user_id: PydanticObjectId | None = None) -> bool:
+    """True when the session exists, is neither revoked nor expired (and is `user_id`'s)."""
     if not PydanticObjectId.is_valid(session_id):
         return False
     auth_session = await AuthSession.get(PydanticObjectId(session_id))
     return (
         auth_session is not None
+        and (user_id is None or auth_session.user_id == user_id)
         and auth_session.revoked_at is None
         and as_utc(auth_session.expires_at) > utcnow()
     )
@@ -83,24 +88,24 @@ async def session_alive(session_id: str) -> bool:
 # -- login, refresh, logout ------------------------------------------------------------------
 
 
-async def login(*, email: str, password: str) -> TokenPair:
+async def login(*, email: str, password: str, client_address: str | None = None) -> TokenPair:
     """Check the credentials and start a session.
 
     Raises Unauthenticated(invalid_credentials) for an unknown email or a wrong password
     alike (the same work is done for both), Unauthenticated(account_disabled) for a
-    deactivated account, RateLimited(account_locked) while the email is locked out.
+    deactivated account, RateLimited(account_locked) while `client_address` is locked out of
+    the account, RateLimited(rate_limited) while the account's attempts are slowed down.
     """
     email = normalize_email(email)
-    await check_lockout(email)
+    attempt = await lockout.begin_attempt(email, client_address=client_address)
     user = await User.find_one(User.email == email)
     if not await verify_password(password, user.password_hash if user else None):
-        await record_login_failure(email)
         raise Unauthenticated(
             "The email or password is incorrect.", code=ErrorCode.INVALID_CREDENTIALS
         )
+    await attempt.succeeded()
     if not user.is_active:
         raise Unauthenticated("This account is disabled.", code=ErrorCode.ACCOUNT_DISABLED)
-    await clear_login_failures(email)
     return await start_session(user)
 
 
@@ -112,6 +117,16 @@ async def start_session(user: User) -> TokenPair:
     await auth_session.insert()
     refresh_token = await _new_refresh_token(user.id, auth_session.id)
     return _token_pair(user, auth_session.id, refresh_token)
+
+
+async def issue_access_token(user: User) -> str:
+    """An access token in a session of its own, with no refresh token: for tools and tests
+    that need a user's token without their password. Revocable like any other session."""
+    auth_session = AuthSession(
+        user_id=user.id, expires_at=utcnow() + timedelta(seconds=settings().REFRESH_TOKEN_TTL)
+    )
+    await auth_session.insert()
+    return _token_pair(user, auth_session.id, "").access_token
 
 
 async def _new_refresh_token(user_id: PydanticObjectId, family_id: PydanticObjectId) -> str:
