@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789"
+# The development key that used to be the default: it is public (it is in the git history),
+# so it is refused wherever it turns up.
+PUBLIC_SECRET_KEYS = frozenset({"dev-insecure-secret-key-change-me-0123456789"})
+MIN_SECRET_KEY_LENGTH = 32
 
 
 def _iso_currency(code: str) -> str:
@@ -28,7 +32,9 @@ class Settings(BaseSettings):
     APP_ENV: Literal["development", "production", "testing"] = "development"
     HOST: str = "127.0.0.1"
     PORT: int = 8000
-    SECRET_KEY: str = DEFAULT_SECRET_KEY
+    # Unset: the embedded engine gets a random key per start (its data dies with the process
+    # anyway); with MONGODB_URI it is required in every mode.
+    SECRET_KEY: str | None = None
 
     MONGODB_URI: str | None = None
     MONGODB_DB: str = "shop"
@@ -46,6 +52,9 @@ class Settings(BaseSettings):
     ADMIN_PASSWORD: str | None = None
     SEED_DEMO_CATALOG: bool | None = None  # None: on for the embedded engine, off otherwise
 
+    # None: "smtp" when SMTP_HOST is set, else "console" (mail written to the log). Production
+    # refuses "console" unless it is asked for explicitly: the log would hold live reset links.
+    EMAIL_BACKEND: Literal["smtp", "console"] | None = None
     SMTP_HOST: str | None = None
     SMTP_PORT: int = 587
     SMTP_USERNAME: str | None = None
@@ -69,13 +78,24 @@ class Settings(BaseSettings):
     EMAIL_POLL_SECONDS: float = Field(default=2.0, gt=0)
     EMAIL_WORKER_ENABLED: bool = True
     RATE_LIMIT_ENABLED: bool = True
+    # Failed logins per account *and* client address before that address is locked out.
     LOGIN_LOCKOUT_ATTEMPTS: int = Field(default=5, ge=1)
     LOGIN_LOCKOUT_SECONDS: int = Field(default=15 * 60, ge=1)
+    # Failed logins per account from all addresses together before attempts are slowed to one
+    # per LOGIN_SLOWDOWN_SECONDS (429 with Retry-After; never a lock).
+    LOGIN_ACCOUNT_ATTEMPTS: int = Field(default=20, ge=1)
+    LOGIN_SLOWDOWN_SECONDS: int = Field(default=20, ge=1, le=3600)
     # Requests per minute, counted per client IP and, separately, per account (email).
     RATE_LIMIT_LOGIN_PER_MINUTE: int = Field(default=10, ge=1)
     RATE_LIMIT_REGISTER_PER_MINUTE: int = Field(default=10, ge=1)
     RATE_LIMIT_FORGOT_PASSWORD_PER_MINUTE: int = Field(default=5, ge=1)
     RATE_LIMIT_REFRESH_PER_MINUTE: int = Field(default=30, ge=1)
+    RATE_LIMIT_RESEND_VERIFICATION_PER_MINUTE: int = Field(default=5, ge=1)
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust (0: none,
+    # the connection's address is the client's).
+    TRUSTED_PROXY_HOPS: int = Field(default=0, ge=0, le=10)
+    # Strict-Transport-Security max-age in seconds when the site is served over HTTPS (0: off).
+    HSTS_MAX_AGE: int = Field(default=0, ge=0, le=2 * 365 * 24 * 3600)
     EMAIL_VERIFY_TOKEN_TTL: int = Field(default=48 * 3600, gt=0)
     PASSWORD_RESET_TOKEN_TTL: int = Field(default=3600, gt=0)
     # Unpaid orders are cancelled (and restocked) after this long.
@@ -108,6 +128,10 @@ class Settings(BaseSettings):
     def cors_origins(self) -> list[str]:
         return [o.strip() for o in self.CORS_ORIGINS.split(",") if o.strip()]
 
+    @property
+    def email_backend(self) -> Literal["smtp", "console"]:
+        return self.EMAIL_BACKEND or ("smtp" if self.SMTP_HOST else "console")
+
     @model_validator(mode="after")
     def _text_search_needs_a_server(self) -> Settings:
         if self.SEARCH_MODE == "text" and not self.MONGODB_URI:
@@ -115,19 +139,33 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _refuse_unsafe_production(self) -> Settings:
+    def _refuse_unsafe_settings(self) -> Settings:
+        problems = []
+        if not self.SECRET_KEY:
+            if self.MONGODB_URI:
+                problems.append("SECRET_KEY is required with MONGODB_URI")
+            else:
+                self.SECRET_KEY = secrets.token_urlsafe(48)
+        elif self.SECRET_KEY in PUBLIC_SECRET_KEYS or len(self.SECRET_KEY) < MIN_SECRET_KEY_LENGTH:
+            problems.append(
+                f"SECRET_KEY must be a random value of {MIN_SECRET_KEY_LENGTH}+ characters"
+            )
+        if self.EMAIL_BACKEND == "smtp" and not self.SMTP_HOST:
+            problems.append("EMAIL_BACKEND=smtp needs SMTP_HOST")
         if self.APP_ENV == "production":
-            problems = []
-            if self.SECRET_KEY == DEFAULT_SECRET_KEY or len(self.SECRET_KEY) < 32:
-                problems.append("SECRET_KEY must be set to a random value of 32+ characters")
             if not self.MONGODB_URI:
                 problems.append("MONGODB_URI must point at a MongoDB replica set")
             if self.PAYMENT_PROVIDER == "stripe" and not (
                 self.STRIPE_SECRET_KEY and self.STRIPE_WEBHOOK_SECRET
             ):
                 problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are required")
-            if problems:
-                raise ValueError("refusing to start in production: " + "; ".join(problems))
+            if not self.SMTP_HOST and self.EMAIL_BACKEND != "console":
+                problems.append(
+                    "SMTP_HOST is required (or EMAIL_BACKEND=console to write mail, reset "
+                    "links included, to the log)"
+                )
+        if problems:
+            raise ValueError("refusing to start: " + "; ".join(problems))
         return self
 
 

@@ -13,6 +13,7 @@ from quart_cors import cors
 from quart_schema import QuartSchema
 
 from app.core import db
+from app.core.http_security import apply_proxy_fix, register_security_headers
 from app.core.openapi import ShopOpenAPIProvider, docs_assets
 from app.errors import AppError, ErrorCode, register_error_handlers
 from config import Settings, get_settings
@@ -64,6 +65,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     _configure_logging(settings)
 
     app = Quart(__name__)
+    # First, before any route exists: it also stops `//` in paths from being merged.
+    register_security_headers(app, settings)
+    apply_proxy_fix(app, settings)
     app.request_class = ApiRequest
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024

@@ -1,18 +1,29 @@
 """`python -m app.serve`: serve the shop with Hypercorn on HOST:PORT (what `make run` does).
 
 One process, because the embedded engine lives in memory. With MONGODB_URI set you can also
-run `hypercorn wsgi:app --workers N` instead.
+run `hypercorn --config hypercorn.toml wsgi:app --workers N` instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
+from pathlib import Path
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
 from config import get_settings
+
+HYPERCORN_TOML = Path(__file__).resolve().parents[1] / "hypercorn.toml"
+
+
+def hypercorn_config(*, bind: str) -> Config:
+    """The deployment's hypercorn settings (hypercorn.toml: no Server header) bound to `bind`."""
+    config = Config.from_toml(HYPERCORN_TOML)
+    config.bind = [bind]
+    config.accesslog = None  # the app logs one structured line per request itself
+    return config
 
 
 def main() -> None:
@@ -20,9 +31,7 @@ def main() -> None:
     from app import create_app
 
     app = create_app(settings)
-    config = Config()
-    config.bind = [f"{settings.HOST}:{settings.PORT}"]
-    config.accesslog = None  # the app logs one structured line per request itself
+    config = hypercorn_config(bind=f"{settings.HOST}:{settings.PORT}")
     engine = "embedded in-memory engine" if settings.use_embedded_db else "MongoDB"
     print(f"Shop API on http://{settings.HOST}:{settings.PORT} ({engine}); docs at /docs")
 

@@ -15,7 +15,7 @@ from quart.testing import QuartClient
 from app import create_app
 from app.auth.models import User
 from app.core import db
-from app.core.security import create_access_token, hash_password
+from app.core.security import hash_password
 from config import Settings
 
 TEST_PASSWORD = "Correct-Horse-42"
@@ -136,19 +136,18 @@ def create_user(app, settings):
             password_hash=await hash_password(password, rounds=4),
         )
         await user.insert()
-        return user, auth_headers(user, settings)
+        return user, await auth_headers(user, settings)
 
     return factory
 
 
-def auth_headers(user: User, settings: Settings) -> dict[str, str]:
-    token, _ = create_access_token(
-        subject=str(user.id),
-        role=user.role,
-        secret=settings.SECRET_KEY,
-        ttl_seconds=settings.ACCESS_TOKEN_TTL,
-    )
-    return {"Authorization": f"Bearer {token}"}
+async def auth_headers(user: User, settings: Settings | None = None) -> dict[str, str]:
+    """`await auth_headers(user)`: a genuine access token, in an AuthSession of its own
+    (started through the accounts service), as a bearer header. `settings` is accepted for
+    older callers and not needed."""
+    from app.auth.sessions import issue_access_token
+
+    return {"Authorization": f"Bearer {await issue_access_token(user)}"}
 
 
 @pytest.fixture
@@ -226,12 +225,16 @@ def make_product(app):
 @pytest.fixture
 def outbox_token(app):
     """`await outbox_token("a@example.com", "verify_email")` -> the token in the newest such
-    email's link, read from the outbox as a user would read it from their inbox."""
+    email's link, read from the outbox as a user would read it from their inbox. The email
+    worker's producers run first (links asked for by address are sent from there)."""
     import re
 
+    from app.email import hooks
     from app.email.models import OutboxEmail
 
     async def read(to: str, kind: str) -> str:
+        for produce in hooks.producers():
+            await produce()
         # Newest first: ObjectIds grow within a process, timestamps can tie.
         rows = await OutboxEmail.find({"to": to, "kind": kind}).sort("-_id").to_list()
         assert rows, f"no {kind} email to {to}"

@@ -10,7 +10,7 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 from app.admin import bp
 from app.auth import service
 from app.auth.schemas import UserOut
-from app.core.openapi import problems
+from app.core.openapi import no_content, problems
 from app.core.pagination import Page, PageQuery
 from app.core.schemas import InModel
 from app.core.security import admin_required, current_user
@@ -47,3 +47,12 @@ async def update_user(user_id: str, data: UserUpdate) -> UserOut:
         actor=current_user(), user_id=user_id, role=data.role, is_active=data.is_active
     )
     return UserOut.of(user)
+
+
+@bp.post("/users/<user_id>/unlock")
+@no_content
+@admin_required
+async def unlock_user(user_id: str) -> tuple[str, int]:
+    """Clear a user's failed sign-ins: every address lock and the account-wide slowdown."""
+    await service.unlock_user(user_id=user_id)
+    return "", 204

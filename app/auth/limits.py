@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from quart import g, request
 
+from app.auth.common import normalize_email
 from app.auth.service import refresh_token_owner
 from app.core.ratelimit import ConfiguredLimit, client_ip_key, per_ip_and_field
 from app.errors import AppError
 
-LOGIN = per_ip_and_field("RATE_LIMIT_LOGIN_PER_MINUTE", "email")
-REGISTER = per_ip_and_field("RATE_LIMIT_REGISTER_PER_MINUTE", "email")
-FORGOT_PASSWORD = per_ip_and_field("RATE_LIMIT_FORGOT_PASSWORD_PER_MINUTE", "email")
+# The per-account keys use the service's normal form: `ＢＯＢ@example.com` is bob's bucket.
+LOGIN = per_ip_and_field("RATE_LIMIT_LOGIN_PER_MINUTE", "email", normalize_email)
+REGISTER = per_ip_and_field("RATE_LIMIT_REGISTER_PER_MINUTE", "email", normalize_email)
+FORGOT_PASSWORD = per_ip_and_field(
+    "RATE_LIMIT_FORGOT_PASSWORD_PER_MINUTE", "email", normalize_email
+)
+RESEND_VERIFICATION = per_ip_and_field(
+    "RATE_LIMIT_RESEND_VERIFICATION_PER_MINUTE", "email", normalize_email
+)
 
 
 async def _refresh_owner() -> str | None:

@@ -128,15 +128,45 @@ class AccountToken(Document):
         ]
 
 
-class LoginThrottle(Document):
-    """Failed logins for one email (known or not, so it reveals nothing), keyed by the
-    email's digest; `locked_until` is set once the failures reach the configured limit."""
+class LoginCounter(Document):
+    """Sign-in attempts that reached the password check, counted before it (atomically, so
+    parallel guesses cannot outrun the limit) and kept for unknown emails too (a lock says
+    nothing about whether an account exists). Keys are digests: no email or address in clear.
 
-    email_digest: Annotated[str, Indexed(unique=True)]
-    failures: int = 0
+    - scope "address": one account from one client address; at LOGIN_LOCKOUT_ATTEMPTS that
+      address is locked out of that account (`locked_until`).
+    - scope "account": one account from every address; past LOGIN_ACCOUNT_ATTEMPTS attempts
+      are slowed to one per LOGIN_SLOWDOWN_SECONDS (`next_attempt_at`), never locked.
+    """
+
+    key: Annotated[str, Indexed(unique=True)]
+    account: str  # digest of the normalised email: every counter of one account
+    scope: Literal["address", "account"]
+    attempts: int = 0
     expires_at: datetime
     locked_until: datetime | None = None
+    next_attempt_at: datetime | None = None
 
     class Settings:
-        name = "login_throttles"
-        indexes = [_expires_index()]
+        name = "login_counters"
+        indexes = [
+            # An admin clearing an account's lock removes all its counters.
+            IndexModel([("account", ASCENDING)]),
+            _expires_index(),
+        ]
+
+
+class AccountEmailRequest(Document):
+    """A request for a reset or verification link, stored as it arrives and answered 202 at
+    once, whoever the email belongs to. The email worker looks the account up later and sends
+    the link when there is one: the request path does the same work for every email."""
+
+    purpose: AccountTokenPurpose
+    email: str  # normalised
+    created_at: datetime = Field(default_factory=utcnow)
+    # Left over (no worker ran) is dropped: a link asked for days ago is not wanted any more.
+    expires_at: datetime
+
+    class Settings:
+        name = "account_email_requests"
+        indexes = [IndexModel([("created_at", ASCENDING)]), _expires_index()]

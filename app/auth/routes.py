@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import g
+from quart import g, request
 from quart_rate_limiter import rate_limit
 from quart_schema import validate_request, validate_response
 
@@ -14,6 +14,7 @@ from app.auth.schemas import (
     MessageOut,
     RefreshIn,
     RegisterIn,
+    ResendVerificationIn,
     ResetPasswordIn,
     TokenPairOut,
     UserEnvelope,
@@ -60,6 +61,18 @@ async def verify_email(data: VerifyEmailIn) -> VerifiedOut:
     return VerifiedOut(email_verified=user.email_verified, user=UserOut.of(user))
 
 
+@bp.post("/resend-verification")
+@rate_limit(limits=limits.RESEND_VERIFICATION)
+@problems(429)
+@validate_request(ResendVerificationIn)
+@validate_response(MessageOut, 202)
+async def resend_verification(data: ResendVerificationIn) -> tuple[MessageOut, int]:
+    """Email a fresh verification link (the answer is the same for any email)."""
+    await service.resend_verification(email=data.email)
+    detail = "If the email belongs to an unverified account, a new link is on its way."
+    return MessageOut(detail=detail), 202
+
+
 @bp.post("/login")
 @rate_limit(limits=limits.LOGIN)
 @problems(401, 429)
@@ -67,7 +80,11 @@ async def verify_email(data: VerifyEmailIn) -> VerifiedOut:
 @validate_response(TokenPairOut)
 async def login(data: LoginIn) -> TokenPairOut:
     """Exchange email and password for an access and a refresh token."""
-    return _tokens(await service.login(email=data.email, password=data.password))
+    return _tokens(
+        await service.login(
+            email=data.email, password=data.password, client_address=request.remote_addr
+        )
+    )
 
 
 @bp.post("/refresh")

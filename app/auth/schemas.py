@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     EmailStr,
     StrictBool,
     StringConstraints,
@@ -12,10 +14,23 @@ from pydantic import (
     field_validator,
 )
 
+from app.auth.common import local_part_scripts
 from app.auth.passwords import NewPassword, RawPassword, password_problem
 from app.core.schemas import InModel, ObjectIdStr, OutModel, UTCDateTime
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# Bidirectional overrides and isolates: they make text read differently from how it is stored.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _plain_name(name: str) -> str:
+    # A name is shown in pages and greetings: one line of text, nothing that steers layout.
+    for char in name:
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS:
+            raise ValueError("must be one line of text without control characters")
+    return name
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_plain_name)]
 Phone = Annotated[
     str, StringConstraints(min_length=5, max_length=25, pattern=r"^\+?[0-9][0-9 ().\-]{3,23}$")
 ]
@@ -39,8 +54,18 @@ class AddressIn(InModel):
     is_default: StrictBool = False
 
 
+def _single_script(email: str) -> str:
+    # `pаypal@` with a Cyrillic `а` looks like `paypal@`: refuse such look-alikes outright.
+    if len(local_part_scripts(email)) > 1:
+        raise ValueError("the part before @ must not mix writing systems (look-alike letters)")
+    return email
+
+
+NewEmail = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(_single_script)]
+
+
 class RegisterIn(InModel):
-    email: Annotated[EmailStr, StringConstraints(max_length=254)]
+    email: NewEmail
     password: NewPassword
     name: Name
     phone: Phone | None = None
@@ -75,6 +100,10 @@ class LogoutIn(InModel):
 
 
 class ForgotPasswordIn(InModel):
+    email: EmailLookup
+
+
+class ResendVerificationIn(InModel):
     email: EmailLookup
 
 

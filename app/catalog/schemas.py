@@ -17,7 +17,15 @@ from pydantic import (
 
 from app.core.money import iso_currency
 from app.core.pagination import PageQuery
-from app.core.schemas import InModel, Money, ObjectIdStr, OutModel, QueryModel, UTCDateTime
+from app.core.schemas import (
+    InModel,
+    Money,
+    MoneyQuery,
+    ObjectIdStr,
+    OutModel,
+    QueryModel,
+    UTCDateTime,
+)
 
 SortKey = Literal["price", "-price", "name", "-created_at", "-rating"]
 
@@ -60,8 +68,8 @@ class ProductQuery(PageQuery, QueryModel):
     brand: FilterValue | None = Field(default=None, description="Brand (case-insensitive)")
     color: FilterValue | None = Field(default=None, description="Colour (case-insensitive)")
     size: FilterValue | None = Field(default=None, description="Size (case-insensitive)")
-    min_price: int | None = Field(default=None, ge=0, description="Minor units, inclusive")
-    max_price: int | None = Field(default=None, ge=0, description="Minor units, inclusive")
+    min_price: MoneyQuery | None = Field(default=None, description="Minor units, inclusive")
+    max_price: MoneyQuery | None = Field(default=None, description="Minor units, inclusive")
     in_stock: bool | None = Field(
         default=None, description="true: only products in stock; false (or absent): no stock filter"
     )

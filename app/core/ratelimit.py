@@ -11,6 +11,7 @@ logins locking an email) is a separate, atomic `$inc` in the accounts service.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -59,26 +60,48 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
+def client_network(address: str | None) -> str:
+    """The client an address stands for: an IPv4 address, or an IPv6 /64 (one subscriber
+    usually holds a whole /64, so counting single IPv6 addresses would be no limit at all)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or "unknown"
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 async def client_ip_key() -> str:
-    # `remote_addr`, not X-Forwarded-For (which any client can write): behind a proxy, run
-    # hypercorn with its proxy-headers middleware so remote_addr is the real client.
-    return "ip:" + _digest(request.remote_addr or "unknown")
+    # `remote_addr`, not X-Forwarded-For (which any client can write): behind trusted proxies
+    # (TRUSTED_PROXY_HOPS) the proxy-fix middleware has already made it the real client's.
+    return "ip:" + _digest(client_network(request.remote_addr))
 
 
-async def _json_field(field: str) -> str | None:
+Normalise = Callable[[str], str]
+
+
+def _fold(value: str) -> str:
+    return value.strip().lower()
+
+
+async def _json_field(field: str, normalise: Normalise = _fold) -> str | None:
     try:
         body = await request.get_json(silent=True)
     except AppError:  # not JSON: the route answers 400/415 itself
         return None
     value = body.get(field) if isinstance(body, dict) else None
-    return value.strip().lower() if isinstance(value, str) and value.strip() else None
+    return normalise(value) if isinstance(value, str) and value.strip() else None
 
 
-def json_field_key(field: str) -> Callable[[], Awaitable[str]]:
-    """A key from a string field of the JSON body (e.g. the email), normalised and hashed."""
+def json_field_key(field: str, normalise: Normalise = _fold) -> Callable[[], Awaitable[str]]:
+    """A key from a string field of the JSON body (e.g. the email), normalised and hashed.
+    Normalise it as the service does, so look-alike spellings share one bucket."""
 
     async def key() -> str:
-        return f"{field}:" + _digest(await _json_field(field) or "")
+        return f"{field}:" + _digest(await _json_field(field, normalise) or "")
 
     return key
 
@@ -117,18 +140,34 @@ class ConfiguredLimit(RateLimit):
         return self._period
 
 
-def per_ip_and_field(setting: str, field: str) -> list[RateLimit]:
+def per_ip_and_field(setting: str, field: str, normalise: Normalise = _fold) -> list[RateLimit]:
     """The same limit counted per client IP and per value of a body field (e.g. email)."""
     return [
         ConfiguredLimit(setting, key_function=client_ip_key),
         ConfiguredLimit(
-            setting, key_function=json_field_key(field), skip_function=json_field_missing(field)
+            setting,
+            key_function=json_field_key(field, normalise),
+            skip_function=json_field_missing(field),
         ),
     ]
 
 
+class ShopRateLimiter(RateLimiter):
+    """CORS preflights (OPTIONS) never count: a browser sends one before many real requests,
+    and a limit used up by preflights would refuse the request they prepare."""
+
+    async def _before_request(self) -> None:
+        if request.method != "OPTIONS":
+            await super()._before_request()
+
+    async def _after_request(self, response):
+        if request.method == "OPTIONS":
+            return response
+        return await super()._after_request(response)
+
+
 def init_rate_limiter(app: Quart, settings) -> RateLimiter:
-    return RateLimiter(
+    return ShopRateLimiter(
         app,
         key_function=client_ip_key,
         store=MongoStore(),

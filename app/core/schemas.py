@@ -18,10 +18,24 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema
 
+# Every integer the API accepts is bounded: by what the store allows where that is known, and
+# always by int64 (MongoDB stores nothing larger; an unbounded int would end as a 500).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_MONEY = 100_000_000_00  # minor units: a hundred million in the major unit
+MAX_QUANTITY = 1_000_000_000  # stock levels, cart and order quantities
+MAX_PAGE = 1_000_000
+
 # JSON has real integers: refuse `true`, `"5"` and `5.5` where an int is meant (lax mode
-# would take `false` as 0). Query strings are text, so query models use plain `int`.
-StrictInt = Annotated[int, Strict()]
-Money = Annotated[int, Strict(), Field(ge=0, le=100_000_000_00, description="minor units")]
+# would take `false` as 0). Query strings are text, so the `...Query` types are not strict.
+StrictInt = Annotated[int, Strict(), Field(ge=INT64_MIN, le=INT64_MAX)]
+Int64 = StrictInt
+Money = Annotated[int, Strict(), Field(ge=0, le=MAX_MONEY, description="minor units")]
+Quantity = Annotated[int, Strict(), Field(ge=0, le=MAX_QUANTITY)]
+PositiveQuantity = Annotated[int, Strict(), Field(ge=1, le=MAX_QUANTITY)]
+MoneyQuery = Annotated[int, Field(ge=0, le=MAX_MONEY, description="minor units")]
+QuantityQuery = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
+PageNumber = Annotated[int, Field(ge=1, le=MAX_PAGE)]
+Int64Query = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 ObjectIdStr = Annotated[str, Field(pattern=r"^[0-9a-f]{24}$", description="ObjectId hex")]
 UTCDateTime = Annotated[
     datetime,
@@ -31,8 +45,25 @@ UTCDateTime = Annotated[
 ]
 
 
+def _within_int64(value: Any) -> Any:
+    """The safety net under the declared bounds: no integer beyond int64, at any depth."""
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError("must be a 64-bit integer")
+    if isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _within_int64(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _within_int64(item)
+    elif isinstance(value, BaseModel):
+        for item in value.__dict__.values():
+            _within_int64(item)
+    return value
+
+
 class InModel(BaseModel):
-    """Request bodies: unknown fields are an error, strings are trimmed, NUL is refused."""
+    """Request bodies: unknown fields are an error, strings are trimmed, NUL is refused,
+    integers stay within int64."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -41,7 +72,7 @@ class InModel(BaseModel):
     def _no_nul(cls, value: Any) -> Any:
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("must not contain NUL characters")
-        return value
+        return _within_int64(value)
 
     @classmethod
     def __get_pydantic_json_schema__(
@@ -63,7 +94,14 @@ class InModel(BaseModel):
 
 
 class QueryModel(BaseModel):
+    """Query strings: unknown parameters are an error, integers stay within int64."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        return _within_int64(value)
 
 
 class OutModel(BaseModel):

@@ -99,8 +99,11 @@ def create_access_token(
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM), claims
 
 
-def decode_access_token(token: str, *, secret: str) -> dict[str, Any]:
-    """Verify signature, algorithm, issuer and expiry; raise 401 otherwise."""
+def decode_access_token(
+    token: str, *, secret: str, max_lifetime: int | None = None
+) -> dict[str, Any]:
+    """Verify signature, algorithm, issuer and expiry, and that the token was not issued to
+    live longer than `max_lifetime` seconds (the configured access-token TTL); 401 otherwise."""
     try:
         claims = jwt.decode(
             token,
@@ -119,7 +122,16 @@ def decode_access_token(token: str, *, secret: str) -> dict[str, Any]:
         ) from None
     if claims.get("typ") != "access":
         raise Unauthenticated("The access token is invalid.", code=ErrorCode.INVALID_TOKEN)
+    if max_lifetime is not None and _lifetime(claims) > max_lifetime:
+        raise Unauthenticated("The access token is invalid.", code=ErrorCode.INVALID_TOKEN)
     return claims
+
+
+def _lifetime(claims: dict[str, Any]) -> float:
+    try:
+        return float(claims["exp"]) - float(claims["iat"])
+    except (TypeError, ValueError):
+        return float("inf")
 
 
 UserLoader = Callable[[dict[str, Any]], Awaitable[Any]]
@@ -143,7 +155,9 @@ async def authenticate() -> Any:
     if token is None:
         raise Unauthenticated("A bearer access token is required.")
     settings = current_app.config["SETTINGS"]
-    claims = decode_access_token(token, secret=settings.SECRET_KEY)
+    claims = decode_access_token(
+        token, secret=settings.SECRET_KEY, max_lifetime=settings.ACCESS_TOKEN_TTL
+    )
     user = await current_app.extensions["user_loader"](claims)
     g.user, g.token_claims = user, claims
     return user

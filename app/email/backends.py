@@ -93,7 +93,7 @@ class SMTPBackend:
 
 
 def backend_from_settings(settings) -> EmailBackend:
-    if settings.SMTP_HOST:
+    if settings.email_backend == "smtp":
         return SMTPBackend(
             host=settings.SMTP_HOST,
             port=settings.SMTP_PORT,

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pymongo import ReturnDocument
 
 from app.core.clock import utcnow
+from app.email import hooks
 from app.email.backends import (
     EmailBackend,
     PermanentDeliveryError,
@@ -115,8 +116,18 @@ class EmailSender:
         log.info("email %s (%s) sent to %s", email.id, email.kind, email.to)
         return "sent"
 
+    async def produce(self) -> None:
+        """Let the domains turn their stored requests into outbox rows (see `hooks`)."""
+        for producer in hooks.producers():
+            try:
+                await producer()
+            except Exception:  # one broken producer must not stop delivery
+                log.exception("email producer %s failed", getattr(producer, "__name__", producer))
+
     async def process_due(self, limit: int = 100) -> int:
-        """Deliver up to `limit` due rows; returns how many were claimed."""
+        """Run the producers, then deliver up to `limit` due rows; returns how many were
+        claimed."""
+        await self.produce()
         claimed = 0
         while claimed < limit:
             email = await self.claim()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 from beanie import PydanticObjectId
+from pymongo import ReturnDocument
 
+from app.core import db
 from app.core.clock import utcnow
 from app.core.pagination import Page, PageQuery
+from app.email import hooks
 from app.email.models import OutboxEmail
 from app.email.templates import render
 from app.errors import Conflict, ErrorCode, NotFound
@@ -71,29 +74,57 @@ def redact_tokens(text: str) -> str:
 
 
 async def resend(*, email_id: str) -> OutboxEmail:
-    """Put a failed or sent email back in the queue.
+    """Put a failed or sent email back in the queue. A kind with a refresher (`hooks`: account
+    verification and reset links) is rendered anew with fresh content in the same
+    transaction, instead of replaying a link that may have expired.
 
-    Raises NotFound for an unknown id, Conflict while it is still queued or being sent.
+    Raises NotFound for an unknown id, Conflict while it is still queued or being sent, and
+    whatever the refresher raises when the email no longer applies (nothing is changed then).
     """
     if not PydanticObjectId.is_valid(email_id):
         raise NotFound("No such email.")
+    row_id = PydanticObjectId(email_id)
+    current = await OutboxEmail.get(row_id)
+    if current is None:
+        raise NotFound("No such email.")
+    refresh = hooks.refresher(current.kind)
     collection = OutboxEmail.get_pymongo_collection()
-    updated = await collection.find_one_and_update(
-        {"_id": PydanticObjectId(email_id), "status": {"$in": ["failed", "sent"]}},
-        {
-            "$set": {
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": utcnow(),
-                "lease_owner": None,
-                "lease_expires_at": None,
-                "last_error": None,
-            }
-        },
-        return_document=True,
-    )
-    if updated is None:
-        if await OutboxEmail.get(PydanticObjectId(email_id)) is None:
-            raise NotFound("No such email.")
-        raise Conflict("The email is already queued.", code=ErrorCode.CONFLICT)
-    return OutboxEmail.model_validate(updated)
+
+    async def work(session) -> OutboxEmail:
+        updated = await collection.find_one_and_update(
+            {"_id": row_id, "status": {"$in": ["failed", "sent"]}},
+            {
+                "$set": {
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": utcnow(),
+                    "lease_owner": None,
+                    "lease_expires_at": None,
+                    "last_error": None,
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        if updated is None:
+            raise Conflict("The email is already queued.", code=ErrorCode.CONFLICT)
+        if refresh is not None:
+            context = await refresh(to=updated["to"], kind=updated["kind"], session=session)
+            rendered = render(updated["kind"], context)
+            updated = await collection.find_one_and_update(
+                {"_id": row_id},
+                {
+                    "$set": {
+                        "subject": rendered.subject,
+                        "text": rendered.text,
+                        "html": rendered.html,
+                    }
+                },
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+        return OutboxEmail.model_validate(updated)
+
+    if refresh is None:
+        return await work(None)
+    return await db.run_in_transaction(work)

@@ -20,7 +20,7 @@ class StripeEventDoc(BaseModel):
     id: str = Field(examples=["evt_1Q2w3E4r5T6y7U8i"])
     object: str = Field(examples=["event"])
     type: str = Field(examples=["payment_intent.succeeded"])
-    created: int
+    created: int = Field(ge=0, le=2**63 - 1, description="Unix time")
     data: dict[str, Any] = Field(description="`{object: <the PaymentIntent or Charge>}`")
 
 

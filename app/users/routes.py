@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import g
+from quart import g, request
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from app.auth import service as accounts
@@ -52,6 +52,7 @@ async def change_password(data: PasswordChangeIn) -> tuple[str, int]:
         current_password=data.current_password,
         new_password=data.new_password,
         current_session_id=g.token_claims.get("sid"),
+        client_address=request.remote_addr,
     )
     return "", 204
 

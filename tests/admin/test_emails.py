@@ -99,3 +99,73 @@ async def test_live_tokens_are_redacted_for_support(client, admin):
     assert "verify-email?token=[redacted]" in item["text"]
     token = stored.text.split("token=")[1].split()[0]
     assert token not in item["text"] and token not in (item["html"] or "")
+
+
+# -- account emails get a fresh token when resent ----------------------------------------------
+
+
+async def _mark(row_id, status: str) -> None:
+    await OutboxEmail.get_pymongo_collection().update_one(
+        {"_id": row_id}, {"$set": {"status": status}}
+    )
+
+
+async def _register(client, email="new@example.com"):
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": "Zebra-Cactus-9", "name": "N"}
+    )
+    assert response.status_code == 201
+
+
+async def test_resending_a_verification_email_issues_a_fresh_token(client, admin, outbox_token):
+    from datetime import UTC, datetime, timedelta
+
+    from app.auth.models import AccountToken
+
+    await _register(client)
+    old = await outbox_token("new@example.com", "verify_email")
+    # The link expired before the email could be delivered.
+    await AccountToken.get_pymongo_collection().update_many(
+        {}, {"$set": {"expires_at": datetime.now(UTC) - timedelta(seconds=1)}}
+    )
+    [row] = await OutboxEmail.find({"kind": "verify_email"}).to_list()
+    await _mark(row.id, "failed")
+    response = await client.post(f"{URL}/{row.id}/resend", headers=admin[1])
+    assert response.status_code == 200
+    body = await response.get_json()
+    assert body["id"] == str(row.id) and body["status"] == "pending"
+    assert "[redacted]" in body["text"]  # the admin still never sees the token
+    fresh = await outbox_token("new@example.com", "verify_email")
+    assert fresh != old
+    assert (await client.post("/api/v1/auth/verify-email", json={"token": old})).status_code == 422
+    verified = await client.post("/api/v1/auth/verify-email", json={"token": fresh})
+    assert verified.status_code == 200
+
+
+async def test_resending_a_reset_email_issues_a_fresh_token(client, admin, customer, outbox_token):
+    await client.post("/api/v1/auth/forgot-password", json={"email": "customer@example.com"})
+    old = await outbox_token("customer@example.com", "password_reset")
+    [row] = await OutboxEmail.find({"kind": "password_reset"}).to_list()
+    await _mark(row.id, "sent")
+    assert (await client.post(f"{URL}/{row.id}/resend", headers=admin[1])).status_code == 200
+    fresh = await outbox_token("customer@example.com", "password_reset")
+    assert fresh != old
+    reset = "/api/v1/auth/reset-password"
+    stale = await client.post(reset, json={"token": old, "password": "Brand-New-Secret-7"})
+    assert stale.status_code == 422
+    ok = await client.post(reset, json={"token": fresh, "password": "Brand-New-Secret-7"})
+    assert ok.status_code == 200
+
+
+async def test_resending_a_verification_to_a_verified_account_is_409(client, admin, outbox_token):
+    await _register(client)
+    token = await outbox_token("new@example.com", "verify_email")
+    assert (
+        await client.post("/api/v1/auth/verify-email", json={"token": token})
+    ).status_code == 200
+    [row] = await OutboxEmail.find({"kind": "verify_email"}).to_list()
+    await _mark(row.id, "sent")
+    response = await client.post(f"{URL}/{row.id}/resend", headers=admin[1])
+    assert response.status_code == 409
+    after = await OutboxEmail.get(row.id)
+    assert after.status == "sent" and after.text == row.text

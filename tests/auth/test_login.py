@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.auth.models import LoginThrottle
+from app.auth.models import LoginCounter
 from app.core import security
 from tests.conftest import TEST_PASSWORD
 
@@ -146,8 +146,8 @@ async def test_lock_is_per_email(client, customer, create_user):
 async def test_lock_ends_after_the_lockout_period(client, customer):
     for _ in range(3):
         await _fail(client, "customer@example.com")
-    await LoginThrottle.get_pymongo_collection().update_many(
-        {},
+    await LoginCounter.get_pymongo_collection().update_many(
+        {"scope": "address"},
         {
             "$set": {
                 "locked_until": datetime.now(UTC) - timedelta(seconds=1),
@@ -172,5 +172,6 @@ async def test_success_resets_the_failure_count(client, customer, login):
 
 async def test_failures_store_no_email_in_clear(client):
     await _fail(client, "secret.person@example.com")
-    [row] = await LoginThrottle.get_pymongo_collection().find({}).to_list()
-    assert "secret.person" not in str(row)
+    rows = await LoginCounter.get_pymongo_collection().find({}).to_list()
+    assert {row["scope"] for row in rows} == {"address", "account"}
+    assert all("secret.person" not in str(row) and "127.0.0.1" not in str(row) for row in rows)

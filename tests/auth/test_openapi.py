@@ -5,6 +5,7 @@ import pytest
 ROUTES = [
     ("post", "/api/v1/auth/register", False),
     ("post", "/api/v1/auth/verify-email", False),
+    ("post", "/api/v1/auth/resend-verification", False),
     ("post", "/api/v1/auth/login", False),
     ("post", "/api/v1/auth/refresh", False),
     ("post", "/api/v1/auth/logout", True),
@@ -48,6 +49,7 @@ async def test_route_is_documented(spec, method, path, secured):
         "/api/v1/auth/register",
         "/api/v1/auth/refresh",
         "/api/v1/auth/forgot-password",
+        "/api/v1/auth/resend-verification",
     ],
 )
 async def test_limited_routes_document_429(spec, path):

@@ -23,6 +23,13 @@ def _b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
+def session_of(fixture_user) -> str:
+    """The `sid` of a fixture user's genuine session, so forged tokens differ only in what a
+    test changes (otherwise they would fail for want of a session)."""
+    token = fixture_user[1]["Authorization"].split()[1]
+    return jwt.decode(token, options={"verify_signature": False})["sid"]
+
+
 async def me_status(client, token: str) -> int:
     return (await client.get(ME, headers=bearer(token))).status_code
 
@@ -37,8 +44,13 @@ async def me_code(client, token: str) -> str:
 async def test_tampered_payload_is_rejected(client, customer, settings):
     user, _ = customer
     token, _ = create_access_token(
-        subject=str(user.id), role="customer", secret=settings.SECRET_KEY, ttl_seconds=60
+        subject=str(user.id),
+        role="customer",
+        secret=settings.SECRET_KEY,
+        ttl_seconds=60,
+        extra={"sid": session_of(customer)},
     )
+    assert await me_status(client, token) == 200  # genuine before tampering
     header, _, signature = token.split(".")
     forged = {**jwt.decode(token, options={"verify_signature": False}), "role": "admin"}
     tampered = f"{header}.{_b64(forged)}.{signature}"
@@ -57,6 +69,7 @@ async def test_alg_none_is_rejected(client, customer):
         "exp": now + 600,
         "iss": "shop-api",
         "typ": "access",
+        "sid": session_of(customer),
     }
     unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
     assert await me_status(client, unsigned) == 401
@@ -78,6 +91,7 @@ async def test_other_algorithms_with_the_right_key_are_rejected(
             "exp": now + timedelta(minutes=5),
             "iss": "shop-api",
             "typ": "access",
+            "sid": session_of(customer),
         },
         settings.SECRET_KEY,
         algorithm=algorithm,
@@ -92,6 +106,7 @@ async def test_token_signed_with_another_key_is_rejected(client, customer):
         role="customer",
         secret="another-secret-key-of-32-bytes-or-more!!",
         ttl_seconds=60,
+        extra={"sid": session_of(customer)},
     )
     assert await me_status(client, token) == 401
 
@@ -99,7 +114,11 @@ async def test_token_signed_with_another_key_is_rejected(client, customer):
 async def test_expired_access_token_is_401_token_expired(client, customer, settings):
     user, _ = customer
     token, _ = create_access_token(
-        subject=str(user.id), role="customer", secret=settings.SECRET_KEY, ttl_seconds=-30
+        subject=str(user.id),
+        role="customer",
+        secret=settings.SECRET_KEY,
+        ttl_seconds=-30,
+        extra={"sid": session_of(customer)},
     )
     response = await client.get(ME, headers=bearer(token))
     assert response.status_code == 401

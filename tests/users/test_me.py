@@ -101,8 +101,11 @@ async def test_change_password_revokes_other_sessions_only(client, customer, log
     assert (await client.get(ME, headers=bearer(other))).status_code == 401
     dead = await client.post("/api/v1/auth/refresh", json={"refresh_token": other["refresh_token"]})
     assert dead.status_code == 401
-    [revoked] = await AuthSession.find(AuthSession.revoked_at != None).to_list()  # noqa: E711
-    assert revoked.revoked_reason == "password_change"
+    # The fixture's own session (customer[1]) was another session too.
+    assert (await client.get(ME, headers=customer[1])).status_code == 401
+    revoked = await AuthSession.find(AuthSession.revoked_at != None).to_list()  # noqa: E711
+    assert len(revoked) == 2
+    assert {row.revoked_reason for row in revoked} == {"password_change"}
     await login("customer@example.com", NEW_PASSWORD)
 
 
