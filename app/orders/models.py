@@ -28,6 +28,8 @@ PaymentStatus = Literal[
     "amount_mismatch",  # the provider reported a payment that does not match: for an admin
 ]
 RefundStatus = Literal["pending", "succeeded", "failed"]
+# Every order list's order, `_id` breaking ties so pages never overlap; the indexes end in it.
+NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
 
 
 class OrderItem(BaseModel):
@@ -110,11 +112,11 @@ class Order(Document):
         indexes = [
             IndexModel([("number", ASCENDING)], unique=True, name="number"),
             # My orders, newest first; the admin `?user_id=` filter.
-            IndexModel([("user_id", ASCENDING), ("created_at", DESCENDING)], name="user_newest"),
+            IndexModel([("user_id", ASCENDING), *NEWEST_FIRST], name="user_newest"),
             # Admin list by status, newest first; the expiry sweep (status + created_at).
-            IndexModel([("status", ASCENDING), ("created_at", DESCENDING)], name="status_newest"),
+            IndexModel([("status", ASCENDING), *NEWEST_FIRST], name="status_newest"),
             # Admin list unfiltered, and date ranges.
-            IndexModel([("created_at", DESCENDING)], name="newest"),
+            IndexModel(NEWEST_FIRST, name="newest"),
             # "Has this user a delivered order with this product?" (verified reviews).
             IndexModel(
                 [("user_id", ASCENDING), ("items.product_id", ASCENDING), ("status", ASCENDING)],

@@ -16,7 +16,7 @@ from app.core.clock import as_utc, utcnow
 from app.core.pagination import Page, PageQuery
 from app.errors import Conflict, Invalid, NotFound
 from app.orders import payments, provider_events, state
-from app.orders.models import Order, Refund
+from app.orders.models import NEWEST_FIRST, Order, Refund
 from app.payments.gateway import ProviderUnavailable, gateway
 
 log = logging.getLogger("app.orders")
@@ -41,15 +41,7 @@ async def get_order(*, order_id: str, user_id: PydanticObjectId | None = None) -
 
 async def list_my_orders(*, user_id: PydanticObjectId, query: PageQuery) -> Page:
     """The user's orders, newest first (index `user_newest`)."""
-    find = Order.find({"user_id": user_id})
-    total = await find.count()
-    items = (
-        await find.sort([("created_at", -1), ("_id", -1)])
-        .skip(query.skip)
-        .limit(query.per_page)
-        .to_list()
-    )
-    return Page.build(items, query=query, total=total)
+    return await _newest_first({"user_id": user_id}, query=query)
 
 
 async def list_orders(
@@ -75,14 +67,13 @@ async def list_orders(
             **({"$gte": created_from} if created_from else {}),
             **({"$lte": created_to} if created_to else {}),
         }
+    return await _newest_first(filters, query=query)
+
+
+async def _newest_first(filters: dict[str, Any], *, query: PageQuery) -> Page:
     find = Order.find(filters)
     total = await find.count()
-    items = (
-        await find.sort([("created_at", -1), ("_id", -1)])
-        .skip(query.skip)
-        .limit(query.per_page)
-        .to_list()
-    )
+    items = await find.sort(NEWEST_FIRST).skip(query.skip).limit(query.per_page).to_list()
     return Page.build(items, query=query, total=total)
 
 
