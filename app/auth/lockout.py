@@ -40,6 +40,9 @@ def _account_digest(email: str) -> str:
     return token_digest(f"account:{email}")
 
 
+_UPSERT_ATTEMPTS = 5
+
+
 def _collection():
     return LoginCounter.get_pymongo_collection()
 
@@ -136,15 +139,18 @@ async def _count(key: str, *, account: str, scope: str, now: datetime, window: t
         update["$max"] = {"expires_at": now + window}
     else:
         update["$setOnInsert"]["expires_at"] = now + window
-    for attempt in range(2):
+    for _ in range(_UPSERT_ATTEMPTS):
         try:
-            return await collection.find_one_and_update(
+            row = await collection.find_one_and_update(
                 {"key": key}, update, upsert=True, return_document=ReturnDocument.AFTER
             )
-        except DuplicateKeyError:  # two first attempts raced on the upsert
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+        except DuplicateKeyError:  # two first attempts raced on the upsert: ask again
+            continue
+        if row is not None:
+            return row
+        # A server may answer the loser of a racing upsert with no document rather than a
+        # duplicate-key error (seen on SecantusDB): the counter exists now, so ask again.
+    raise RuntimeError(f"could not count a sign-in attempt after {_UPSERT_ATTEMPTS} tries")
 
 
 async def _uncount(key: str, session=None) -> None:
