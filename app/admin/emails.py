@@ -6,6 +6,7 @@ from pydantic import Field
 from quart_schema import validate_querystring, validate_response
 
 from app.admin import bp
+from app.core.openapi import problems
 from app.core.pagination import Page, PageQuery
 from app.core.schemas import ObjectIdStr, OutModel, UTCDateTime
 from app.core.security import admin_required
@@ -63,6 +64,7 @@ async def list_emails(query_args: EmailQuery) -> Page[EmailOut]:
 
 @bp.post("/emails/<email_id>/resend")
 @admin_required
+@problems(409)
 @validate_response(EmailOut)
 async def resend_email(email_id: str) -> EmailOut:
     """Put a failed or sent email back in the queue."""

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, StringConstraints, WithJsonSchema
 
 MIN_LENGTH = 10
 # bcrypt only reads the first 72 bytes (and bcrypt 5 refuses longer input).
@@ -67,15 +67,54 @@ def _fits_bcrypt(password: str) -> str:
     return password
 
 
+# The rules in the OpenAPI schema, as far as JSON Schema can say them: a pattern cannot count
+# UTF-8 bytes, look a password up in a list or compare it with the email, so the description
+# says those. (InModel refuses NUL in every string; the patterns say so too.)
+_NO_NUL = r"(?=[^\u0000]*$)"
+_ANY = r"[\s\S]*"
+_CLASS_PATTERNS = ("[a-z]", "[A-Z]", "[0-9]", "[^a-zA-Z0-9]")
+TWO_CLASSES_PATTERN = (
+    f"^{_NO_NUL}(?:"
+    + "|".join(
+        f"(?={_ANY}{first})(?={_ANY}{second})"
+        for index, first in enumerate(_CLASS_PATTERNS)
+        for second in _CLASS_PATTERNS[index + 1 :]
+    )
+    + ")"
+)
+RAW_PASSWORD_SCHEMA = {
+    "type": "string",
+    "format": "password",
+    "minLength": 1,
+    "maxLength": MAX_BYTES,
+    "pattern": f"^{_NO_NUL}",
+    "description": f"Exactly as typed (never trimmed); at most {MAX_BYTES} bytes of UTF-8.",
+}
+NEW_PASSWORD_SCHEMA = {
+    "type": "string",
+    "format": "password",
+    "minLength": MIN_LENGTH,
+    "maxLength": MAX_BYTES,
+    "pattern": TWO_CLASSES_PATTERN,
+    "description": (
+        f"Exactly as typed (never trimmed): {MIN_LENGTH} characters to {MAX_BYTES} bytes of "
+        "UTF-8, mixing at least two of lower case, upper case, digits and symbols; not a "
+        "common password (decorated ones such as `Password2024!` included); not containing "
+        "the part of the account's email before the @ (when that is 3 characters or more)."
+    ),
+}
+
 # Passwords are taken exactly as typed: never trimmed (InModel trims other strings).
 RawPassword = Annotated[
     str,
     StringConstraints(strip_whitespace=False, min_length=1, max_length=MAX_BYTES),
     AfterValidator(_fits_bcrypt),
+    WithJsonSchema(RAW_PASSWORD_SCHEMA),
 ]
 # A new password: the rules above, except the email one (checked where the email is known).
 NewPassword = Annotated[
     str,
     StringConstraints(strip_whitespace=False, min_length=1, max_length=MAX_BYTES),
     AfterValidator(_check),
+    WithJsonSchema(NEW_PASSWORD_SCHEMA),
 ]

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     EmailStr,
+    Field,
     StrictBool,
     StringConstraints,
     ValidationInfo,
@@ -16,7 +17,15 @@ from pydantic import (
 
 from app.auth.common import local_part_scripts
 from app.auth.passwords import NewPassword, RawPassword, password_problem
-from app.core.schemas import InModel, ObjectIdStr, OutModel, UTCDateTime
+from app.core.schemas import (
+    CONTROL_CHARS,
+    LAYOUT_CHARS,
+    InModel,
+    ObjectIdStr,
+    OutModel,
+    UTCDateTime,
+    text_rules,
+)
 
 # Bidirectional overrides and isolates: they make text read differently from how it is stored.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -30,9 +39,19 @@ def _plain_name(name: str) -> str:
     return name
 
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_plain_name)]
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100),
+    AfterValidator(_plain_name),
+    Field(
+        description="One line of text",
+        json_schema_extra=text_rules(CONTROL_CHARS + LAYOUT_CHARS),
+    ),
+]
 Phone = Annotated[
-    str, StringConstraints(min_length=5, max_length=25, pattern=r"^\+?[0-9][0-9 ().\-]{3,23}$")
+    str,
+    # Digits first and last (a closing parenthesis may end it): nothing for trimming to take.
+    StringConstraints(min_length=5, max_length=25, pattern=r"^\+?[0-9][0-9 ().\-]{2,22}[0-9)]$"),
 ]
 Line = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 OptionalLine = Annotated[str, StringConstraints(max_length=200)]
@@ -61,7 +80,16 @@ def _single_script(email: str) -> str:
     return email
 
 
-NewEmail = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(_single_script)]
+NewEmail = Annotated[
+    EmailStr,
+    StringConstraints(max_length=254),
+    AfterValidator(_single_script),
+    Field(
+        description="An email address that can receive mail: not at a special-use domain "
+        "(RFC 6761: .arpa, .invalid, .local, .localhost, .onion, .test); the part before the "
+        "@ in one writing system"
+    ),
+]
 
 
 class RegisterIn(InModel):

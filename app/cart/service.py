@@ -28,7 +28,7 @@ from app.cart.models import MAX_LINE_QUANTITY, MAX_LINES, Cart, CartLine
 from app.cart.schemas import CartItemOut, CartOut
 from app.catalog import service as catalog
 from app.core.clock import utcnow
-from app.errors import Conflict, ErrorCode, Invalid, NotFound
+from app.errors import Conflict, ErrorCode, NotFound
 
 # Attempts of one write before giving up with 409: enough for a burst of concurrent adds
 # from one shopper (several tabs, a double click), each losing round backing off a little.
@@ -189,8 +189,8 @@ async def add_item(
 ) -> CartOut:
     """Add `quantity` units of a product, merged into its line when there is one.
 
-    Raises NotFound (unknown or archived product), Invalid `cart_quantity_limit` (the line
-    would hold more than 99), Invalid `cart_full` (a new line beyond MAX_LINES), Conflict
+    Raises NotFound (unknown or archived product), Conflict `cart_quantity_limit` (the line
+    would hold more than 99), Conflict `cart_full` (a new line beyond MAX_LINES), Conflict
     `insufficient_stock` (more than in stock, counting what is already in the cart, with
     `available`), Conflict when the cart kept changing underneath us.
     """
@@ -210,7 +210,7 @@ async def add_item(
                 f"A cart line holds at most {MAX_LINE_QUANTITY} units; "
                 f"{in_cart} are already in the cart."
             )
-            raise Invalid(
+            raise Conflict(
                 message,
                 code=ErrorCode.CART_QUANTITY_LIMIT,
                 max_quantity=MAX_LINE_QUANTITY,
@@ -218,7 +218,7 @@ async def add_item(
                 errors=[{"loc": ["quantity"], "msg": message}],
             )
         if line is None and len(lines) >= MAX_LINES:
-            raise Invalid(
+            raise Conflict(
                 f"A cart holds at most {MAX_LINES} different products.",
                 code=ErrorCode.CART_FULL,
                 max_lines=MAX_LINES,

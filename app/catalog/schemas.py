@@ -11,11 +11,12 @@ from pydantic import (
     RootModel,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from app.core.money import iso_currency
+from app.core.money import CURRENCY_CODES, STORE_CURRENCY_MARK, iso_currency
 from app.core.pagination import PageQuery
 from app.core.schemas import (
     InModel,
@@ -37,16 +38,27 @@ Slug = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=120)
 ]
 # ISO 4217 code; stored and returned lower case ("USD" is accepted as "usd").
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$"), AfterValidator(iso_currency)]
+Currency = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{3}$"),
+    AfterValidator(iso_currency),
+    # The OpenAPI document narrows the enum to the store's currency (see core/openapi.py).
+    WithJsonSchema({"type": "string", "enum": CURRENCY_CODES, STORE_CURRENCY_MARK: True}),
+]
 Brand = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 AttributeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 AttributeValue = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Attributes = Annotated[dict[AttributeKey, AttributeValue], Field(max_length=30)]
+Attributes = Annotated[
+    dict[AttributeKey, AttributeValue],
+    # Keys that do not match AttributeKey's pattern are refused, so the schema says so.
+    Field(max_length=30, json_schema_extra={"additionalProperties": False}),
+]
 FilterValue = Annotated[str, StringConstraints(max_length=100)]
 
 
 class ImageIn(InModel):
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2048)]
+    # Printable ASCII (percent-encode the rest), as a URL in a page or an email must be.
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[!-~]+$", max_length=2048)]
     alt: Annotated[str, StringConstraints(max_length=300)] = ""
 
 

@@ -16,12 +16,19 @@ ISO_4217 = frozenset(
 )
 
 
+# A request's currency field is the store's currency: the OpenAPI document, generated for a
+# deployment, puts that one code in the place of schemas marked so.
+STORE_CURRENCY_MARK = "x-store-currency"
+
+# What requests may send: a code in lower case (as the API writes it) or upper case.
+CURRENCY_CODES = sorted(ISO_4217) + sorted(code.upper() for code in ISO_4217)
+
+
 def iso_currency(code: str) -> str:
-    """Validate and normalise a currency code (pydantic AfterValidator)."""
-    code = code.strip().lower()
-    if code not in ISO_4217:
-        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
-    return code
+    """Validate and normalise a currency code (pydantic AfterValidator): `usd` or `USD`."""
+    if code.lower() not in ISO_4217 or code not in (code.lower(), code.upper()):
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code (lower or upper case)")
+    return code.lower()
 
 
 # ISO 4217 currencies without minor units (amounts are whole units already).

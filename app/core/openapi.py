@@ -9,6 +9,7 @@ from quart_schema import OpenAPIProvider
 from swagger_ui_bundle import swagger_ui_path
 
 from app.core.idempotency import HEADER, IDEMPOTENT_ATTRIBUTE, MAX_KEY_LENGTH
+from app.core.money import STORE_CURRENCY_MARK
 from app.core.security import BEARER_SCHEME
 
 PROBLEM_SCHEMA = {
@@ -84,7 +85,13 @@ IDEMPOTENCY_PARAMETER = {
     "required": False,
     "description": "The same key from the same user within 24 h returns the first response "
     "and does nothing twice; reusing it for another request is a 422.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    # What `idempotency._check_key` takes: printable ASCII, no spaces.
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": "^[\\x21-\\x7e]+$",
+    },
 }
 
 PROBLEMS_ATTRIBUTE = "_shop_problems"
@@ -109,12 +116,27 @@ def no_content(func):
     return func
 
 
+def _narrow_currency(node: Any, store: str) -> None:
+    """The store sells in one currency: every request field marked as a currency takes only
+    that code (lower or upper case), and the document says which."""
+    if isinstance(node, dict):
+        if node.pop(STORE_CURRENCY_MARK, False):
+            node["enum"] = [store, store.upper()]
+            node["description"] = f"The store's currency, `{store}` (ISO 4217; upper case too)"
+        for value in node.values():
+            _narrow_currency(value, store)
+    elif isinstance(node, list):
+        for value in node:
+            _narrow_currency(value, store)
+
+
 class ShopOpenAPIProvider(OpenAPIProvider):
     """Marks request bodies required and documents the problem responses of every route."""
 
     def schema(self) -> dict[str, Any]:
         schema = super().schema()
         schema["components"]["schemas"]["Problem"] = PROBLEM_SCHEMA
+        _narrow_currency(schema, self._app.config["SETTINGS"].STORE_CURRENCY)
         return schema
 
     def operation_id(self, method: str, path: str, func) -> str | None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
@@ -15,6 +18,7 @@ from pydantic import (
     Strict,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 from pydantic_core import CoreSchema
 
@@ -25,8 +29,10 @@ MAX_MONEY = 100_000_000_00  # minor units: a hundred million in the major unit
 MAX_QUANTITY = 1_000_000_000  # stock levels, cart and order quantities
 MAX_PAGE = 1_000_000
 
+
 # JSON has real integers: refuse `true`, `"5"` and `5.5` where an int is meant (lax mode
-# would take `false` as 0). Query strings are text, so the `...Query` types are not strict.
+# would take `false` as 0); `5.0` is the integer 5 (InModel reads it so, as JSON Schema's
+# "integer" does). Query strings are text, so the `...Query` types are not strict.
 StrictInt = Annotated[int, Strict(), Field(ge=INT64_MIN, le=INT64_MAX)]
 Int64 = StrictInt
 Money = Annotated[int, Strict(), Field(ge=0, le=MAX_MONEY, description="minor units")]
@@ -37,6 +43,28 @@ QuantityQuery = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
 PageNumber = Annotated[int, Field(ge=1, le=MAX_PAGE)]
 Int64Query = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 ObjectIdStr = Annotated[str, Field(pattern=r"^[0-9a-f]{24}$", description="ObjectId hex")]
+_DATE_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def _date_time_text(value: Any) -> Any:
+    # Lax pydantic would read `?at_to=0.5` as a Unix timestamp; a query date is text.
+    if isinstance(value, str) and not _DATE_TIME.match(value.strip()):
+        raise ValueError("must be an RFC 3339 date-time, e.g. 2026-03-01T12:00:00Z")
+    return value
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+DateTimeQuery = Annotated[
+    datetime,
+    BeforeValidator(_date_time_text),
+    AfterValidator(_as_utc),
+    Field(description="RFC 3339 date-time; without an offset it is UTC"),
+]
 UTCDateTime = Annotated[
     datetime,
     PlainSerializer(lambda d: d.isoformat().replace("+00:00", "Z"), return_type=str),
@@ -61,16 +89,113 @@ def _within_int64(value: Any) -> Any:
     return value
 
 
+# Characters text validators refuse, as JSON Schema (ECMA-262 and Python) character ranges:
+# C0 and C1 controls (Unicode category Cc), and those that steer layout: the line and
+# paragraph separators (Zl, Zp) and the bidirectional overrides and isolates.
+CONTROL_CHARS = r"\u0000-\u001f\u007f-\u009f"
+CONTROL_CHARS_BUT_TAB_NEWLINE = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
+LAYOUT_CHARS = r"\u2028\u2029\u202a-\u202e\u2066-\u2069"
+
+
+def _whole_numbers(value: Any) -> Any:
+    """`2.0` read as the integer 2, at any depth: JSON and JSON Schema do not tell them apart
+    (a strict int field still refuses `2.5`, `true` and `"2"`)."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _whole_numbers(item) for key, item in value.items()}
+    return value
+
+
+def _has_nul(value: Any) -> bool:
+    """A NUL in a string, at any depth of lists and dicts (keys too); models check their own."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    return False
+
+
+def trimmed_text_pattern(
+    min_length: int, max_length: int | None, *, refused: str = r"\u0000", no_tags: bool = False
+) -> str:
+    """Text of `min_length` to `max_length` characters once trimmed (`InModel` trims strings
+    before it checks their length), whatever whitespace surrounds it, with none of the
+    `refused` character ranges (NUL at least) and, with `no_tags`, no `<` opening an HTML tag,
+    comment or declaration."""
+    char, solid = f"[^{refused}]", rf"[^\s{refused}]"
+    upper = "" if max_length is None else str(max(max_length - 2, 0))
+    lower = max(min_length - 2, 0)
+    if max_length == 1:
+        core = solid
+    elif min_length <= 1:
+        core = f"{solid}(?:{char}{{0,{upper}}}{solid})?"
+    else:
+        core = f"{solid}{char}{{{lower},{upper}}}{solid}"
+    if min_length == 0:
+        core = f"(?:{core})?"
+    tags = r"(?![\s\S]*<[A-Za-z/!?])" if no_tags else ""
+    return rf"^{tags}\s*{core}\s*$"
+
+
+def say_text_rules(schema: dict[str, Any], *, refused: str = r"\u0000", no_tags=False) -> None:
+    """Say in a string's schema what is done to it: trimmed, then its length checked, the
+    `refused` characters (NUL at least) refused. The bounds move into the pattern (a raw
+    `maxLength` would be wrong by the trimmed whitespace) and into the description."""
+    low, high = schema.pop("minLength", 0), schema.pop("maxLength", None)
+    schema["pattern"] = trimmed_text_pattern(low, high, refused=refused, no_tags=no_tags)
+    if low or high is not None:
+        bounds = f"{low} to {high}" if high is not None else f"at least {low}"
+        said = schema.get("description", "").rstrip(".")
+        schema["description"] = f"{said}; {bounds} characters once trimmed.".lstrip("; ")
+
+
+def text_rules(refused: str, *, no_tags: bool = False):
+    """`json_schema_extra` for a text field with character rules of its own (see above)."""
+
+    def say(schema: dict[str, Any]) -> None:
+        say_text_rules(schema, refused=refused, no_tags=no_tags)
+
+    return say
+
+
+def _say_text_rules(schema: dict[str, Any]) -> None:
+    """`say_text_rules` for every plain string in `schema` (a property of an InModel). Strings
+    with a pattern, format or enum of their own keep it (it excludes NUL or says what is
+    taken)."""
+    if schema.get("type") == "string":
+        if not {"pattern", "format", "enum", "const"} & schema.keys():
+            say_text_rules(schema)
+        return
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in schema.get(key, []):
+            _say_text_rules(option)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            _say_text_rules(schema[key])
+    for option in schema.get("patternProperties", {}).values():
+        _say_text_rules(option)
+
+
 class InModel(BaseModel):
     """Request bodies: unknown fields are an error, strings are trimmed, NUL is refused,
     integers stay within int64."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_numbers(cls, data: Any) -> Any:
+        return _whole_numbers(data)
+
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
-        if isinstance(value, str) and "\x00" in value:
+        if _has_nul(value):
             raise ValueError("must not contain NUL characters")
         return _within_int64(value)
 
@@ -84,6 +209,7 @@ class InModel(BaseModel):
         schema = handler(core_schema)
         target = handler.resolve_ref_schema(schema)
         for prop in target.get("properties", {}).values():
+            _say_text_rules(prop)
             if "default" not in prop:
                 continue
             default = prop.pop("default")

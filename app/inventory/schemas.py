@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
@@ -10,7 +9,15 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from app.catalog.schemas import MAX_STOCK
 from app.core.clock import as_utc
 from app.core.pagination import PageQuery
-from app.core.schemas import InModel, ObjectIdStr, OutModel, QueryModel, StrictInt, UTCDateTime
+from app.core.schemas import (
+    DateTimeQuery,
+    InModel,
+    ObjectIdStr,
+    OutModel,
+    QueryModel,
+    StrictInt,
+    UTCDateTime,
+)
 
 MAX_REASON_LENGTH = 200
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON_LENGTH)]
@@ -29,13 +36,22 @@ def _no_null_defaults(schema: dict[str, Any]) -> None:
             del prop["default"]
 
 
+def _exactly_one_change(schema: dict[str, Any]) -> None:
+    # What `_one_change` checks, in the schema: one of the two, and a delta is never 0.
+    _no_null_defaults(schema)
+    schema["oneOf"] = [{"required": ["delta"]}, {"required": ["set"]}]
+    schema["properties"]["delta"]["not"] = {"const": 0}
+
+
 class StockAdjustmentIn(InModel):
     """Exactly one of `delta` (add or remove units) or `set` (the counted stock), and why."""
 
-    model_config = ConfigDict(json_schema_extra=_no_null_defaults)
+    model_config = ConfigDict(json_schema_extra=_exactly_one_change)
 
-    delta: Delta | None = None
-    set_to: StockLevel | None = Field(default=None, alias="set", description="The new stock")
+    # Left out when unused; an explicit `null` is refused (defaults are not validated, so it
+    # fails with the field's own type error).
+    delta: Delta = None
+    set_to: StockLevel = Field(default=None, alias="set", description="The new stock")
     reason: Reason = Field(description="Why the stock changes (kept in the stock ledger)")
 
     @model_validator(mode="after")
@@ -54,8 +70,8 @@ class MovementQuery(PageQuery, QueryModel):
 
     product_id: ObjectIdStr | None = None
     reason: Reason | None = Field(default=None, description="Exact reason, e.g. `sale`")
-    at_from: datetime | None = Field(default=None, description="Movements at or after (UTC)")
-    at_to: datetime | None = Field(default=None, description="Movements at or before (UTC)")
+    at_from: DateTimeQuery | None = Field(default=None, description="Movements at or after (UTC)")
+    at_to: DateTimeQuery | None = Field(default=None, description="Movements at or before (UTC)")
 
     @model_validator(mode="after")
     def _range(self) -> MovementQuery:

@@ -35,7 +35,7 @@ from app.core import db
 from app.core.clock import utcnow
 from app.core.pagination import Page, PageQuery
 from app.email import service as email
-from app.errors import Conflict, ErrorCode, Invalid, NotFound
+from app.errors import Conflict, ErrorCode, NotFound
 from app.inventory.models import StockMovement
 from app.inventory.schemas import LowStockItemOut, MovementOut
 from app.users import service as users
@@ -308,7 +308,7 @@ async def _refusal(product_id: PydanticObjectId, delta: int, *, session=None) ->
         return InsufficientStock(f"Only {stock} in stock: cannot remove {-delta}.", available=stock)
     if stock + delta > MAX_STOCK:
         message = f"Stock cannot exceed {MAX_STOCK}: {stock} in stock."
-        return Invalid(message, errors=[{"loc": ["delta"], "msg": message}])
+        return Conflict(message, errors=[{"loc": ["delta"], "msg": message}])
     return Conflict("The stock changed concurrently; try again.")
 
 
@@ -324,7 +324,7 @@ async def adjust_stock(
     (exactly one), in one transaction with its ledger row and any low-stock alert.
 
     Raises NotFound; InsufficientStock (409, nothing written) when `delta` would take the
-    stock below 0; Invalid (422) when it would exceed the store's maximum stock.
+    stock below 0; Conflict (409) when it would exceed the store's maximum stock.
     """
     if (delta is None) == (set_to is None):
         raise ValueError("exactly one of delta or set_to")

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from app.auth.schemas import City, Country, Line, Name, OptionalLine, Phone, PostalCode
 from app.core.pagination import PageQuery
-from app.core.schemas import InModel, Money, ObjectIdStr, OutModel, QueryModel, UTCDateTime
+from app.core.schemas import (
+    DateTimeQuery,
+    InModel,
+    Money,
+    ObjectIdStr,
+    OutModel,
+    QueryModel,
+    UTCDateTime,
+)
 from app.orders.models import Order, OrderStatus, PaymentStatus, RefundStatus
 
 Note = Annotated[str, StringConstraints(min_length=1, max_length=500)]
@@ -42,10 +49,19 @@ class ShippingAddressIn(InModel):
     phone: Phone | None = None
 
 
+def _exactly_one_address(schema: dict) -> None:
+    # What `_one_address` checks, in the schema: exactly one of the two is given (not null).
+    _no_null_defaults(schema)
+    schema["oneOf"] = [
+        {"properties": {"shipping_address": {"type": "object"}}, "required": ["shipping_address"]},
+        {"properties": {"address_id": {"type": "string"}}, "required": ["address_id"]},
+    ]
+
+
 class CheckoutIn(InModel):
     """Exactly one of `shipping_address` or `address_id` (a saved address of yours)."""
 
-    model_config = ConfigDict(json_schema_extra=_no_null_defaults)
+    model_config = ConfigDict(json_schema_extra=_exactly_one_address)
 
     shipping_address: ShippingAddressIn | None = None
     address_id: ObjectIdStr | None = None
@@ -84,8 +100,8 @@ class OrderQuery(PageQuery, QueryModel):
     status: OrderStatus | None = None
     user_id: ObjectIdStr | None = None
     q: OrderNumberQuery | None = Field(default=None, description="Order number (or its start)")
-    created_from: datetime | None = None
-    created_to: datetime | None = None
+    created_from: DateTimeQuery | None = None
+    created_to: DateTimeQuery | None = None
 
     @model_validator(mode="after")
     def _range(self) -> OrderQuery:

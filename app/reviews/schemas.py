@@ -34,7 +34,17 @@ from pydantic import (
 
 from app.core.clock import as_utc
 from app.core.pagination import PageQuery
-from app.core.schemas import InModel, ObjectIdStr, OutModel, QueryModel, UTCDateTime
+from app.core.schemas import (
+    CONTROL_CHARS,
+    CONTROL_CHARS_BUT_TAB_NEWLINE,
+    LAYOUT_CHARS,
+    InModel,
+    ObjectIdStr,
+    OutModel,
+    QueryModel,
+    UTCDateTime,
+    text_rules,
+)
 from app.reviews.models import Review
 
 TITLE_MAX = 120
@@ -80,21 +90,27 @@ def _body(value: str) -> str:
     return _check_plain(value, multiline=True)
 
 
-# JSON integers only: `true`, `"5"`, `5.5` (and `5.0`) are refused rather than coerced.
+# JSON integers only: `true`, `"5"` and `5.5` are refused rather than coerced (`5.0` is 5).
 Rating = Annotated[int, Field(strict=True, ge=1, le=5, description="1 (worst) to 5 (best)")]
 Title = Annotated[
     str,
     BeforeValidator(_normalise),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
     AfterValidator(_title),
-    Field(description=f"One line of plain text, 1-{TITLE_MAX} characters"),
+    Field(
+        description="One line of plain text",
+        json_schema_extra=text_rules(CONTROL_CHARS + LAYOUT_CHARS, no_tags=True),
+    ),
 ]
 Body = Annotated[
     str,
     BeforeValidator(_normalise),
     StringConstraints(strip_whitespace=True, max_length=BODY_MAX),
     AfterValidator(_body),
-    Field(description=f"Plain text, up to {BODY_MAX} characters; newlines kept"),
+    Field(
+        description="Plain text, newlines kept",
+        json_schema_extra=text_rules(CONTROL_CHARS_BUT_TAB_NEWLINE + LAYOUT_CHARS, no_tags=True),
+    ),
 ]
 
 

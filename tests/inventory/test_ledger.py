@@ -121,7 +121,7 @@ async def test_delta_over_the_store_maximum_is_refused(client, admin, stocked):
         stock_url(product), json={"delta": 11, "reason": "too many"}, headers=headers
     )
 
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert (await response.get_json())["errors"][0]["loc"] == ["delta"]
     assert (await stored(product)).stock == 999_999_990 and await StockMovement.count() == 0
     fits = await client.post(

@@ -26,7 +26,7 @@ def loc_of(problem: dict) -> list:
         ({"rating": "5"}, "rating"),
         ({"rating": True}, "rating"),
         ({"rating": 5.5}, "rating"),
-        ({"rating": 5.0}, "rating"),
+        ({"rating": 4.5}, "rating"),
         ({"rating": None}, "rating"),
         ({"title": ""}, "title"),
         ({"title": "   "}, "title"),

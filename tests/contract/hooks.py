@@ -1,0 +1,173 @@
+"""Schemathesis hooks for the contract run: what JSON Schema cannot say, and only that.
+
+The OpenAPI document says every rule a schema can express (lengths, patterns, enums, bounds,
+`oneOf`). A few rules compare two fields, count bytes or look a value up; the document says
+them in prose. These hooks teach the generator those rules, so that a case schemathesis calls
+"valid" is valid, and name the rejections of valid input that depend on what the server holds
+(a single-use token, an empty cart): each is one documented problem `code`, nothing broader.
+Everything else, the checks judge as they are.
+
+Loaded by `schemathesis run` through the `hooks` setting of the generated config.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import schemathesis
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
+from schemathesis.openapi.checks import RejectedPositiveData
+
+from app.auth.passwords import MAX_BYTES, common_passwords
+
+# --- rules the document states in prose ------------------------------------------------------
+
+# Query parameters whose upper bound must not be below their lower bound (422 otherwise).
+RANGES = {
+    ("GET", "/api/v1/products"): ("min_price", "max_price", int),
+    ("GET", "/api/v1/admin/orders"): ("created_from", "created_to", "date-time"),
+    ("GET", "/api/v1/admin/inventory/movements"): ("at_from", "at_to", "date-time"),
+}
+
+# Body fields holding a password to check (at most 72 bytes of UTF-8, which a pattern cannot
+# count; `maxLength` says 72 characters).
+PASSWORDS = {
+    ("POST", "/api/v1/auth/login"): "password",
+    ("POST", "/api/v1/users/me/password"): "current_password",
+}
+
+# Body fields holding a new password, and the body field with the account's email if any.
+NEW_PASSWORDS = {
+    ("POST", "/api/v1/auth/register"): ("password", "email"),
+    ("POST", "/api/v1/auth/reset-password"): ("password", None),
+    ("POST", "/api/v1/users/me/password"): ("new_password", None),
+}
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.strip().replace(" ", "T"))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _ordered(query: dict[str, Any], low: str, high: str, kind) -> None:
+    if query.get(low) is None or query.get(high) is None:
+        return
+    key = int if kind is int else _moment
+    try:
+        if key(query[high]) < key(query[low]):
+            query[low], query[high] = query[high], query[low]
+    except (TypeError, ValueError):
+        return  # not a value of this kind: the schema checks decide
+
+
+def _password_problem(password: str, email: str | None) -> bool:
+    """The password rules the schema can only describe: bytes, the common list, the email."""
+    lowered = password.lower()
+    if len(password.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        return True
+    core = re.sub(r"^[^a-z]+|[^a-z]+$", "", lowered)  # "Password2024!" is "password"
+    if lowered in common_passwords() or (core and core in common_passwords()):
+        return True
+    local = email.split("@", 1)[0].lower() if isinstance(email, str) else ""
+    return len(local) >= 3 and local in lowered
+
+
+def _special_use(email: str) -> bool:
+    """Whether `email` is at a special-use domain (RFC 6761), which the document excludes."""
+    domain = email.rpartition("@")[2].lower().rstrip(".")
+    return domain.rpartition(".")[2] in SPECIAL_USE_DOMAIN_NAMES
+
+
+def _valid_password(seed: str) -> str:
+    return "Contract-" + hashlib.sha256(seed.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+@schemathesis.hook
+def map_case(context, case):
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return case
+    key = (case.method.upper(), case.path)
+    if key in RANGES and isinstance(case.query, dict):
+        _ordered(case.query, *RANGES[key])
+    if key in PASSWORDS and isinstance(case.body, dict):
+        password = case.body.get(PASSWORDS[key])
+        if isinstance(password, str) and len(password.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+            case.body[PASSWORDS[key]] = _valid_password(password)
+    if key in NEW_PASSWORDS and isinstance(case.body, dict):
+        field, email_field = NEW_PASSWORDS[key]
+        password = case.body.get(field)
+        email = case.body.get(email_field) if email_field else None
+        if isinstance(email, str) and _special_use(email):
+            case.body[email_field] = email.rpartition("@")[0] + "@example.com"
+            email = case.body[email_field]
+        if isinstance(password, str) and _password_problem(password, email):
+            case.body[field] = _valid_password(password)
+    return case
+
+
+# --- valid input the server's state refuses ---------------------------------------------------
+
+# (method, path) -> {(status, problem code, the fields the errors blame or None)}
+STATE_DEPENDENT = {
+    # A checkout needs something in the cart, and an address_id names a saved address.
+    ("POST", "/api/v1/orders"): {
+        (422, "cart_empty", None),
+        (422, "validation_error", ("address_id",)),
+        (422, "idempotency_key_reused", None),
+    },
+    # Which payment methods exist and which a bank declines is the provider's to know; an
+    # Idempotency-Key sent before with another body is refused.
+    ("POST", "/api/v1/orders/{order_id}/pay"): {
+        (402, "payment_declined", None),
+        (422, "idempotency_key_reused", None),
+    },
+    # Single-use tokens and signatures from the server: a generator cannot make one.
+    ("POST", "/api/v1/auth/verify-email"): {(422, "invalid_token", None)},
+    ("POST", "/api/v1/auth/reset-password"): {(422, "invalid_token", None)},
+    # Nor can it know the current password.
+    ("POST", "/api/v1/users/me/password"): {(422, "invalid_credentials", None)},
+    ("POST", "/api/v1/payments/webhook"): {(400, "webhook_signature_invalid", None)},
+    # References in a body to a category that does not exist.
+    ("POST", "/api/v1/admin/categories"): {(422, "validation_error", ("parent_id",))},
+    ("PATCH", "/api/v1/admin/categories/{category_id}"): {
+        (422, "validation_error", ("parent_id",)),
+        (422, "category_cycle", None),
+    },
+    ("POST", "/api/v1/admin/products"): {(422, "validation_error", ("category",))},
+    ("PATCH", "/api/v1/admin/products/{product_id}"): {(422, "validation_error", ("category",))},
+}
+
+
+def _problem(response) -> dict[str, Any]:
+    try:
+        body = json.loads(response.content or b"null")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _blamed(problem: dict[str, Any]) -> tuple[str, ...] | None:
+    errors = problem.get("errors")
+    if not isinstance(errors, list) or not errors:
+        return None
+    return tuple(sorted({".".join(map(str, error.get("loc", []))) for error in errors}))
+
+
+def is_state_dependent(method: str, path: str, status: int, problem: dict[str, Any]) -> bool:
+    for expected_status, code, fields in STATE_DEPENDENT.get((method.upper(), path), ()):
+        if status == expected_status and problem.get("code") == code:
+            if fields is None or _blamed(problem) == fields:
+                return True
+    return False
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response):
+    if not isinstance(failure, RejectedPositiveData):
+        return True
+    return not is_state_dependent(case.method, case.path, response.status_code, _problem(response))
