@@ -12,7 +12,7 @@ from app.catalog.schemas import (
     ProductOut,
     ProductUpdate,
 )
-from app.core.openapi import no_content, problems
+from app.core.openapi import links, no_content, problems
 from app.core.security import admin_required, current_user
 
 
@@ -21,6 +21,15 @@ def _category_out(category) -> CategoryOut:
 
 
 @bp.post("/products")
+@links(
+    201,
+    GetProduct=("get_get_product", "reference=$response.body#/id"),
+    UpdateProduct=("patch_admin_update_product", "product_id=$response.body#/id"),
+    AdjustStock=("post_admin_adjust_stock", "product_id=$response.body#/id"),
+    ArchiveProduct=("delete_admin_archive_product", "product_id=$response.body#/id"),
+    ListReviews=("get_list_reviews", "product_id=$response.body#/id"),
+    CreateReview=("post_create_review", "product_id=$response.body#/id"),
+)
 @admin_required
 @validate_request(ProductIn)
 @validate_response(ProductOut, 201)
@@ -52,6 +61,11 @@ async def archive_product(product_id: str) -> tuple[str, int]:
 
 
 @bp.post("/categories")
+@links(
+    201,
+    UpdateCategory=("patch_admin_update_category", "category_id=$response.body#/id"),
+    DeleteCategory=("delete_admin_delete_category", "category_id=$response.body#/id"),
+)
 @admin_required
 @validate_request(CategoryIn)
 @validate_response(CategoryOut, 201)

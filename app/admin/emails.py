@@ -6,7 +6,7 @@ from pydantic import Field
 from quart_schema import validate_querystring, validate_response
 
 from app.admin import bp
-from app.core.openapi import problems
+from app.core.openapi import links, problems
 from app.core.pagination import Page, PageQuery
 from app.core.schemas import ObjectIdStr, OutModel, UTCDateTime
 from app.core.security import admin_required
@@ -51,6 +51,7 @@ def _out(email) -> EmailOut:
 
 
 @bp.get("/emails")
+@links(200, ResendEmail=("post_admin_resend_email", "email_id=$response.body#/items/0/id"))
 @admin_required
 @validate_querystring(EmailQuery)
 @validate_response(Page[EmailOut])

@@ -3,7 +3,7 @@
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from app.admin import bp
-from app.core.openapi import problems
+from app.core.openapi import links, problems
 from app.core.pagination import Page
 from app.core.security import admin_required, current_user
 from app.orders import service
@@ -17,6 +17,12 @@ from app.orders.schemas import (
 
 
 @bp.get("/orders")
+@links(
+    200,
+    AdminGetOrder=("get_admin_get_order", "order_id=$response.body#/items/0/id"),
+    AdminChangeStatus=("post_admin_change_status", "order_id=$response.body#/items/0/id"),
+    AdminRefundOrder=("post_admin_refund_order", "order_id=$response.body#/items/0/id"),
+)
 @admin_required
 @validate_querystring(OrderQuery)
 @validate_response(Page[AdminOrderSummaryOut])

@@ -6,11 +6,16 @@ from quart_schema import validate_request, validate_response
 
 from app.cart import bp, service
 from app.cart.schemas import CartItemIn, CartItemUpdate, CartOut
-from app.core.openapi import problems
+from app.core.openapi import links, problems
 from app.core.security import current_user, login_required
 
 
 @bp.get("")
+@links(
+    200,
+    SetQuantity=("patch_set_quantity", "product_id=$response.body#/items/0/product_id"),
+    RemoveItem=("delete_remove_item", "product_id=$response.body#/items/0/product_id"),
+)
 @login_required
 @validate_response(CartOut)
 async def get_cart() -> CartOut:
@@ -27,6 +32,11 @@ async def empty_cart() -> CartOut:
 
 
 @bp.post("/items")
+@links(
+    200,
+    SetQuantity=("patch_set_quantity", "product_id=$response.body#/items/0/product_id"),
+    RemoveItem=("delete_remove_item", "product_id=$response.body#/items/0/product_id"),
+)
 @problems(404, 409)
 @login_required
 @validate_request(CartItemIn)

@@ -5,10 +5,17 @@ from quart_schema import validate_querystring, validate_response
 from app.catalog import bp, service
 from app.catalog.cache import cached_read
 from app.catalog.schemas import CategoryTree, ProductListItem, ProductOut, ProductQuery
+from app.core.openapi import links
 from app.core.pagination import Page
 
 
 @bp.get("/products")
+@links(
+    200,
+    GetProduct=("get_get_product", "reference=$response.body#/items/0/slug"),
+    ListReviews=("get_list_reviews", "product_id=$response.body#/items/0/id"),
+    CreateReview=("post_create_review", "product_id=$response.body#/items/0/id"),
+)
 @cached_read("catalog")
 @validate_querystring(ProductQuery)
 @validate_response(Page[ProductListItem])

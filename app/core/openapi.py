@@ -107,6 +107,28 @@ def problems(*statuses: int):
     return decorator
 
 
+LINKS_ATTRIBUTE = "_shop_links"
+
+
+def links(status: int, **targets: tuple[str, str]):
+    """Document where a response's ids lead (OpenAPI links): `Name=(operation_id, "param=
+    $response.body#/pointer")`. Clients read them as "what next"; schemathesis's stateful
+    phase follows them into real resources instead of drawing ids that name nothing."""
+
+    def decorator(func):
+        declared = dict(getattr(func, LINKS_ATTRIBUTE, {}))
+        for name, (operation_id, binding) in targets.items():
+            parameter, _, expression = binding.partition("=")
+            declared[(status, name)] = {
+                "operationId": operation_id,
+                "parameters": {parameter: expression},
+            }
+        setattr(func, LINKS_ATTRIBUTE, declared)
+        return func
+
+    return decorator
+
+
 NO_CONTENT_ATTRIBUTE = "_shop_no_content"
 
 
@@ -162,6 +184,9 @@ class ShopOpenAPIProvider(OpenAPIProvider):
                     operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
                 if getattr(func, NO_CONTENT_ATTRIBUTE, False):
                     operation.setdefault("responses", {})[204] = {"description": "No Content"}
+                for (status, name), link in getattr(func, LINKS_ATTRIBUTE, {}).items():
+                    response = operation.setdefault("responses", {}).setdefault(status, {})
+                    response.setdefault("links", {})[name] = link
                 self._add_problems(path, operation, extra)
         return paths, components
 

@@ -120,6 +120,11 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+# What trimming takes off (pydantic trims Unicode White_Space), spelled out: `\s` differs
+# between regex engines (Python's takes U+001C-U+001F, ECMA's U+FEFF).
+WHITESPACE = r"\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
 def trimmed_text_pattern(
     min_length: int, max_length: int | None, *, refused: str = r"\u0000", no_tags: bool = False
 ) -> str:
@@ -127,7 +132,7 @@ def trimmed_text_pattern(
     before it checks their length), whatever whitespace surrounds it, with none of the
     `refused` character ranges (NUL at least) and, with `no_tags`, no `<` opening an HTML tag,
     comment or declaration."""
-    char, solid = f"[^{refused}]", rf"[^\s{refused}]"
+    char, solid, space = f"[^{refused}]", f"[^{WHITESPACE}{refused}]", f"[{WHITESPACE}]"
     upper = "" if max_length is None else str(max(max_length - 2, 0))
     lower = max(min_length - 2, 0)
     if max_length == 1:
@@ -139,7 +144,7 @@ def trimmed_text_pattern(
     if min_length == 0:
         core = f"(?:{core})?"
     tags = r"(?![\s\S]*<[A-Za-z/!?])" if no_tags else ""
-    return rf"^{tags}\s*{core}\s*$"
+    return rf"^{tags}{space}*{core}{space}*$"
 
 
 def say_text_rules(schema: dict[str, Any], *, refused: str = r"\u0000", no_tags=False) -> None:

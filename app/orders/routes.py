@@ -6,7 +6,7 @@ from quart import request
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from app.core.idempotency import HEADER, idempotent
-from app.core.openapi import problems
+from app.core.openapi import links, problems
 from app.core.pagination import Page, PageQuery
 from app.core.security import current_user, login_required
 from app.orders import bp, checkout, service
@@ -14,6 +14,15 @@ from app.orders.schemas import CheckoutIn, OrderOut, OrderSummaryOut, PayIn
 
 
 @bp.post("")
+@links(
+    201,
+    GetOrder=("get_get_order", "order_id=$response.body#/id"),
+    PayOrder=("post_pay_order", "order_id=$response.body#/id"),
+    CancelOrder=("post_cancel_order", "order_id=$response.body#/id"),
+    AdminGetOrder=("get_admin_get_order", "order_id=$response.body#/id"),
+    AdminChangeStatus=("post_admin_change_status", "order_id=$response.body#/id"),
+    AdminRefundOrder=("post_admin_refund_order", "order_id=$response.body#/id"),
+)
 @problems(409)
 @login_required
 @validate_request(CheckoutIn)
@@ -31,6 +40,7 @@ async def place_order(data: CheckoutIn) -> tuple[OrderOut, int]:
 
 
 @bp.get("")
+@links(200, GetOrder=("get_get_order", "order_id=$response.body#/items/0/id"))
 @login_required
 @validate_querystring(PageQuery)
 @validate_response(Page[OrderSummaryOut])

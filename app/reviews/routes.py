@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart_schema import validate_querystring, validate_request, validate_response
 
-from app.core.openapi import no_content, problems
+from app.core.openapi import links, no_content, problems
 from app.core.pagination import Page
 from app.core.security import current_user, login_required
 from app.reviews import bp, service
@@ -20,6 +20,11 @@ async def list_reviews(product_id: str, query_args: ReviewQuery) -> Page[ReviewO
 
 
 @bp.post("/products/<product_id>/reviews")
+@links(
+    201,
+    UpdateReview=("patch_update_review", "review_id=$response.body#/id"),
+    DeleteReview=("delete_delete_review", "review_id=$response.body#/id"),
+)
 @problems(409)
 @login_required
 @validate_request(ReviewIn)

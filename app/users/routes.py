@@ -7,7 +7,7 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 
 from app.auth import service as accounts
 from app.auth.schemas import UserOut
-from app.core.openapi import no_content, problems
+from app.core.openapi import links, no_content, problems
 from app.core.pagination import Page, PageQuery
 from app.core.security import current_user, login_required
 from app.users import bp, service
@@ -68,6 +68,11 @@ async def list_addresses(query_args: PageQuery) -> Page[AddressOut]:
 
 
 @bp.post("/me/addresses")
+@links(
+    201,
+    UpdateAddress=("patch_update_address", "address_id=$response.body#/id"),
+    DeleteAddress=("delete_delete_address", "address_id=$response.body#/id"),
+)
 @problems(409)
 @login_required
 @validate_request(AddressIn)

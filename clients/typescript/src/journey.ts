@@ -309,7 +309,7 @@ async function main(): Promise<void> {
   const overLimit = await api.POST("/api/v1/cart/items", {
     body: { product_id: itemB.id, quantity: MAX_LINE_QUANTITY },
   });
-  problem(overLimit, 422, "cart_quantity_limit", "more than a cart line holds");
+  problem(overLimit, 409, "cart_quantity_limit", "more than a cart line holds");
   const unknown = await api.POST("/api/v1/cart/items", {
     body: { product_id: "0123456789abcdef01234567", quantity: 1 },
   });
