@@ -63,6 +63,9 @@ async def test_filters(client, admin, orders):
         "?status=lost",
         "?user_id=123",
         "?created_from=yesterday",
+        "?created_to=0.5",  # text, not a Unix time
+        "?created_from=1767225600",
+        "?created_from=2026-02-01T00:00:00Z&created_to=2026-01-31T23:00:00",  # naive is UTC
         "?created_from=2026-02-01T00:00:00Z&created_to=2026-01-01T00:00:00Z",
         "?per_page=101",
         "?sort=price",

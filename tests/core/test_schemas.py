@@ -1,0 +1,123 @@
+"""Request models say in their JSON Schema exactly what their validators enforce.
+
+Clients and schemathesis read the schema; the server runs the validators. Here both judge the
+same generated inputs and must agree (tests/contract runs the whole API the same way).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, StringConstraints, ValidationError
+
+from app.auth.passwords import MAX_BYTES, MIN_LENGTH, NEW_PASSWORD_SCHEMA, password_problem
+from app.auth.schemas import AddressIn
+from app.core.schemas import DateTimeQuery, InModel, PositiveQuantity, QueryModel
+from app.reviews.schemas import ReviewIn
+
+# Text with the characters that trip trimming and character rules, and plenty of plain ones.
+TRICKY = st.sampled_from(list(" \t\n\r\x0b\x0c\x85\xa0\u2028\u2029\u202e\u3000\x00\x1c\x7f<a/!"))
+TEXT = st.lists(st.one_of(TRICKY, st.characters(codec="utf-8")), max_size=8).map("".join)
+
+
+class Short(InModel):
+    name: Annotated[str, StringConstraints(min_length=2, max_length=5)]
+
+
+def _accepts(model: type[BaseModel], **fields) -> bool:
+    try:
+        model.model_validate(fields)
+    except ValidationError:
+        return False
+    return True
+
+
+def _pattern(model: type[BaseModel], field: str) -> re.Pattern:
+    return re.compile(model.model_json_schema()["properties"][field]["pattern"])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(TEXT)
+def test_a_trimmed_length_pattern_agrees_with_trimming_then_checking(text):
+    assert bool(_pattern(Short, "name").search(text)) == _accepts(Short, name=text)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(TEXT)
+def test_review_title_pattern_agrees_with_its_validator(text):
+    schema = ReviewIn.model_json_schema()
+    pattern = re.compile(schema["properties"]["title"]["pattern"])
+    assert bool(pattern.search(text)) == _accepts(ReviewIn, rating=5, title=text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(TEXT)
+def test_address_fields_patterns_agree(text):
+    base = {"line1": "1 Main St", "city": "Town", "postal_code": "12345", "country": "US"}
+    for field in ("city", "country", "postal_code"):
+        schema = AddressIn.model_json_schema()["properties"][field]
+        matches = bool(re.search(schema["pattern"], text))
+        assert matches == _accepts(AddressIn, **{**base, field: text}), field
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(min_size=0, max_size=80))
+def test_the_password_schema_never_promises_what_the_rules_refuse(password):
+    schema_ok = (
+        MIN_LENGTH <= len(password) <= MAX_BYTES
+        and re.search(NEW_PASSWORD_SCHEMA["pattern"], password) is not None
+    )
+    accepted = password_problem(password) is None and "\x00" not in password
+    if accepted:
+        assert schema_ok  # the schema never refuses a password the server takes
+    if not schema_ok:
+        assert not accepted
+
+
+class Counts(InModel):
+    quantity: PositiveQuantity
+    nested: list[dict[str, int]] = []
+
+
+def test_a_whole_number_with_a_fraction_is_that_integer_and_nothing_else_is():
+    parsed = Counts.model_validate({"quantity": 3.0, "nested": [{"a": 2.0}]})
+    assert (parsed.quantity, parsed.nested) == (3, [{"a": 2}])
+    assert type(parsed.quantity) is int
+    for bad in (2.5, True, "3", None, float("inf")):
+        assert not _accepts(Counts, quantity=bad), bad
+
+
+class Tags(InModel):
+    tags: list[str]
+    labels: dict[str, str] = {}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"tags": ["ok", "n\x00l"]},
+        {"tags": [], "labels": {"k": "v\x00"}},
+        {"tags": [], "labels": {"k\x00": "v"}},
+    ],
+)
+def test_nul_is_refused_inside_lists_and_dicts(fields):
+    assert not _accepts(Tags, **fields)
+
+
+class Window(QueryModel):
+    since: DateTimeQuery | None = None
+
+
+@pytest.mark.parametrize("text", ["0.5", "1767225600", "yesterday", "2026-13-01T00:00:00Z"])
+def test_a_query_date_time_is_rfc3339_text(text):
+    assert not _accepts(Window, since=text)
+
+
+def test_a_query_date_time_is_utc_whatever_its_offset():
+    aware = Window.model_validate({"since": "2026-03-01T15:00:00+02:00"}).since
+    naive = Window.model_validate({"since": "2026-03-01T13:00:00"}).since
+    assert aware == naive and aware.utcoffset().total_seconds() == 0
