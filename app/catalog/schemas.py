@@ -19,6 +19,7 @@ from pydantic import (
 from app.core.money import CURRENCY_CODES, STORE_CURRENCY_MARK, iso_currency
 from app.core.pagination import PageQuery
 from app.core.schemas import (
+    JSON_INTEGER,
     InModel,
     Money,
     MoneyQuery,
@@ -31,7 +32,9 @@ from app.core.schemas import (
 SortKey = Literal["price", "-price", "name", "-created_at", "-rating"]
 
 MAX_STOCK = 1_000_000_000
-Quantity = Annotated[int, Field(strict=True, ge=0, le=MAX_STOCK)]
+Quantity = Annotated[
+    int, Field(strict=True, ge=0, le=MAX_STOCK, description=JSON_INTEGER.capitalize())
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=10_000)]
 Slug = Annotated[

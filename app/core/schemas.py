@@ -18,7 +18,6 @@ from pydantic import (
     Strict,
     WithJsonSchema,
     field_validator,
-    model_validator,
 )
 from pydantic_core import CoreSchema
 
@@ -30,14 +29,23 @@ MAX_QUANTITY = 1_000_000_000  # stock levels, cart and order quantities
 MAX_PAGE = 1_000_000
 
 
-# JSON has real integers: refuse `true`, `"5"` and `5.5` where an int is meant (lax mode
-# would take `false` as 0); `5.0` is the integer 5 (InModel reads it so, as JSON Schema's
-# "integer" does). Query strings are text, so the `...Query` types are not strict.
-StrictInt = Annotated[int, Strict(), Field(ge=INT64_MIN, le=INT64_MAX)]
+# JSON has real integers: refuse `true`, `"5"`, `5.5` and `5.0` where an int is meant (lax
+# mode would take `false` as 0). JSON Schema's "integer" cannot tell 5.0 from 5, so the
+# descriptions say it. Query strings are text, so the `...Query` types are not strict.
+JSON_INTEGER = "a JSON integer, written without a fraction (5, not 5.0)"
+StrictInt = Annotated[
+    int, Strict(), Field(ge=INT64_MIN, le=INT64_MAX, description=JSON_INTEGER.capitalize())
+]
 Int64 = StrictInt
-Money = Annotated[int, Strict(), Field(ge=0, le=MAX_MONEY, description="minor units")]
-Quantity = Annotated[int, Strict(), Field(ge=0, le=MAX_QUANTITY)]
-PositiveQuantity = Annotated[int, Strict(), Field(ge=1, le=MAX_QUANTITY)]
+Money = Annotated[
+    int, Strict(), Field(ge=0, le=MAX_MONEY, description=f"Minor units, {JSON_INTEGER}")
+]
+Quantity = Annotated[
+    int, Strict(), Field(ge=0, le=MAX_QUANTITY, description=JSON_INTEGER.capitalize())
+]
+PositiveQuantity = Annotated[
+    int, Strict(), Field(ge=1, le=MAX_QUANTITY, description=JSON_INTEGER.capitalize())
+]
 MoneyQuery = Annotated[int, Field(ge=0, le=MAX_MONEY, description="minor units")]
 QuantityQuery = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
 PageNumber = Annotated[int, Field(ge=1, le=MAX_PAGE)]
@@ -95,18 +103,6 @@ def _within_int64(value: Any) -> Any:
 CONTROL_CHARS = r"\u0000-\u001f\u007f-\u009f"
 CONTROL_CHARS_BUT_TAB_NEWLINE = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
 LAYOUT_CHARS = r"\u2028\u2029\u202a-\u202e\u2066-\u2069"
-
-
-def _whole_numbers(value: Any) -> Any:
-    """`2.0` read as the integer 2, at any depth: JSON and JSON Schema do not tell them apart
-    (a strict int field still refuses `2.5`, `true` and `"2"`)."""
-    if type(value) is float and value.is_integer():
-        return int(value)
-    if isinstance(value, list):
-        return [_whole_numbers(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _whole_numbers(item) for key, item in value.items()}
-    return value
 
 
 def _has_nul(value: Any) -> bool:
@@ -191,11 +187,6 @@ class InModel(BaseModel):
     integers stay within int64."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _whole_numbers(cls, data: Any) -> Any:
-        return _whole_numbers(data)
 
     @field_validator("*", mode="after")
     @classmethod

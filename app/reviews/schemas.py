@@ -37,6 +37,7 @@ from app.core.pagination import PageQuery
 from app.core.schemas import (
     CONTROL_CHARS,
     CONTROL_CHARS_BUT_TAB_NEWLINE,
+    JSON_INTEGER,
     LAYOUT_CHARS,
     InModel,
     ObjectIdStr,
@@ -90,8 +91,11 @@ def _body(value: str) -> str:
     return _check_plain(value, multiline=True)
 
 
-# JSON integers only: `true`, `"5"` and `5.5` are refused rather than coerced (`5.0` is 5).
-Rating = Annotated[int, Field(strict=True, ge=1, le=5, description="1 (worst) to 5 (best)")]
+# JSON integers only: `true`, `"5"`, `5.5` (and `5.0`) are refused rather than coerced.
+Rating = Annotated[
+    int,
+    Field(strict=True, ge=1, le=5, description=f"1 (worst) to 5 (best), {JSON_INTEGER}"),
+]
 Title = Annotated[
     str,
     BeforeValidator(_normalise),

@@ -317,6 +317,7 @@ ADD_CASES = [
     ({"product_id": "ok", "quantity": True}, "quantity"),
     ({"product_id": "ok", "quantity": "2"}, "quantity"),
     ({"product_id": "ok", "quantity": 2.5}, "quantity"),
+    ({"product_id": "ok", "quantity": 2.0}, "quantity"),  # JSON integers only
     ({"product_id": "ok", "quantity": 2.5}, "quantity"),
     ({"product_id": "ok", "quantity": None}, "quantity"),
     ({"product_id": "ok", "quantity": [1]}, "quantity"),
@@ -329,18 +330,6 @@ ADD_CASES = [
     ({"product_id": {"$ne": None}, "quantity": 1}, "product_id"),
     ({"product_id": "ok", "quantity": 1, "price": 1}, "price"),
 ]
-
-
-async def test_a_whole_number_written_with_a_fraction_is_that_integer(customer, client, product):
-    # JSON Schema's "integer" takes 2.0 (JSON does not tell it from 2): so does the API.
-    user, headers = customer
-    mug = await product()
-    body = {"product_id": str(mug.id), "quantity": 2.0}
-    response = await client.post(f"{URL}/items", headers=headers, json=body)
-    assert response.status_code == 200
-    assert (await response.get_json())["items"][0]["quantity"] == 2
-    stored = await stored_lines(user)
-    assert stored == {str(mug.id): 2} and type(stored[str(mug.id)]) is int
 
 
 @pytest.mark.parametrize("body, field", ADD_CASES)
@@ -445,6 +434,7 @@ SET_CASES = [
     {"quantity": False},
     {"quantity": "1"},
     {"quantity": 1.5},
+    {"quantity": 1.0},
     {"quantity": None},
     {"quantity": 1, "product_id": UNKNOWN_ID},
 ]

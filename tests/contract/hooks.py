@@ -1,10 +1,11 @@
 """Schemathesis hooks for the contract run: what JSON Schema cannot say, and only that.
 
 The OpenAPI document says every rule a schema can express (lengths, patterns, enums, bounds,
-`oneOf`). A few rules compare two fields, count bytes or look a value up; the document says
-them in prose. These hooks teach the generator those rules, so that a case schemathesis calls
-"valid" is valid, and name the rejections of valid input that depend on what the server holds
-(a single-use token, an empty cart): each is one documented problem `code`, nothing broader.
+`oneOf`). A few rules compare two fields, count bytes, look a value up or tell 5.0 from 5;
+the document says them in prose. These hooks teach the generator those rules, so that a case
+schemathesis calls "valid" is valid, and name the rejections of valid input that depend on
+what the server holds (a single-use token, an empty cart): each is one documented problem
+`code`, nothing broader.
 Everything else, the checks judge as they are.
 
 Loaded by `schemathesis run` through the `hooks` setting of the generated config.
@@ -86,11 +87,25 @@ def _valid_password(seed: str) -> str:
     return "Contract-" + hashlib.sha256(seed.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def _integers(value: Any) -> Any:
+    """Integers as JSON integers: JSON Schema's "integer" takes 5.0, the API does not (the
+    descriptions say so), and a generator writes 5.0 where the schema allows it."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_integers(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _integers(item) for key, item in value.items()}
+    return value
+
+
 @schemathesis.hook
 def map_case(context, case):
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive:
         return case
+    if isinstance(case.body, dict | list):
+        case.body = _integers(case.body)
     key = (case.method.upper(), case.path)
     if key in RANGES and isinstance(case.query, dict):
         _ordered(case.query, *RANGES[key])

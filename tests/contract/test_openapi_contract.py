@@ -79,18 +79,30 @@ def _post(url: str, body: dict) -> tuple[int, dict]:
         return response.status, json.loads(response.read())
 
 
+def _empty_database(settings) -> None:
+    """A real server keeps data between tests: start from empty collections (indexes stay)."""
+    if not settings.MONGODB_URI:
+        return
+    from pymongo import MongoClient
+
+    with MongoClient(settings.MONGODB_URI) as client:
+        database = client[settings.MONGODB_DB]
+        for name in database.list_collection_names():
+            database[name].delete_many({})
+
+
 @pytest.fixture
 def base_url():
     from app import create_app
 
-    app = create_app(
-        make_settings(
-            ADMIN_EMAIL=ADMIN[0],
-            ADMIN_PASSWORD=ADMIN[1],
-            SEED_DEMO_CATALOG=True,
-            RATE_LIMIT_ENABLED=False,
-        )
+    settings = make_settings(
+        ADMIN_EMAIL=ADMIN[0],
+        ADMIN_PASSWORD=ADMIN[1],
+        SEED_DEMO_CATALOG=True,
+        RATE_LIMIT_ENABLED=False,
     )
+    _empty_database(settings)
+    app = create_app(settings)
     port = _free_port()
     server = ServerThread(app, port)
     server.start()

@@ -27,6 +27,7 @@ def loc_of(problem: dict) -> list:
         ({"rating": True}, "rating"),
         ({"rating": 5.5}, "rating"),
         ({"rating": 4.5}, "rating"),
+        ({"rating": 5.0}, "rating"),
         ({"rating": None}, "rating"),
         ({"title": ""}, "title"),
         ({"title": "   "}, "title"),
