@@ -13,7 +13,6 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
     field_validator,
-    model_validator,
 )
 
 from app.core.money import CURRENCY_CODES, STORE_CURRENCY_MARK, iso_currency
@@ -93,12 +92,7 @@ class ProductQuery(PageQuery, QueryModel):
         description="Default `-created_at`; with `q` and no sort, the best matches first",
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_absent(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
-        return data
+    blank_is_absent = True
 
     @field_validator("max_price")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -18,6 +18,7 @@ from pydantic import (
     Strict,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 from pydantic_core import CoreSchema
 
@@ -215,15 +216,54 @@ class InModel(BaseModel):
         return schema
 
 
+BLANK = re.compile(f"[{WHITESPACE}]*")
+BLANK_SCHEMA = {
+    "type": "string",
+    "pattern": f"^{BLANK.pattern}$",
+    "description": "Blank: as if absent",
+}
+
+
 class QueryModel(BaseModel):
-    """Query strings: unknown parameters are an error, integers stay within int64."""
+    """Query strings: unknown parameters are an error, strings are trimmed, NUL is refused,
+    integers stay within int64. With `blank_is_absent`, `?brand=` (or only spaces) counts as
+    absent, as forms send empty fields; the schema then takes a blank value for every
+    parameter."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    blank_is_absent: ClassVar[bool] = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_blanks(cls, data: Any) -> Any:
+        if cls.blank_is_absent and isinstance(data, dict):
+            return {
+                k: v for k, v in data.items() if not (isinstance(v, str) and BLANK.fullmatch(v))
+            }
+        return data
 
     @field_validator("*", mode="after")
     @classmethod
     def _bounded(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("must not contain NUL characters")
         return _within_int64(value)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        for prop in target.get("properties", {}).values():
+            _say_text_rules(prop)
+            if cls.blank_is_absent:
+                kept = ("title", "description", "default")
+                options = prop.pop("anyOf", None) or [
+                    {k: prop.pop(k) for k in list(prop) if k not in kept}
+                ]
+                prop["anyOf"] = [*options, BLANK_SCHEMA]
+        return schema
 
 
 class OutModel(BaseModel):

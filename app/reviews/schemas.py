@@ -29,7 +29,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    model_validator,
 )
 
 from app.core.clock import as_utc
@@ -152,12 +151,7 @@ class ReviewQuery(PageQuery, QueryModel):
         default=None, description="`-created_at` (newest first, the default), `-rating`, `rating`"
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_absent(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
-        return data
+    blank_is_absent = True
 
 
 class ReviewOut(OutModel):

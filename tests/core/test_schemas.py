@@ -121,3 +121,17 @@ def test_a_query_date_time_is_utc_whatever_its_offset():
     aware = Window.model_validate({"since": "2026-03-01T15:00:00+02:00"}).since
     naive = Window.model_validate({"since": "2026-03-01T13:00:00"}).since
     assert aware == naive and aware.utcoffset().total_seconds() == 0
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(TEXT)
+def test_catalog_query_schemas_agree_with_blank_as_absent_and_trimming(text):
+    # jsonschema_rs (schemathesis's validator, Rust regexes): a second regex engine.
+    import jsonschema_rs
+
+    from app.catalog.schemas import ProductQuery
+
+    properties = ProductQuery.model_json_schema()["properties"]
+    for field in ("brand", "sort", "category", "q"):
+        valid = jsonschema_rs.is_valid(properties[field], text)
+        assert valid == _accepts(ProductQuery, **{field: text}), (field, text)
