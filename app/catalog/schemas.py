@@ -58,9 +58,15 @@ Attributes = Annotated[
 FilterValue = Annotated[str, StringConstraints(max_length=100)]
 
 
+# An http(s) URL on a host name (a CDN's, say: no user info, no IP literal), then printable
+# ASCII (percent-encode the rest), as a URL in a page or an email must be.
+IMAGE_URL = (
+    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][!-~]*)?$"
+)
+
+
 class ImageIn(InModel):
-    # Printable ASCII (percent-encode the rest), as a URL in a page or an email must be.
-    url: Annotated[str, StringConstraints(pattern=r"^https?://[!-~]+$", max_length=2048)]
+    url: Annotated[str, StringConstraints(pattern=IMAGE_URL, max_length=2048)]
     alt: Annotated[str, StringConstraints(max_length=300)] = ""
 
 

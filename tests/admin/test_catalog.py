@@ -141,6 +141,9 @@ async def test_slug_collision_with_an_archived_product(client, admin, category):
         ({"attributes": {"Colour!": "red"}}, ["attributes", "Colour!", "[key]"]),
         ({"attributes": {"color": 5}}, ["attributes", "color"]),
         ({"images": [{"url": "javascript:alert(1)"}]}, ["images", 0, "url"]),
+        ({"images": [{"url": "http://[0"}]}, ["images", 0, "url"]),  # not a host
+        ({"images": [{"url": "https://user:pw@cdn.example/a.jpg"}]}, ["images", 0, "url"]),
+        ({"images": [{"url": "https://cdn.example/a b.jpg"}]}, ["images", 0, "url"]),
         ({"images": [{"url": "https://x.example/a.jpg", "title": "x"}]},
          ["images", 0, "title"]),
         ({"sku": "X-1"}, ["sku"]),  # unknown field
