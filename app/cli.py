@@ -1,5 +1,5 @@
-"""`quart seed`, `create-admin`, `send-emails` (the standalone email worker), `order-jobs` and
-`payments-reconcile`.
+"""`quart seed`, `create-admin`, `send-emails` (the standalone email worker), `order-jobs`,
+`payments-reconcile` and `inventory-backfill` (an upgrade step).
 
 Run them with `QUART_APP=wsgi:app .venv/bin/quart <command>` (the Makefile does).
 """
@@ -49,6 +49,14 @@ def register_commands(app: Quart) -> None:
             _with_db(lambda: ensure_admin(email=email, password=password, name=name))
         )
         click.echo(f"admin ready: {user.email}")
+
+    @app.cli.command("inventory-backfill")
+    def inventory_backfill_command() -> None:
+        """Flag low stock on products stored before the flag existed (idempotent)."""
+        from app.inventory.service import backfill_low_stock_flags
+
+        changed = asyncio.run(_with_db(backfill_low_stock_flags))
+        click.echo(f"low-stock flag set on {changed} product(s)")
 
     @app.cli.command("send-emails")
     @click.option("--once", is_flag=True, help="Send what is due now, then exit.")

@@ -36,7 +36,8 @@ def _category_out(category) -> CategoryOut:
 @problems(409)
 async def create_product(data: ProductIn) -> tuple[ProductOut, int]:
     """Create a product (slug generated from the name)."""
-    return await service.create_product(data=data), 201
+    actor = f"admin:{current_user().id}"
+    return await service.create_product(data=data, actor=actor), 201
 
 
 @bp.patch("/products/<product_id>")

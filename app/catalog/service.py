@@ -431,18 +431,33 @@ def build_product(*, category: Category, **fields: Any) -> Product:
     )
 
 
-async def create_product(*, data: ProductIn, session=None) -> ProductOut:
-    """Create a product; its slug comes from the name (`-2`, `-3`... when taken).
+async def create_product(*, data: ProductIn, actor: str | None = None) -> ProductOut:
+    """Create a product, its slug from the name (`-2`, `-3`... when taken), and its opening
+    stock's ledger row, in one transaction (a slug taken concurrently re-runs it).
 
     Raises Invalid (422) for an unknown category.
     """
-    category = await _category_for_product(data.category, session=session)
     fields = data.model_dump(exclude={"category"})
     fields["currency"] = _store_currency(data.currency)
-    product = build_product(category=category, slug="", **fields)
-    await _insert_with_free_slug(product, slugify(data.name, fallback="product"), session=session)
-    await bump_catalog_version(session=session)
-    return await _product_out(product)
+    base = slugify(data.name, fallback="product")
+
+    async def work(session) -> Product:
+        category = await _category_for_product(data.category, session=session)
+        product = build_product(category=category, slug="", **fields)
+        product.slug = await _free_slug(Product, base, session=session)
+        await product.insert(session=session)
+        await inventory.record_initial_stock(
+            product_id=product.id, stock=product.stock, actor=actor, session=session
+        )
+        await bump_catalog_version(session=session)
+        return product
+
+    for _ in range(SLUG_ATTEMPTS):
+        try:
+            return await _product_out(await db.run_in_transaction(work))
+        except DuplicateKeyError:
+            log.info("slug from %s taken concurrently, retrying", base)
+    raise Conflict("Could not find a free slug; try again.", code=ErrorCode.SLUG_TAKEN)
 
 
 async def products_by_id(ids, *, session=None) -> dict[PydanticObjectId, Product]:

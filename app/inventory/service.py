@@ -186,6 +186,38 @@ async def _alert_low_stock(product: dict[str, Any], *, session=None) -> None:
     log.info("low-stock alert for product %s sent to %d admins", product["_id"], len(recipients))
 
 
+async def backfill_low_stock_flags() -> int:
+    """Set the stored `low_stock` flag on products stored before it existed (the low-stock
+    list reads only the flag). One server-side update: nothing is loaded, products that have
+    the flag are untouched, so running it again changes nothing. Returns how many it set."""
+    result = await _products().update_many(
+        {"low_stock": {"$exists": False}},
+        [
+            {"$set": {"low_stock_threshold": {"$ifNull": ["$low_stock_threshold", 5]}}},
+            _new_flag(),
+        ],
+    )
+    if result.modified_count:
+        await cache.bump_catalog_version()
+    return result.modified_count
+
+
+async def record_initial_stock(
+    *, product_id: PydanticObjectId, stock: int, actor: str | None, session=None
+) -> StockMovement | None:
+    """A new product's first ledger row: its opening stock (reason `initial`), so that the
+    deltas of every product's ledger add up to its stock. None for an opening stock of 0.
+    Written with the product's insert (`session=`); a product created at or under its
+    threshold starts flagged low (see Product) without an alert: nothing crossed."""
+    if stock == 0:
+        return None
+    movement = StockMovement(
+        product_id=product_id, delta=stock, stock_after=stock, reason="initial", actor=actor
+    )
+    await movement.insert(session=session)
+    return movement
+
+
 # -- the movements of orders -------------------------------------------------------------------
 
 

@@ -24,3 +24,7 @@ def test_create_admin_command():
 
 def test_send_emails_once():
     assert "processed 0 email(s)" in run("send-emails", "--once")
+
+
+def test_inventory_backfill_runs():
+    assert "low-stock flag set on 0 product(s)" in run("inventory-backfill")

@@ -9,6 +9,7 @@ from beanie import PydanticObjectId
 
 from app.cart.models import Cart, CartLine
 from app.catalog.cache import current_version
+from app.catalog.models import Product
 from app.core import db
 from app.email.models import OutboxEmail
 from app.inventory import service as inventory
@@ -346,6 +347,71 @@ async def test_checkout_and_cancel_write_sale_and_cancel_movements(client, custo
         assert (await stored(product)).stock == start
 
 
+async def test_a_created_products_ledger_adds_up_to_its_stock(client, admin, customer, shelf):
+    admin_user, admin_headers = admin
+    user, headers = customer
+    created = await client.post(
+        "/api/v1/admin/products",
+        json={
+            "name": "Field Kettle",
+            "description": "Steel",
+            "price": 2500,
+            "category": str(shelf.id),
+            "stock": 10,
+            "low_stock_threshold": 2,
+        },
+        headers=admin_headers,
+    )
+    assert created.status_code == 201, await created.get_json()
+    product = await Product.get(PydanticObjectId((await created.get_json())["id"]))
+    [opening] = await ledger(product)
+    assert (opening.reason, opening.delta, opening.stock_after) == ("initial", 10, 10)
+    assert opening.actor == f"admin:{admin_user.id}"
+
+    url = stock_url(product)
+    await client.post(url, json={"delta": 5, "reason": "delivery"}, headers=admin_headers)
+    await client.post(url, json={"set": 12, "reason": "count"}, headers=admin_headers)
+    await Cart(user_id=user.id, lines=[CartLine(product_id=product.id, quantity=3)]).insert()
+    placed = await client.post(
+        "/api/v1/orders", json={"shipping_address": ADDRESS}, headers=headers
+    )
+    assert placed.status_code == 201
+    await client.post(f"/api/v1/orders/{(await placed.get_json())['id']}/cancel", headers=headers)
+    line = {"product_id": str(product.id), "quantity": 4}
+    assert (await client.post("/api/v1/cart/items", json=line, headers=headers)).status_code == 200
+    assert (
+        await client.post("/api/v1/orders", json={"shipping_address": ADDRESS}, headers=headers)
+    ).status_code == 201
+
+    rows = await ledger(product)
+    assert [m.reason for m in rows] == ["initial", "delivery", "count", "sale", "cancel", "sale"]
+    stock = (await stored(product)).stock
+    assert stock == 8 and sum(m.delta for m in rows) == stock == rows[-1].stock_after
+
+
+async def test_a_product_created_without_stock_has_no_opening_row_and_starts_low(
+    client, admin, shelf, staff
+):
+    _, headers = admin
+    created = await client.post(
+        "/api/v1/admin/products",
+        json={
+            "name": "Preorder",
+            "description": "",
+            "price": 100,
+            "category": shelf.slug,
+            "stock": 0,
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201
+    product = await Product.get(PydanticObjectId((await created.get_json())["id"]))
+    assert await ledger(product) == [] and product.low_stock is True
+    low = await client.get("/api/v1/admin/inventory/low-stock", headers=headers)
+    assert str(product.id) in {item["id"] for item in (await low.get_json())["items"]}
+    assert await OutboxEmail.find({"kind": "low_stock"}).count() == 0  # nothing crossed
+
+
 # -- the catalog cache: list pages show the stock status -----------------------------------------
 
 
@@ -379,3 +445,27 @@ async def test_stock_status_changes_bump_the_catalog_version(client, stocked):
     assert await listed_status() == ["low_stock"]  # 9 at a threshold of 9
     await inventory.take_stock(product_id=product.id, quantity=9)
     assert await listed_status() == ["out_of_stock"]
+
+
+async def test_the_backfill_flags_products_stored_before_the_flag(client, admin, stocked):
+    _, headers = admin
+    kept = await stocked("Kept", stock=1, low_stock_threshold=5)  # flagged when written
+    raw = Product.get_pymongo_collection()
+    base = {k: v for k, v in (await raw.find_one({"_id": kept.id})).items() if k != "_id"}
+    old_low = (await raw.insert_one({**base, "slug": "old-low", "stock": 2})).inserted_id
+    old_full = (await raw.insert_one({**base, "slug": "old-full", "stock": 50})).inserted_id
+    no_threshold = {**base, "slug": "old-default", "stock": 5}
+    del no_threshold["low_stock_threshold"]
+    old_default = (await raw.insert_one(no_threshold)).inserted_id
+    await raw.update_many({"_id": {"$ne": kept.id}}, {"$unset": {"low_stock": ""}})
+
+    assert await inventory.backfill_low_stock_flags() == 3
+    flags = {
+        row["slug"]: row["low_stock"] async for row in raw.find({}, {"slug": 1, "low_stock": 1})
+    }
+    assert flags == {kept.slug: True, "old-low": True, "old-full": False, "old-default": True}
+    assert (await raw.find_one({"_id": old_default}))["low_stock_threshold"] == 5
+    assert await inventory.backfill_low_stock_flags() == 0  # idempotent
+    low = await client.get("/api/v1/admin/inventory/low-stock", headers=headers)
+    listed = {item["id"] for item in (await low.get_json())["items"]}
+    assert {str(old_low), str(old_default)} <= listed and str(old_full) not in listed
