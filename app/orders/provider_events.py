@@ -1,10 +1,10 @@
 """What the payment provider tells us unasked: webhook events, and reconciliation for the
 webhooks that never came.
 
-Both only report facts to `app.orders.payments` (`record_success`, `record_failure`,
-`apply_provider_refunds`), whose conditional updates make every fact safe to apply twice,
-late, or in any order: `/pay`, a webhook and the reconciliation racing on one intent still
-make one `pending_payment → paid` (one history entry, one email).
+Both only report facts to `app.orders.payments` (`record_success`, `record_failure`) and
+`app.orders.refunds` (`apply_provider_refunds`), whose conditional updates make every fact
+safe to apply twice, late, or in any order: `/pay`, a webhook and the reconciliation racing
+on one intent still make one `pending_payment → paid` (one history entry, one email).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from bson.errors import InvalidId
 from app.core.clock import utcnow
 from app.orders import payments
 from app.orders.models import Order
+from app.orders.refunds import apply_provider_refunds
 from app.payments.gateway import Intent, ProviderUnavailable, WebhookEvent, gateway
 
 log = logging.getLogger("app.orders.provider_events")
@@ -99,7 +100,7 @@ async def _refunded(order: Order, event: WebhookEvent) -> str:
         intent = await gateway().retrieve(intent_id=intent_id)
         if intent.succeeded:
             await payments.record_success(order_id=order.id, intent=intent, actor="provider")
-    after = await payments.apply_provider_refunds(order_id=order.id, refunds=refunds)
+    after = await apply_provider_refunds(order_id=order.id, refunds=refunds)
     return _outcome(order, after)
 
 
@@ -115,6 +116,10 @@ _HANDLERS: dict[str, Callable[[Order, WebhookEvent], Awaitable[str]]] = {
     "payment_intent.succeeded": _succeeded,
     "payment_intent.payment_failed": _failed,
     "charge.refunded": _refunded,
+    # A refund's status changed (a slow refund finished, or failed): read them all again.
+    "charge.refund.updated": _refunded,
+    "refund.updated": _refunded,
+    "refund.failed": _refunded,
 }
 
 

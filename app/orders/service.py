@@ -1,6 +1,6 @@
 """Orders after checkout: the shopper's views and cancel, the admin's list, status changes,
 refunds, and the expiry of unpaid orders. Checkout itself is `checkout.py`; money movements
-through the provider are `payments.py`."""
+through the provider are `payments.py` and `refunds.py`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from app.core import db
 from app.core.clock import as_utc, utcnow
 from app.core.pagination import Page, PageQuery
 from app.errors import Conflict, Invalid, NotFound
-from app.orders import payments, provider_events, state
+from app.orders import payments, provider_events, refunds, state
 from app.orders.models import NEWEST_FIRST, Order, Refund
 from app.payments.gateway import ProviderUnavailable, gateway
 
@@ -97,7 +97,7 @@ async def cancel(*, order: Order, actor: str, note: str | None = None, reason: s
         left = order.total - order.payment.amount_refunded
         owed = (
             Refund(amount=left, reason="order cancelled", actor=actor, restock=False)
-            if order.status in payments.REFUNDABLE and left > 0
+            if order.status in refunds.REFUNDABLE and left > 0
             else None
         )
 
@@ -106,7 +106,7 @@ async def cancel(*, order: Order, actor: str, note: str | None = None, reason: s
             also_update: dict[str, Any] = {}
             condition: dict[str, Any] = {}
             if owed is not None:
-                condition, also_update = payments.reserve_refund(owed, total=order.total)
+                condition, also_update = refunds.reserve_refund(owed, total=order.total)
                 also_set = also_update.pop("$set")
             elif order.payment.intent_id:
                 also_set["payment.status"] = "cancelled"
@@ -121,7 +121,7 @@ async def cancel(*, order: Order, actor: str, note: str | None = None, reason: s
                 session=session,
             )
             if moved is not None:
-                await payments.restock(order, reason=reason, actor=actor, session=session)
+                await refunds.restock(order, reason=reason, actor=actor, session=session)
             return moved
 
         moved = await db.run_in_transaction(work)
@@ -132,7 +132,7 @@ async def cancel(*, order: Order, actor: str, note: str | None = None, reason: s
         raise state.invalid_transition(order.status, "cancelled")
     log.info("order %s cancelled by %s", moved.number, actor)
     if owed is not None:
-        return await payments.drive_refund(order_id=moved.id, refund_id=owed.id)
+        return await refunds.drive_refund(order_id=moved.id, refund_id=owed.id)
     if moved.payment.intent_id and order.status == "pending_payment":
         try:
             intent = await gateway().cancel(intent_id=moved.payment.intent_id)
@@ -178,7 +178,7 @@ async def change_status(
     if status == "refunded":
         if not state.can_move(order.status, "refunded"):
             raise state.invalid_transition(order.status, "refunded")
-        return await payments.refund(order=order, amount=None, reason=note, actor=actor)
+        return await refunds.refund(order=order, amount=None, reason=note, actor=actor)
     if status == "shipped" and not tracking_number:
         raise Invalid(
             "A tracking number is required to ship an order.",
@@ -203,7 +203,7 @@ async def refund(
     *, order_id: str, admin_id: PydanticObjectId, amount: int | None, reason: str | None
 ) -> Order:
     order = await get_order(order_id=order_id)
-    return await payments.refund(
+    return await refunds.refund(
         order=order, amount=amount, reason=reason, actor=f"admin:{admin_id}"
     )
 
@@ -250,11 +250,11 @@ async def expire_unpaid_orders(*, older_than_seconds: int, limit: int = 200) -> 
 async def retry_pending_refunds(*, older_than_seconds: int = 60) -> int:
     """Ask the provider again about refunds it did not confirm (it was unreachable)."""
     done = 0
-    for order_id, refund_id in await payments.pending_refunds(
+    for order_id, refund_id in await refunds.pending_refunds(
         older_than=timedelta(seconds=older_than_seconds)
     ):
         try:
-            await payments.drive_refund(order_id=order_id, refund_id=refund_id)
+            await refunds.drive_refund(order_id=order_id, refund_id=refund_id)
             done += 1
         except Exception:  # one bad refund must not stop the others; it is logged
             log.exception("retrying refund %s of order %s", refund_id, order_id)

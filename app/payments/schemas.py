@@ -12,8 +12,8 @@ from app.core.schemas import OutModel
 
 class StripeEventDoc(BaseModel):
     """A Stripe event, as Stripe sends it (`payment_intent.succeeded`,
-    `payment_intent.payment_failed` and `charge.refunded` are acted on; others are
-    acknowledged)."""
+    `payment_intent.payment_failed`, `charge.refunded`, `charge.refund.updated`,
+    `refund.updated` and `refund.failed` are acted on; others are acknowledged)."""
 
     model_config = ConfigDict(extra="allow", title="StripeEvent")
 

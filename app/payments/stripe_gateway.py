@@ -301,7 +301,7 @@ class StripeGateway:
                 metadata=intent.metadata,
                 intent=intent,
             )
-        if kind.startswith("charge."):
+        if kind.startswith(("charge.", "refund.")):  # a charge, or a refund: both name the intent
             intent_id = obj.get("payment_intent")
             if isinstance(intent_id, dict):  # expanded
                 intent_id = intent_id.get("id")

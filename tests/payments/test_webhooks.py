@@ -316,12 +316,12 @@ async def test_a_refund_of_ours_whose_answer_was_lost_is_completed_not_doubled(
 ):
     """We booked a refund and asked Stripe; Stripe made it but its answer never reached us.
     The webhook matches it by the key we asked with and completes it."""
-    from app.orders import payments
+    from app.orders import refunds
     from app.orders.models import Refund
 
     order = await placed_order(paid=True)
     booked = Refund(amount=800, reason="mug broke", actor="admin:x")
-    condition, update = payments.reserve_refund(booked, total=3800)
+    condition, update = refunds.reserve_refund(booked, total=3800)
     await Order.get_pymongo_collection().update_one(
         {"_id": (await Order.get(order["id"])).id, **condition}, update
     )

@@ -1,0 +1,340 @@
+"""Refunds of an order, through the gateway.
+
+A refund is reserved on the order first (`amount_refunded` never exceeds the total, even
+under concurrent refunds), then asked of the provider with an idempotency key made from the
+refund's id, so asking again after a time-out can never refund twice. What the provider says
+later (a `charge.refunded` webhook, a refund made in its dashboard) is applied by
+`apply_provider_refunds`; refunds left pending are asked again by the background job.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from app.core import db
+from app.core.clock import utcnow
+from app.errors import Conflict, ErrorCode, Invalid
+from app.inventory import service as inventory
+from app.orders import state
+from app.orders.models import Order, Refund
+from app.orders.store import reload
+from app.orders.store import update as _update
+from app.payments.gateway import ProviderUnavailable, RefundResult, gateway
+
+log = logging.getLogger("app.orders.refunds")
+
+REFUNDABLE = ("paid", "processing", "shipped", "delivered")
+
+
+def reserve_refund(refund: Refund, *, total: int) -> tuple[dict, dict]:
+    """The condition and update that book `refund` on an order without going over `total`."""
+    condition = {"payment.amount_refunded": {"$lte": total - refund.amount}}
+    update = {
+        "$push": {"payment.refunds": refund.model_dump()},
+        "$inc": {"payment.amount_refunded": refund.amount, "payment.refunds_version": 1},
+        "$set": {"payment.status": "refund_pending"},
+    }
+    return condition, update
+
+
+async def refund(
+    *,
+    order: Order,
+    amount: int | None,
+    reason: str | None,
+    actor: str,
+    allow_cancelled: bool = False,
+) -> Order:
+    """Refund `amount` (default: all that is left) of a paid order through the provider.
+
+    A full refund moves the order to `refunded` (and restocks it when nothing was shipped).
+    Raises Conflict `not_refundable`, Invalid `refund_exceeds_payment`.
+    """
+    statuses = (*REFUNDABLE, "cancelled") if allow_cancelled else REFUNDABLE
+    if order.status not in statuses or order.payment.intent_id is None:
+        raise Conflict(
+            f"An order that is {order.status} has no payment to refund.",
+            code=ErrorCode.NOT_REFUNDABLE,
+        )
+    left = order.total - order.payment.amount_refunded
+    amount = left if amount is None else amount
+    if amount <= 0 or amount > left:
+        raise Invalid(
+            f"At most {left} can be refunded on this order.",
+            code=ErrorCode.REFUND_EXCEEDS_PAYMENT,
+            errors=[{"loc": ["amount"], "msg": f"must be between 1 and {left}"}],
+        )
+    booked = Refund(amount=amount, reason=reason, actor=actor)
+    condition, update = reserve_refund(booked, total=order.total)
+    reserved = await _update(order.id, {"status": {"$in": list(statuses)}, **condition}, update)
+    if reserved is None:
+        raise Conflict(
+            "The order changed while refunding; look at it again.", code=ErrorCode.CONFLICT
+        )
+    return await drive_refund(order_id=order.id, refund_id=booked.id)
+
+
+async def drive_refund(*, order_id: PydanticObjectId, refund_id: PydanticObjectId) -> Order:
+    """Ask the provider for a booked refund and apply the answer. Safe to repeat: the
+    provider's idempotency key is the refund's id. An unreachable provider leaves the refund
+    `pending` for the background job to ask again."""
+    order = await reload(order_id)
+    booked = next((r for r in order.payment.refunds if r.id == refund_id), None)
+    if booked is None or booked.status != "pending":
+        return order
+    if booked.provider_refund_id is not None:
+        # The provider took it but had not finished (slow refund methods): asking again with
+        # the same key would replay its first answer, so read how its refunds stand now.
+        try:
+            listed = await gateway().list_refunds(intent_id=order.payment.intent_id)
+        except ProviderUnavailable as error:
+            log.warning("refund %s of order %s: %s", refund_id, order.number, error)
+            return order
+        return await apply_provider_refunds(order_id=order_id, refunds=listed)
+    try:
+        result = await gateway().refund(
+            intent_id=order.payment.intent_id,
+            amount=booked.amount,
+            idempotency_key=f"refund-{refund_id}",
+            reason=booked.reason,
+        )
+    except ProviderUnavailable as error:
+        log.warning("refund %s of order %s pending: %s", refund_id, order.number, error)
+        return order
+    if result.status == "failed":
+        log.error("refund %s of order %s failed at the provider", refund_id, order.number)
+        failed = await _change_pending_refund(
+            order_id,
+            refund_id,
+            {"status": "failed"},
+            inc={"payment.amount_refunded": -booked.amount},
+        )
+        await _settle_payment_status(failed or await reload(order_id))
+        raise Conflict("The payment provider refused the refund.", code=ErrorCode.REFUND_FAILED)
+    if result.status == "pending":
+        # Accepted, not finished: it stays pending (and reserved) until the provider says
+        # `succeeded` (a webhook, or the job reading its refunds) or `failed` (released).
+        log.info("refund %s of order %s accepted, pending at the provider", refund_id, order.number)
+        accepted = await _change_pending_refund(
+            order_id, refund_id, {"provider_refund_id": result.id}
+        )
+        return accepted or await reload(order_id)
+    return await _complete_refund(order_id=order_id, refund_id=refund_id, provider_id=result.id)
+
+
+async def _change_pending_refund(
+    order_id, refund_id, fields: dict[str, Any], *, inc: dict | None = None, session=None
+) -> Order | None:
+    """Change one pending refund: the order after, or None when it is not pending any more.
+    A read-modify-write of the list guarded by `refunds_version` (positional updates of
+    array elements are not reliable on every engine we run on)."""
+    for _ in range(5):
+        order = await reload(order_id, session=session)
+        refunds = [refund.model_copy(update=None) for refund in order.payment.refunds]
+        target = next((r for r in refunds if r.id == refund_id), None)
+        if target is None or target.status != "pending":
+            return None
+        for name, value in fields.items():
+            setattr(target, name, value)
+        changed = await _update(
+            order_id,
+            {"payment.refunds_version": order.payment.refunds_version},
+            {
+                "$set": {"payment.refunds": [refund.model_dump() for refund in refunds]},
+                "$inc": {"payment.refunds_version": 1, **(inc or {})},
+            },
+            session=session,
+        )
+        if changed is not None:
+            return changed
+    raise Conflict("The order's refunds changed concurrently; try again.", code=ErrorCode.CONFLICT)
+
+
+async def _complete_refund(
+    *, order_id: PydanticObjectId, refund_id: PydanticObjectId, provider_id: str
+) -> Order:
+    for _ in range(3):
+        order = await reload(order_id)
+
+        async def work(session, order=order) -> Order | None:
+            done = await _change_pending_refund(
+                order_id,
+                refund_id,
+                {"status": "succeeded", "provider_refund_id": provider_id},
+                session=session,
+            )
+            if done is None:
+                return await reload(order_id, session=session)  # someone else completed it
+            booked = next(r for r in done.payment.refunds if r.id == refund_id)
+            return await _settle(done, actor=booked.actor or "system", session=session)
+
+        settled = await db.run_in_transaction(work)
+        if settled is not None:
+            return settled
+    return await reload(order_id)
+
+
+async def _settle(order: Order, *, actor: str = "system", session) -> Order | None:
+    """After a refund: the payment's status, and `refunded` once everything is given back."""
+    refunded = sum(r.amount for r in order.payment.refunds if r.status == "succeeded")
+    pending = any(r.status == "pending" for r in order.payment.refunds)
+    full = refunded >= order.total
+    if full and order.status in REFUNDABLE:
+        moved = await state.move(
+            order,
+            "refunded",
+            actor=actor,
+            also_set={"payment.status": "refunded"},
+            session=session,
+        )
+        if moved is None:
+            return None  # its status changed under us: the caller re-reads and tries again
+        if order.status in state.NOT_SHIPPED:
+            await restock(order, reason="refund", actor=actor, session=session)
+        return moved
+    status: Any = (
+        "refund_pending"
+        if pending
+        else "refunded"
+        if full
+        else "partially_refunded"
+        if refunded
+        else "succeeded"
+    )
+    return await _update(order.id, {}, {"$set": {"payment.status": status}}, session=session)
+
+
+async def apply_provider_refunds(
+    *, order_id: PydanticObjectId, refunds: list[RefundResult], actor: str = "provider"
+) -> Order:
+    """Bring the order's refunds in line with the provider's list of them (a `charge.refunded`
+    webhook, a refund made in the provider's dashboard).
+
+    Each refund of the provider's is matched to one of ours still pending by its provider id,
+    then by its reference (`refund-<our refund id>`, the key we asked with): `succeeded`
+    completes ours, `failed` (or cancelled) fails it and gives its amount back, `pending`
+    leaves it be. A succeeded one we never asked for is recorded as made by the provider.
+    Refunding everything makes the order `refunded` (and restocks it when nothing shipped);
+    less keeps its status, with `payment.status` `partially_refunded`.
+    """
+    for _ in range(5):
+        order = await reload(order_id)
+        pending = [r for r in order.payment.refunds if r.status == "pending"]
+        by_provider_id = {r.provider_refund_id: r for r in pending if r.provider_refund_id}
+        by_reference = {f"refund-{r.id}": r for r in pending}
+        known = {r.provider_refund_id for r in order.payment.refunds if r.provider_refund_id}
+        completing: dict[Any, str] = {}
+        failing: set[Any] = set()
+        made_elsewhere: list[Refund] = []
+        for result in refunds:
+            mine = by_provider_id.get(result.id) or by_reference.get(result.reference or "")
+            if mine is not None:
+                if mine.id in completing or mine.id in failing:
+                    continue
+                if result.status == "succeeded":
+                    completing[mine.id] = result.id
+                elif result.status == "failed":
+                    failing.add(mine.id)
+                continue  # still pending at the provider
+            if result.status != "succeeded" or result.id in known:
+                continue
+            made_elsewhere.append(
+                Refund(
+                    amount=result.amount,
+                    reason="refunded at the payment provider",
+                    status="succeeded",
+                    provider_refund_id=result.id,
+                    actor=actor,
+                )
+            )
+        if not completing and not failing and not made_elsewhere:
+            return order
+        updated = [refund.model_copy() for refund in order.payment.refunds]
+        released = 0
+        for refund in updated:
+            if refund.id in completing:
+                refund.status = "succeeded"
+                refund.provider_refund_id = completing[refund.id]
+            elif refund.id in failing:
+                refund.status = "failed"  # the reservation is given back: it can be retried
+                released += refund.amount
+        updated.extend(made_elsewhere)
+        # The provider's word is the truth: recorded even past what we thought was left.
+        changed = await _update(
+            order_id,
+            {"payment.refunds_version": order.payment.refunds_version},
+            {
+                "$set": {"payment.refunds": [refund.model_dump() for refund in updated]},
+                "$inc": {
+                    "payment.refunds_version": 1,
+                    "payment.amount_refunded": sum(r.amount for r in made_elsewhere) - released,
+                },
+            },
+        )
+        if changed is not None:
+            log.info(
+                "order %s: provider refunds applied (%d completed, %d failed, %d made elsewhere)",
+                changed.number,
+                len(completing),
+                len(failing),
+                len(made_elsewhere),
+            )
+            return await _settle_latest(order_id, actor=actor)
+    raise Conflict("The order's refunds changed concurrently; try again.", code=ErrorCode.CONFLICT)
+
+
+async def _settle_latest(order_id: PydanticObjectId, *, actor: str) -> Order:
+    for _ in range(3):
+
+        async def work(session) -> Order | None:
+            current = await reload(order_id, session=session)
+            return await _settle(current, actor=actor, session=session)
+
+        settled = await db.run_in_transaction(work)
+        if settled is not None:
+            return settled
+    return await reload(order_id)
+
+
+async def _settle_payment_status(order: Order) -> None:
+    await db.run_in_transaction(lambda session: _settle(order, session=session))
+
+
+async def restock(order: Order, *, reason: str, actor: str, session=None) -> None:
+    for item in order.items:
+        await inventory.return_stock(
+            product_id=item.product_id,
+            quantity=item.quantity,
+            reason=reason,
+            order_id=order.id,
+            actor=actor,
+            session=session,
+        )
+
+
+async def pending_refunds(*, older_than: timedelta, limit: int = 100) -> list[tuple[Any, Any]]:
+    """(order id, refund id) of refunds still waiting for the provider."""
+    cutoff = utcnow() - older_than
+    rows = (
+        await Order.get_pymongo_collection()
+        .find(
+            {
+                "payment.refunds": {
+                    "$elemMatch": {"status": "pending", "created_at": {"$lt": cutoff}}
+                }
+            },
+            {"payment.refunds": 1},
+            limit=limit,
+        )
+        .to_list()
+    )
+    return [
+        (row["_id"], refund["id"])
+        for row in rows
+        for refund in row["payment"]["refunds"]
+        if refund["status"] == "pending"
+    ]
