@@ -149,28 +149,119 @@ class _TrackedStore(mongomock_store.CollectionStore):
     results: OrderedDict
     by_value: dict[str, dict[str, list[dict]]]
 
+    def drop(self) -> None:
+        super().drop()
+        self.forget_uniques()
+        self.changed()
+
+    # A transaction's snapshot, copy-on-write: each document's state before its first change
+    # in the transaction (_ABSENT for one inserted by it), and the key order when something
+    # was deleted. mongomock-ng copies the whole collection instead, so a transaction that
+    # touched one product of 10,000 copied 10,000. Documents reach an update only through
+    # `_iter_documents` (see _FastCollection), which saves them first; inserts and deletes
+    # come through `__setitem__` / `__delitem__`.
+    saved: dict | None = None
+    saved_order: list | None = None
+
+    # Unique indexes as hash maps, kept up to date by every write (mongomock-ng checks a
+    # unique index by scanning the whole collection on every insert and update): per index
+    # name, entry -> ids and id -> entries (a document may be changed in place before it is
+    # written back, so its old entries are found by id, never recomputed). None until first
+    # needed; False when an entry cannot be hashed (mongomock-ng's scan decides until the
+    # maps are forgotten).
+    uniques: dict | bool | None = None
+
+    def unique_maps(self) -> dict | None:
+        if self.uniques is None:
+            self.uniques = {
+                name: ({}, {}) for name, index in self.indexes.items() if index.get("unique")
+            }
+            for key in self._documents:
+                self._index(key)
+        return self.uniques or None
+
+    def _index(self, key) -> None:
+        if not self.uniques:
+            return
+        try:
+            for name, (owners, of) in self.uniques.items():
+                entries = _unique_entries(self.indexes[name], self._documents[key])
+                of[key] = entries
+                for entry in entries:
+                    owners.setdefault(entry, set()).add(key)
+        except TypeError:
+            self.uniques = False
+
+    def _unindex(self, key) -> None:
+        if not self.uniques:
+            return
+        for owners, of in self.uniques.values():
+            for entry in of.pop(key, ()):
+                holders = owners.get(entry)
+                if holders is not None:
+                    holders.discard(key)
+
+    def forget_uniques(self) -> None:
+        self.uniques = None
+
+    def create_index(self, index_name, index_dict) -> None:
+        super().create_index(index_name, index_dict)
+        self.forget_uniques()
+
+    def drop_index(self, index_name) -> None:
+        super().drop_index(index_name)
+        self.forget_uniques()
+
+    def save(self, key) -> None:
+        if self.saved is not None and key not in self.saved:
+            document = self._documents.get(key, _ABSENT)
+            self.saved[key] = document if document is _ABSENT else _copy(document, False)
+
     def __setitem__(self, key, value) -> None:
+        self.save(key)
+        # The stored document may have been changed in place already: its old entries are
+        # found by id in the maps (see _FastCollection._ensure_uniques), not recomputed.
+        self._unindex(key)
         super().__setitem__(key, value)
+        self._index(key)
         self.changed()
 
     def __delitem__(self, key) -> None:
+        if self.saved is not None and self.saved_order is None:
+            self.saved_order = list(self._documents)
+        self.save(key)
+        self._unindex(key)
         super().__delitem__(key)
         self.changed()
 
-    def drop(self) -> None:
-        super().drop()
-        self.changed()
-
     def begin_transaction(self) -> None:
-        # mongomock-ng snapshots with copy.deepcopy; the same copy, several times faster.
-        self._saved_documents = OrderedDict(
-            (key, _copy(document, False)) for key, document in self._documents.items()
-        )
+        self.saved, self.saved_order = {}, None
         self._saved_indexes = copy.deepcopy(self.indexes)
         self._saved_ttl_indexes = copy.deepcopy(self._ttl_indexes)
 
+    def commit_transaction(self) -> None:
+        self.saved = self.saved_order = None
+        self._saved_indexes = self._saved_ttl_indexes = None
+
     def abort_transaction(self) -> None:
-        super().abort_transaction()
+        if self.saved is None:
+            super().abort_transaction()  # begun before this store was tracked: its snapshot
+        else:
+            documents = self._documents
+            for key, document in self.saved.items():
+                if document is _ABSENT:
+                    documents.pop(key, None)
+                else:
+                    documents[key] = document
+            if self.saved_order is not None:
+                order = {key: index for index, key in enumerate(self.saved_order)}
+                self._documents = OrderedDict(
+                    sorted(documents.items(), key=lambda item: order.get(item[0], len(order)))
+                )
+            self.indexes = self._saved_indexes
+            self._ttl_indexes = self._saved_ttl_indexes
+            self.commit_transaction()
+        self.forget_uniques()
         self.changed()
 
     def changed(self) -> None:
@@ -205,6 +296,98 @@ class _TrackedStore(mongomock_store.CollectionStore):
             if len(self.results) > RESULTS_PER_COLLECTION:
                 self.results.popitem(last=False)
             return value
+
+
+_ABSENT = object()
+
+
+def _pinned_ids(filter) -> list | None:
+    """The `_id` a filter pins (`{"_id": x, ...}`, `{"_id": {"$eq": x}, ...}`) as a list, or
+    None when it pins none (or one that cannot be a dict key). `$in` is left to mongomock-ng:
+    its documents come in stored order, which a list of ids would not keep."""
+    if not isinstance(filter, Mapping) or "_id" not in filter:
+        return None
+    wanted = filter["_id"]
+    if isinstance(wanted, Mapping):
+        if set(wanted) != {"$eq"}:
+            return None
+        wanted = wanted["$eq"]
+    if isinstance(wanted, list):
+        return None  # equality with an array matches array _ids: mongomock-ng decides
+    try:
+        hash(wanted)
+    except TypeError:
+        return None
+    return [wanted]
+
+
+class _FastCollection(mongomock_collection.Collection):
+    """mongomock-ng's collection, with the documents a write or read considers found by `_id`
+    when the filter pins it (mongomock-ng evaluates the filter on every document), and saved
+    for the running transaction's rollback before anything changes them."""
+
+    def _iter_documents(self, filter):
+        store = self._store
+        ids = _pinned_ids(filter)
+        if ids is None:
+            found = super()._iter_documents(filter)
+        else:
+            store._remove_expired_documents()
+            documents = store._documents
+            candidates = [documents[i] for i in ids if i in documents]
+            found = (d for d in candidates if filtering.filter_applies(filter, d))
+        if getattr(store, "saved", None) is None:
+            return found
+        return (_saved_first(store, document) for document in found)
+
+    def _ensure_uniques(self, new_data):
+        store = self._store
+        maps = store.unique_maps() if isinstance(store, _TrackedStore) else None
+        if maps is None:
+            return super()._ensure_uniques(new_data)
+        own = new_data.get("_id")
+        for name, (owners, _) in maps.items():
+            index = store.indexes[name]
+            entries = self._compute_index_entries(new_data, index.get("key"), index.get("sparse"))
+            try:
+                # Expiry (TTL) removes documents behind the maps' back: only live owners count.
+                clash = any(
+                    holder != own and holder in store._documents
+                    for entry in entries or ()
+                    for holder in owners.get(entry, ())
+                )
+            except TypeError:
+                return super()._ensure_uniques(new_data)
+            if clash:
+                unique = index.get("key")
+                raise pymongo.errors.DuplicateKeyError(
+                    "E11000 Duplicate Key Error",
+                    11000,
+                    {
+                        "keyPattern": dict(unique),
+                        "keyValue": {k: helpers.get_value_by_dot(new_data, k) for k, _ in unique},
+                    },
+                )
+        return None
+
+
+def _unique_entries(index: dict, document: dict) -> list:
+    """A document's entries in a unique index, as mongomock-ng computes them ([] when the
+    index leaves it out: sparse and missing, or outside a partial filter)."""
+    partial = index.get("partialFilterExpression")
+    if partial is not None and not filtering.filter_applies(partial, document):
+        return []
+    entries = mongomock_collection.Collection._compute_index_entries(
+        document, index.get("key"), index.get("sparse")
+    )
+    for entry in entries or ():
+        hash(entry)  # TypeError for an unhashable one: the caller gives up on maps
+    return entries or []
+
+
+def _saved_first(store, document: dict) -> dict:
+    store.save(document["_id"])
+    return document
 
 
 def _tracked(inner) -> _TrackedStore:
@@ -507,6 +690,9 @@ class MemoryCollection:
     _READS = {"estimated_document_count", "distinct", "index_information", "list_indexes"}
 
     def __init__(self, inner, database: MemoryDatabase) -> None:
+        if type(inner) is mongomock_collection.Collection:
+            inner.__class__ = _FastCollection
+        _tracked(inner)  # before any transaction begins on its store
         self._inner = inner
         self._database = database
         self._gate = database.client._gate

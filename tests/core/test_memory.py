@@ -13,6 +13,7 @@ import pytest
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from app.core import memory
 from app.core.memory import MemoryClient, TransactionMisuse
 
 
@@ -184,3 +185,81 @@ async def test_beanie_facing_surface():
     await database["a"].insert_one({})
     assert "a" in await database.list_collection_names(authorizedCollections=True, nameOnly=True)
     assert (await database.command("ping"))["ok"] == 1
+
+
+async def test_a_write_by_id_looks_at_that_document_only(monkeypatch):
+    client = MemoryClient()
+    stock = client["test"]["stock"]
+    await stock.insert_many([{"_id": i, "qty": 5} for i in range(500)])
+    evaluated = []
+    real = memory.filtering.filter_applies
+
+    def spy(filter, document, *args, **kwargs):
+        evaluated.append(document.get("_id"))
+        return real(filter, document, *args, **kwargs)
+
+    # mongomock-ng's collection module holds its own name for it.
+    monkeypatch.setattr(memory.filtering, "filter_applies", spy)
+    monkeypatch.setattr(memory.mongomock_collection, "filter_applies", spy)
+    changed = await stock.find_one_and_update(
+        {"_id": 7, "qty": {"$gte": 2}},
+        {"$inc": {"qty": -2}},
+        return_document=ReturnDocument.AFTER,
+    )
+    assert changed["qty"] == 3
+    refused = await stock.update_one({"_id": 8, "qty": {"$gte": 9}}, {"$inc": {"qty": -9}})
+    assert refused.matched_count == 0
+    assert set(evaluated) <= {7, 8}
+
+
+async def test_a_transaction_saves_only_what_it_changes_and_restores_it_in_order(monkeypatch):
+    client = MemoryClient()
+    stock = client["test"]["stock"]
+    await stock.insert_many([{"_id": i, "qty": 5, "tags": ["a"]} for i in range(300)])
+    copies = []
+    real_copy = memory._copy
+    monkeypatch.setattr(memory, "_copy", lambda v, tz: copies.append(1) or real_copy(v, tz))
+    with pytest.raises(RuntimeError):
+        async with client.start_session() as session:
+            async with await session.start_transaction():
+                await stock.update_one({"_id": 3}, {"$push": {"tags": "b"}}, session=session)
+                await stock.update_many({"qty": {"$gt": 100}}, {"$set": {"x": 1}}, session=session)
+                await stock.delete_one({"_id": 10}, session=session)
+                await stock.insert_one({"_id": 1000, "qty": 1}, session=session)
+                raise RuntimeError("roll back")
+    assert len(copies) < 30  # what it changed (and returned), not the 300 documents
+    monkeypatch.setattr(memory, "_copy", real_copy)
+    after = await stock.find({}).to_list()
+    assert [d["_id"] for d in after] == list(range(300))  # the deleted one back in its place
+    assert after[3]["tags"] == ["a"] and "x" not in after[3]
+
+
+async def test_unique_indexes_stay_exact_through_updates_deletes_and_aborts(monkeypatch):
+    client = MemoryClient()
+    items = client["test"]["items"]
+    await items.create_indexes([IndexModel([("slug", ASCENDING)], unique=True)])
+    await items.insert_many([{"_id": i, "slug": f"s{i}"} for i in range(200)])
+    computed = []
+    real = memory.mongomock_collection.Collection._compute_index_entries
+    monkeypatch.setattr(
+        memory.mongomock_collection.Collection,
+        "_compute_index_entries",
+        staticmethod(lambda *a: computed.append(1) or real(*a)),
+    )
+    with pytest.raises(DuplicateKeyError):
+        await items.insert_one({"_id": 500, "slug": "s3"})
+    with pytest.raises(DuplicateKeyError):
+        await items.update_one({"_id": 1}, {"$set": {"slug": "s2"}})
+    assert (await items.find_one({"_id": 1}))["slug"] == "s1"
+    assert len(computed) < 20  # looked up, not compared with all 200
+    await items.delete_one({"_id": 2})
+    await items.update_one({"_id": 1}, {"$set": {"slug": "s2"}})  # free now
+    with pytest.raises(RuntimeError):
+        async with client.start_session() as session:
+            async with await session.start_transaction():
+                await items.update_one({"_id": 5}, {"$set": {"slug": "new"}}, session=session)
+                raise RuntimeError("roll back")
+    await items.insert_one({"_id": 600, "slug": "new"})  # the aborted change freed nothing
+    with pytest.raises(DuplicateKeyError):
+        await items.insert_one({"_id": 601, "slug": "s5"})  # ...and "s5" is taken again
+    await items.insert_one({"_id": 602, "slug": "s1"})  # given up by _id 1 above
