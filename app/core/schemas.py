@@ -106,6 +106,14 @@ CONTROL_CHARS_BUT_TAB_NEWLINE = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\
 LAYOUT_CHARS = r"\u2028\u2029\u202a-\u202e\u2066-\u2069"
 
 
+def _plain(value: Any) -> Any:
+    """Every request value (bodies and query strings): no NUL in any string, no integer
+    beyond int64, at any depth."""
+    if _has_nul(value):
+        raise ValueError("must not contain NUL characters")
+    return _within_int64(value)
+
+
 def _has_nul(value: Any) -> bool:
     """A NUL in a string, at any depth of lists and dicts (keys too); models check their own."""
     if isinstance(value, str):
@@ -183,37 +191,47 @@ def _say_text_rules(schema: dict[str, Any]) -> None:
         _say_text_rules(option)
 
 
-class InModel(BaseModel):
-    """Request bodies: unknown fields are an error, strings are trimmed, NUL is refused,
-    integers stay within int64."""
+class _RequestModel(BaseModel):
+    """What bodies and query strings share: unknown fields are an error, strings are trimmed,
+    NUL is refused, integers stay within int64, and the schema says so (`_say_text_rules`)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     @field_validator("*", mode="after")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        if _has_nul(value):
-            raise ValueError("must not contain NUL characters")
-        return _within_int64(value)
+    def _plain_values(cls, value: Any) -> Any:
+        return _plain(value)
 
     @classmethod
     def __get_pydantic_json_schema__(
         cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> dict[str, Any]:
+        schema = handler(core_schema)
+        for prop in handler.resolve_ref_schema(schema).get("properties", {}).values():
+            _say_text_rules(prop)
+            cls._document(prop)
+        return schema
+
+    @classmethod
+    def _document(cls, prop: dict[str, Any]) -> None:
+        """Say more in one property's schema (subclasses)."""
+
+
+class InModel(_RequestModel):
+    """Request bodies: unknown fields are an error, strings are trimmed, NUL is refused,
+    integers stay within int64."""
+
+    @classmethod
+    def _document(cls, prop: dict[str, Any]) -> None:
         # An optional field's default is what the server assumes when the field is left out,
         # not a value the client must send: generated clients (openapi-typescript) make every
         # property with a `default` required. Say it in the description instead.
-        schema = handler(core_schema)
-        target = handler.resolve_ref_schema(schema)
-        for prop in target.get("properties", {}).values():
-            _say_text_rules(prop)
-            if "default" not in prop:
-                continue
-            default = prop.pop("default")
-            if default is not None:
-                said = prop.get("description", "")
-                prop["description"] = f"{said} Left out: `{json.dumps(default)}`.".strip()
-        return schema
+        if "default" not in prop:
+            return
+        default = prop.pop("default")
+        if default is not None:
+            said = prop.get("description", "")
+            prop["description"] = f"{said} Left out: `{json.dumps(default)}`.".strip()
 
 
 BLANK = re.compile(f"[{WHITESPACE}]*")
@@ -224,13 +242,12 @@ BLANK_SCHEMA = {
 }
 
 
-class QueryModel(BaseModel):
+class QueryModel(_RequestModel):
     """Query strings: unknown parameters are an error, strings are trimmed, NUL is refused,
     integers stay within int64. With `blank_is_absent`, `?brand=` (or only spaces) counts as
     absent, as forms send empty fields; the schema then takes a blank value for every
     parameter."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     blank_is_absent: ClassVar[bool] = False
 
     @model_validator(mode="before")
@@ -242,28 +259,14 @@ class QueryModel(BaseModel):
             }
         return data
 
-    @field_validator("*", mode="after")
     @classmethod
-    def _bounded(cls, value: Any) -> Any:
-        if _has_nul(value):
-            raise ValueError("must not contain NUL characters")
-        return _within_int64(value)
-
-    @classmethod
-    def __get_pydantic_json_schema__(
-        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> dict[str, Any]:
-        schema = handler(core_schema)
-        target = handler.resolve_ref_schema(schema)
-        for prop in target.get("properties", {}).values():
-            _say_text_rules(prop)
-            if cls.blank_is_absent:
-                kept = ("title", "description", "default")
-                options = prop.pop("anyOf", None) or [
-                    {k: prop.pop(k) for k in list(prop) if k not in kept}
-                ]
-                prop["anyOf"] = [*options, BLANK_SCHEMA]
-        return schema
+    def _document(cls, prop: dict[str, Any]) -> None:
+        if cls.blank_is_absent:
+            kept = ("title", "description", "default")
+            options = prop.pop("anyOf", None) or [
+                {k: prop.pop(k) for k in list(prop) if k not in kept}
+            ]
+            prop["anyOf"] = [*options, BLANK_SCHEMA]
 
 
 class OutModel(BaseModel):

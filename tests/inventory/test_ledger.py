@@ -347,23 +347,19 @@ async def test_checkout_and_cancel_write_sale_and_cancel_movements(client, custo
         assert (await stored(product)).stock == start
 
 
+async def create_product(client, headers, **fields) -> Product:
+    body = {"description": "", "price": 2500, "low_stock_threshold": 2, **fields}
+    created = await client.post("/api/v1/admin/products", json=body, headers=headers)
+    assert created.status_code == 201, await created.get_json()
+    return await Product.get(PydanticObjectId((await created.get_json())["id"]))
+
+
 async def test_a_created_products_ledger_adds_up_to_its_stock(client, admin, customer, shelf):
     admin_user, admin_headers = admin
     user, headers = customer
-    created = await client.post(
-        "/api/v1/admin/products",
-        json={
-            "name": "Field Kettle",
-            "description": "Steel",
-            "price": 2500,
-            "category": str(shelf.id),
-            "stock": 10,
-            "low_stock_threshold": 2,
-        },
-        headers=admin_headers,
+    product = await create_product(
+        client, admin_headers, name="Field Kettle", category=str(shelf.id), stock=10
     )
-    assert created.status_code == 201, await created.get_json()
-    product = await Product.get(PydanticObjectId((await created.get_json())["id"]))
     [opening] = await ledger(product)
     assert (opening.reason, opening.delta, opening.stock_after) == ("initial", 10, 10)
     assert opening.actor == f"admin:{admin_user.id}"
@@ -393,19 +389,7 @@ async def test_a_product_created_without_stock_has_no_opening_row_and_starts_low
     client, admin, shelf, staff
 ):
     _, headers = admin
-    created = await client.post(
-        "/api/v1/admin/products",
-        json={
-            "name": "Preorder",
-            "description": "",
-            "price": 100,
-            "category": shelf.slug,
-            "stock": 0,
-        },
-        headers=headers,
-    )
-    assert created.status_code == 201
-    product = await Product.get(PydanticObjectId((await created.get_json())["id"]))
+    product = await create_product(client, headers, name="Preorder", category=shelf.slug, stock=0)
     assert await ledger(product) == [] and product.low_stock is True
     low = await client.get("/api/v1/admin/inventory/low-stock", headers=headers)
     assert str(product.id) in {item["id"] for item in (await low.get_json())["items"]}
