@@ -279,6 +279,26 @@ async def test_a_full_refund_in_the_dashboard_refunds_the_order(
     assert (await Order.get(order["id"])).payment.amount_refunded == 3800
 
 
+@pytest.mark.parametrize("kind", ["charge.refund.updated", "refund.updated"])
+async def test_a_refund_event_names_its_intent_and_brings_the_refunds_in_line(
+    placed_order, stripe_api, deliver, kind
+):
+    # A refund's own events (a slow refund finishing or failing) carry the refund object,
+    # with its `payment_intent`: the order reads the provider's list of refunds again.
+    order = await placed_order(paid=True)
+    intent_id = order["payment"]["intent_id"]
+    made = await stripe_api.refunds.create_async({"payment_intent": intent_id, "amount": 800})
+    refund_object = {**made.to_dict(), "object": "refund", "payment_intent": intent_id}
+
+    response = await deliver(make_event(kind, refund_object))
+
+    assert response.status_code == 200
+    assert (await response.get_json())["result"] == "payment partially_refunded"
+    stored = await Order.get(order["id"])
+    assert stored.payment.amount_refunded == 800
+    assert [(r.status, r.amount) for r in stored.payment.refunds] == [("succeeded", 800)]
+
+
 async def test_a_partial_refund_in_the_dashboard_is_recorded(
     placed_order, stripe_api, charge_refunded_event, deliver
 ):
