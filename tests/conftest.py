@@ -73,6 +73,20 @@ def make_settings(**overrides) -> Settings:
     return Settings(**values)
 
 
+def empty_real_database(settings: Settings) -> None:
+    """For tests that build their own app (a server thread, the CLI) rather than use `app`:
+    a real server keeps data between tests, so start from empty collections (indexes stay).
+    The embedded engine starts empty with every app."""
+    if not settings.MONGODB_URI:
+        return
+    from pymongo import MongoClient
+
+    with MongoClient(settings.MONGODB_URI) as client:
+        database = client[settings.MONGODB_DB]
+        for name in database.list_collection_names():
+            database[name].delete_many({})
+
+
 @pytest.fixture
 def settings_overrides() -> dict:
     """Override in a test module (or parametrize) to change the app's settings."""

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_settings
+from tests.conftest import empty_real_database, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = ("contract-admin@example.com", "Contract-Admin-Pass-1")
@@ -80,18 +80,6 @@ def _post(url: str, body: dict) -> tuple[int, dict]:
         return response.status, json.loads(response.read())
 
 
-def _empty_database(settings) -> None:
-    """A real server keeps data between tests: start from empty collections (indexes stay)."""
-    if not settings.MONGODB_URI:
-        return
-    from pymongo import MongoClient
-
-    with MongoClient(settings.MONGODB_URI) as client:
-        database = client[settings.MONGODB_DB]
-        for name in database.list_collection_names():
-            database[name].delete_many({})
-
-
 @pytest.fixture
 def base_url():
     from app import create_app
@@ -102,7 +90,7 @@ def base_url():
         SEED_DEMO_CATALOG=True,
         RATE_LIMIT_ENABLED=False,
     )
-    _empty_database(settings)
+    empty_real_database(settings)
     app = create_app(settings)
     port = _free_port()
     server = ServerThread(app, port)

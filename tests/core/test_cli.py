@@ -1,11 +1,13 @@
 """`quart seed`, `quart create-admin` and `quart send-emails` (sync: each runs its own loop)."""
 
 from app import create_app
-from tests.conftest import make_settings
+from tests.conftest import empty_real_database, make_settings
 
 
 def run(*args, **overrides):
-    app = create_app(make_settings(**overrides))
+    settings = make_settings(**overrides)
+    empty_real_database(settings)
+    app = create_app(settings)
     result = app.test_cli_runner().invoke(args=list(args))
     assert result.exit_code == 0, result.output
     return result.output
