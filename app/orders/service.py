@@ -89,6 +89,9 @@ async def pay(*, user, order_id: str, payment_method: str) -> Order:
 async def cancel(*, order: Order, actor: str, note: str | None = None, reason: str = "cancel"):
     """Cancel an order: restock every line and, when it was paid, refund it in full.
 
+    A refund the provider refuses leaves the order cancelled with the money owed
+    (`payment.status` `refund_failed`): the background job asks again, an admin can refund it.
+
     Raises Conflict `invalid_transition` (shipped, delivered, already cancelled or refunded).
     """
     for _ in range(_MOVE_ATTEMPTS):
@@ -155,7 +158,11 @@ async def _after_cancel(*, before: Order, moved: Order, owed: Refund | None, act
     paid, or cancel the intent of an unpaid order."""
     log.info("order %s cancelled by %s", moved.number, actor)
     if owed is not None:
-        return await refunds.drive_refund(order_id=moved.id, refund_id=owed.id)
+        try:
+            return await refunds.drive_refund(order_id=moved.id, refund_id=owed.id)
+        except refunds.RefundRefused:
+            # The cancel happened; the money is owed (`refund_failed`) and asked for again.
+            return await payments.reload(moved.id)
     if moved.payment.intent_id and before.status == "pending_payment":
         try:
             intent = await gateway().cancel(intent_id=moved.payment.intent_id)
@@ -291,6 +298,23 @@ async def _expire(order: Order, *, now) -> Order | None:
     return await _after_cancel(before=order, moved=moved, owed=None, actor="system")
 
 
+async def retry_owed_refunds(*, limit: int = 100) -> int:
+    """Ask again for the money of cancelled orders whose refund the provider refused, once
+    each is due (REFUND_RETRY_BACKOFF_SECONDS, doubling). Stops when the provider cannot be
+    reached; returns how many were asked."""
+    asked = 0
+    for order_id in await refunds.owed_refunds(limit=limit):
+        try:
+            if await refunds.retry_owed_refund(order_id) is not None:
+                asked += 1
+        except ProviderUnavailable as error:
+            log.warning("owed refunds not retried: %s", error)
+            break
+        except Exception:  # one bad refund must not stop the others; it is logged
+            log.exception("retrying the owed refund of order %s", order_id)
+    return asked
+
+
 async def retry_pending_refunds(*, older_than_seconds: int = 60) -> int:
     """Ask the provider again about refunds it did not confirm (it was unreachable)."""
     done = 0
@@ -300,6 +324,8 @@ async def retry_pending_refunds(*, older_than_seconds: int = 60) -> int:
         try:
             await refunds.drive_refund(order_id=order_id, refund_id=refund_id)
             done += 1
+        except refunds.RefundRefused:
+            done += 1  # recorded: a cancelled order then owes it (`retry_owed_refunds`)
         except Exception:  # one bad refund must not stop the others; it is logged
             log.exception("retrying refund %s of order %s", refund_id, order_id)
     return done
