@@ -5,6 +5,7 @@ used up, an admin can refund it, and the owed money is never given back twice.""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -364,3 +365,26 @@ async def test_a_slow_refund_that_fails_later_leaves_the_money_owed(
     assert stored.payment.status == "refund_failed" and stored.payment.amount_refunded == 0
     assert stored.payment.refunds[0].failure_reason == "expired_or_canceled_card"
     assert stored.payment.refund_retry_at is not None
+
+
+async def test_the_owed_refunds_query_is_served_by_its_index(monkeypatch):
+    from app.orders import refunds
+
+    indexes = await Order.get_pymongo_collection().index_information()
+    assert indexes["refund_retry"]["key"] == [("payment.status", 1), ("payment.refund_retry_at", 1)]
+    if not os.environ.get("MONGODB_URI"):
+        return  # explain needs a MongoDB server
+    collection = Order.get_pymongo_collection()
+    seen = []
+    original_find = collection.find
+
+    def spy(filter, *args, **kwargs):
+        seen.append((filter, kwargs.get("sort")))
+        return original_find(filter, *args, **kwargs)
+
+    monkeypatch.setattr(collection, "find", spy)
+    await refunds.owed_refunds()
+    monkeypatch.undo()
+    [(filter, sort)] = seen
+    plan = str((await collection.find(filter, sort=sort).explain())["queryPlanner"]["winningPlan"])
+    assert "'indexName': 'refund_retry'" in plan and "COLLSCAN" not in plan, plan
