@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     # old are checked with the provider, at most every PAYMENT_RECONCILE_INTERVAL_SECONDS.
     PAYMENT_RECONCILE_AFTER_SECONDS: int = Field(default=600, ge=0)
     PAYMENT_RECONCILE_INTERVAL_SECONDS: float = Field(default=300.0, gt=0)
+    # Refunds the provider refused on a cancelled order (the money is owed): the job asks
+    # again after REFUND_RETRY_BACKOFF_SECONDS, doubling each time, until the provider has
+    # been asked REFUND_RETRY_MAX_ATTEMPTS times in all; then it stays `refund_failed` for an
+    # admin to refund.
+    REFUND_RETRY_MAX_ATTEMPTS: int = Field(default=6, ge=1, le=20)
+    REFUND_RETRY_BACKOFF_SECONDS: int = Field(default=900, ge=1)
     LOG_LEVEL: str = "INFO"
     # Per-worker memory for cached public catalog responses; 0 turns that cache off (ETags
     # and 304s stay).

@@ -1,5 +1,6 @@
 """The orders' background work: reconcile payments with the provider (every
-PAYMENT_RECONCILE_INTERVAL_SECONDS), expire unpaid orders, re-drive pending refunds.
+PAYMENT_RECONCILE_INTERVAL_SECONDS), expire unpaid orders, re-drive pending refunds, ask
+again for refunds the provider refused on cancelled orders.
 
 Runs inside the app (`ORDER_JOBS_ENABLED`) or alone (`quart order-jobs`). Every job is safe
 with several workers at once: each change it makes is a conditional update.
@@ -27,6 +28,7 @@ async def run_once(settings, *, reconcile: bool = True) -> dict[str, int]:
         older_than_seconds=settings.ORDER_PAYMENT_TIMEOUT_SECONDS
     )
     done["refunds_retried"] = await service.retry_pending_refunds()
+    done["owed_refunds_retried"] = await service.retry_owed_refunds()
     return done
 
 

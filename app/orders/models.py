@@ -23,6 +23,9 @@ PaymentStatus = Literal[
     "succeeded",
     "partially_refunded",
     "refund_pending",  # a refund is owed and not yet confirmed by the provider
+    # A cancelled order's money is owed: the provider refused to give it back (the job asks
+    # again until `refund_retry_at` is None; an admin can refund it).
+    "refund_failed",
     "refunded",
     "cancelled",  # the intent was cancelled (order cancelled before payment)
     "amount_mismatch",  # the provider reported a payment that does not match: for an admin
@@ -63,6 +66,9 @@ class Refund(BaseModel):
     restock: bool = False
     actor: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # Why the provider refused it (its decline or error code, or its message), and when.
+    failure_reason: str | None = None
+    failed_at: datetime | None = None
 
 
 class Payment(BaseModel):
@@ -78,6 +84,9 @@ class Payment(BaseModel):
     refunds: list[Refund] = Field(default_factory=list)
     # Bumped on every change to `refunds`: the guard of their read-modify-write.
     refunds_version: int = 0
+    # When the background job next asks the provider for money a cancelled order still owes
+    # (`refund_failed`); None when nothing is owed or its attempts are used up.
+    refund_retry_at: datetime | None = None
 
 
 class HistoryEntry(BaseModel):
@@ -126,6 +135,11 @@ class Order(Document):
             IndexModel([("payment.intent_id", ASCENDING)], name="payment_intent"),
             # The background job that asks the provider again about refunds left pending.
             IndexModel([("payment.refunds.status", ASCENDING)], name="refund_status"),
+            # The job that asks again for the money of cancelled orders whose refund failed.
+            IndexModel(
+                [("payment.status", ASCENDING), ("payment.refund_retry_at", ASCENDING)],
+                name="refund_retry",
+            ),
             IndexModel(
                 [("user_id", ASCENDING), ("idempotency_key", ASCENDING)],
                 unique=True,

@@ -21,7 +21,7 @@ from app.core.clock import utcnow
 from app.errors import AppError, Conflict, ErrorCode
 from app.orders import state
 from app.orders.models import Order
-from app.orders.refunds import REFUNDABLE, refund
+from app.orders.refunds import REFUNDABLE, RefundRefused, refund
 from app.orders.store import reload
 from app.orders.store import update as _update
 from app.payments.gateway import Intent, ProviderUnavailable, gateway
@@ -230,14 +230,19 @@ async def record_success(*, order_id: PydanticObjectId, intent: Intent, actor: s
             log.info("order %s paid (%s)", moved.number, actor)
             return moved
         order = await reload(order_id)
-    if order.status == "cancelled" and order.payment.status not in ("refund_pending", "refunded"):
+    # Already refunded, being refunded, or owed (`refund_failed`: the job asks again).
+    settled = ("refund_pending", "refunded", "refund_failed")
+    if order.status == "cancelled" and order.payment.status not in settled:
         log.warning("order %s was paid after it was cancelled: refunding", order.number)
-        await refund(
-            order=order,
-            amount=order.total - order.payment.amount_refunded,
-            reason="paid after cancellation",
-            actor="system",
-            allow_cancelled=True,
-        )
+        try:
+            await refund(
+                order=order,
+                amount=order.total - order.payment.amount_refunded,
+                reason="paid after cancellation",
+                actor="system",
+                allow_cancelled=True,
+            )
+        except RefundRefused:
+            pass  # recorded: the order owes the money (`refund_failed`) and it is asked again
         order = await reload(order_id)
     return order

@@ -5,6 +5,13 @@ under concurrent refunds), then asked of the provider with an idempotency key ma
 refund's id, so asking again after a time-out can never refund twice. What the provider says
 later (a `charge.refunded` webhook, a refund made in its dashboard) is applied by
 `apply_provider_refunds`; refunds left pending are asked again by the background job.
+
+A cancelled order must give back every cent it took. When the provider refuses that refund
+the money stays owed, in the open: `payment.status` `refund_failed`, the refund `failed` with
+the provider's reason. The job asks again (`retry_owed_refunds`) with a new refund each time
+(a new idempotency key: the provider replays a refused key's first answer), backing off
+until REFUND_RETRY_MAX_ATTEMPTS; an admin can refund it at any time. Each attempt is
+reserved like any refund, so the owed money is never given back twice.
 """
 
 from __future__ import annotations
@@ -14,9 +21,10 @@ from datetime import timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
+from quart import current_app
 
 from app.core import db
-from app.core.clock import utcnow
+from app.core.clock import as_utc, utcnow
 from app.errors import Conflict, ErrorCode, Invalid
 from app.inventory import service as inventory
 from app.orders import state
@@ -28,6 +36,32 @@ from app.payments.gateway import ProviderUnavailable, RefundResult, gateway
 log = logging.getLogger("app.orders.refunds")
 
 REFUNDABLE = ("paid", "processing", "shipped", "delivered")
+
+
+class RefundRefused(Conflict):
+    """The provider refused the refund: nothing was given back."""
+
+    code = ErrorCode.REFUND_FAILED
+
+
+def amount_owed(order: Order) -> int:
+    """What a cancelled order took and has not given back (nor asked back: pending refunds
+    are booked in `amount_refunded`). A cancelled order has refunds only when it was paid:
+    cancelling a paid order books one, and so does a payment arriving after cancellation."""
+    if order.status != "cancelled" or not order.payment.refunds:
+        return 0
+    return max(order.total - order.payment.amount_refunded, 0)
+
+
+def next_refund_retry(order: Order):
+    """When the job may ask again for what `order` owes: the last refusal plus the backoff,
+    doubled for each refusal; None once the provider has refused REFUND_RETRY_MAX_ATTEMPTS."""
+    settings = current_app.config["SETTINGS"]
+    refused = [r for r in order.payment.refunds if r.status == "failed"]
+    if not refused or len(refused) >= settings.REFUND_RETRY_MAX_ATTEMPTS:
+        return None
+    last = max(as_utc(r.failed_at or r.created_at) for r in refused)
+    return last + timedelta(seconds=settings.REFUND_RETRY_BACKOFF_SECONDS * 2 ** (len(refused) - 1))
 
 
 def reserve_refund(refund: Refund, *, total: int) -> tuple[dict, dict]:
@@ -51,10 +85,15 @@ async def refund(
 ) -> Order:
     """Refund `amount` (default: all that is left) of a paid order through the provider.
 
-    A full refund moves the order to `refunded` (and restocks it when nothing was shipped).
-    Raises Conflict `not_refundable`, Invalid `refund_exceeds_payment`.
+    A full refund moves the order to `refunded` (and restocks it when nothing was shipped);
+    on a cancelled order that still owes money (`refund_failed`) it gives that back.
+    Raises Conflict `not_refundable`, RefundRefused (409 `refund_failed`), Invalid
+    `refund_exceeds_payment`.
     """
-    statuses = (*REFUNDABLE, "cancelled") if allow_cancelled else REFUNDABLE
+    # A cancelled order is refundable when it took money (it has refunds: see amount_owed),
+    # or when the caller knows it did (a payment that arrived after the cancellation).
+    cancelled_paid = order.status == "cancelled" and (allow_cancelled or order.payment.refunds)
+    statuses = (*REFUNDABLE, "cancelled") if cancelled_paid else REFUNDABLE
     if order.status not in statuses or order.payment.intent_id is None:
         raise Conflict(
             f"An order that is {order.status} has no payment to refund.",
@@ -70,6 +109,7 @@ async def refund(
         )
     booked = Refund(amount=amount, reason=reason, actor=actor)
     condition, update = reserve_refund(booked, total=order.total)
+    update["$set"]["payment.refund_retry_at"] = None  # this is the attempt now
     reserved = await _update(order.id, {"status": {"$in": list(statuses)}, **condition}, update)
     if reserved is None:
         raise Conflict(
@@ -106,15 +146,29 @@ async def drive_refund(*, order_id: PydanticObjectId, refund_id: PydanticObjectI
         log.warning("refund %s of order %s pending: %s", refund_id, order.number, error)
         return order
     if result.status == "failed":
-        log.error("refund %s of order %s failed at the provider", refund_id, order.number)
-        failed = await _change_pending_refund(
-            order_id,
-            refund_id,
-            {"status": "failed"},
-            inc={"payment.amount_refunded": -booked.amount},
+        reason = (result.failure_reason or "refused")[:200]
+        log.error(
+            "refund %s of order %s refused by the provider: %s", refund_id, order.number, reason
         )
-        await _settle_payment_status(failed or await reload(order_id))
-        raise Conflict("The payment provider refused the refund.", code=ErrorCode.REFUND_FAILED)
+
+        async def fail(session) -> Order | None:
+            failed = await _change_pending_refund(
+                order_id,
+                refund_id,
+                {"status": "failed", "failure_reason": reason, "failed_at": utcnow()},
+                inc={"payment.amount_refunded": -booked.amount},
+                session=session,
+            )
+            # Its payment's status in the same transaction: a cancelled order that owes the
+            # money says `refund_failed` (and when it is asked again) as soon as it does.
+            return await _settle(failed, session=session) if failed is not None else None
+
+        await db.run_in_transaction(fail)
+        raise RefundRefused(
+            f"The payment provider refused the refund ({reason}).",
+            refund_id=str(refund_id),
+            failure_reason=reason,
+        )
     if result.status == "pending":
         # Accepted, not finished: it stays pending (and reserved) until the provider says
         # `succeeded` (a webhook, or the job reading its refunds) or `failed` (released).
@@ -196,16 +250,25 @@ async def _settle(order: Order, *, actor: str = "system", session) -> Order | No
         if order.status in state.NOT_SHIPPED:
             await restock(order, reason="refund", actor=actor, session=session)
         return moved
+    owed = amount_owed(order)
     status: Any = (
         "refund_pending"
         if pending
+        else "refund_failed"
+        if owed
         else "refunded"
         if full
         else "partially_refunded"
         if refunded
         else "succeeded"
     )
-    return await _update(order.id, {}, {"$set": {"payment.status": status}}, session=session)
+    retry_at = next_refund_retry(order) if status == "refund_failed" else None
+    return await _update(
+        order.id,
+        {},
+        {"$set": {"payment.status": status, "payment.refund_retry_at": retry_at}},
+        session=session,
+    )
 
 
 async def apply_provider_refunds(
@@ -228,7 +291,7 @@ async def apply_provider_refunds(
         by_reference = {f"refund-{r.id}": r for r in pending}
         known = {r.provider_refund_id for r in order.payment.refunds if r.provider_refund_id}
         completing: dict[Any, str] = {}
-        failing: set[Any] = set()
+        failing: dict[Any, str] = {}
         made_elsewhere: list[Refund] = []
         for result in refunds:
             mine = by_provider_id.get(result.id) or by_reference.get(result.reference or "")
@@ -238,7 +301,7 @@ async def apply_provider_refunds(
                 if result.status == "succeeded":
                     completing[mine.id] = result.id
                 elif result.status == "failed":
-                    failing.add(mine.id)
+                    failing[mine.id] = (result.failure_reason or "failed")[:200]
                 continue  # still pending at the provider
             if result.status != "succeeded" or result.id in known:
                 continue
@@ -261,6 +324,7 @@ async def apply_provider_refunds(
                 refund.provider_refund_id = completing[refund.id]
             elif refund.id in failing:
                 refund.status = "failed"  # the reservation is given back: it can be retried
+                refund.failure_reason, refund.failed_at = failing[refund.id], utcnow()
                 released += refund.amount
         updated.extend(made_elsewhere)
         # The provider's word is the truth: recorded even past what we thought was left.
@@ -300,10 +364,6 @@ async def _settle_latest(order_id: PydanticObjectId, *, actor: str) -> Order:
     return await reload(order_id)
 
 
-async def _settle_payment_status(order: Order) -> None:
-    await db.run_in_transaction(lambda session: _settle(order, session=session))
-
-
 async def restock(order: Order, *, reason: str, actor: str, session=None) -> None:
     for item in order.items:
         await inventory.return_stock(
@@ -338,3 +398,66 @@ async def pending_refunds(*, older_than: timedelta, limit: int = 100) -> list[tu
         for refund in row["payment"]["refunds"]
         if refund["status"] == "pending"
     ]
+
+
+async def owed_refunds(*, limit: int = 100) -> list[PydanticObjectId]:
+    """Cancelled orders whose money is owed and due to be asked for again, longest waiting
+    first (index `refund_retry`)."""
+    rows = (
+        await Order.get_pymongo_collection()
+        .find(
+            {"payment.status": "refund_failed", "payment.refund_retry_at": {"$lte": utcnow()}},
+            {"_id": 1},
+            sort=[("payment.refund_retry_at", 1)],
+            limit=limit,
+        )
+        .to_list()
+    )
+    return [row["_id"] for row in rows]
+
+
+async def retry_owed_refund(order_id: PydanticObjectId) -> Order | None:
+    """Ask the provider again for what a cancelled order owes, once it is due; the order
+    after, or None when there was nothing to do (not due, not owed, or taken by someone
+    else: an admin's refund, another worker).
+
+    The provider's refunds are read first: money given back elsewhere meanwhile (a refund in
+    its dashboard whose webhook has not come) is recorded, not asked for a second time. The
+    attempt is reserved like any refund, conditional on the order still owing exactly what
+    was read and being due, so of an admin and two workers at most one asks.
+
+    Raises ProviderUnavailable (try again next round).
+    """
+    order = await reload(order_id)
+    if order.payment.status != "refund_failed" or order.payment.intent_id is None:
+        return None
+    listed = await gateway().list_refunds(intent_id=order.payment.intent_id)
+    order = await apply_provider_refunds(order_id=order_id, refunds=listed)
+    owed = amount_owed(order)
+    now = utcnow()
+    due = order.payment.refund_retry_at is not None and as_utc(order.payment.refund_retry_at) <= now
+    if order.payment.status != "refund_failed" or not owed or not due:
+        return None
+    refused = [r for r in order.payment.refunds if r.status == "failed"]
+    booked = Refund(
+        amount=owed, reason=refused[-1].reason if refused else "order cancelled", actor="system"
+    )
+    condition, update = reserve_refund(booked, total=order.total)
+    update["$set"]["payment.refund_retry_at"] = None
+    reserved = await _update(
+        order_id,
+        {
+            "status": "cancelled",
+            "payment.status": "refund_failed",
+            "payment.refund_retry_at": {"$lte": now},
+            **condition,
+        },
+        update,
+    )
+    if reserved is None:
+        return None  # refunded, or being refunded, by someone else meanwhile
+    log.info("order %s: asking again for the %s it owes", order.number, owed)
+    try:
+        return await drive_refund(order_id=order_id, refund_id=booked.id)
+    except RefundRefused:
+        return await reload(order_id)  # refused again: it says when it is asked next

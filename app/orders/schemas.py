@@ -135,6 +135,7 @@ class RefundOut(OutModel):
     reason: str | None
     status: RefundStatus
     created_at: UTCDateTime
+    failure_reason: str | None = Field(description="Why the provider refused it, when it did.")
 
 
 class PaymentOut(OutModel):
@@ -145,6 +146,10 @@ class PaymentOut(OutModel):
     failure_reason: str | None
     amount_refunded: int
     refunds: list[RefundOut]
+    refund_retry_at: UTCDateTime | None = Field(
+        description="When the money a cancelled order still owes (`refund_failed`) is asked "
+        "of the provider again; null when nothing is owed or the retries are used up."
+    )
 
 
 class HistoryOut(OutModel):

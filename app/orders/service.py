@@ -14,7 +14,7 @@ from beanie import PydanticObjectId
 from app.core import db
 from app.core.clock import as_utc, utcnow
 from app.core.pagination import Page, PageQuery
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Invalid, NotFound
 from app.orders import payments, provider_events, refunds, state
 from app.orders.models import NEWEST_FIRST, Order, Refund
 from app.payments.gateway import ProviderUnavailable, gateway
@@ -89,51 +89,81 @@ async def pay(*, user, order_id: str, payment_method: str) -> Order:
 async def cancel(*, order: Order, actor: str, note: str | None = None, reason: str = "cancel"):
     """Cancel an order: restock every line and, when it was paid, refund it in full.
 
+    A refund the provider refuses leaves the order cancelled with the money owed
+    (`payment.status` `refund_failed`): the background job asks again, an admin can refund it.
+
     Raises Conflict `invalid_transition` (shipped, delivered, already cancelled or refunded).
     """
     for _ in range(_MOVE_ATTEMPTS):
         if not state.can_move(order.status, "cancelled"):
             raise state.invalid_transition(order.status, "cancelled")
-        left = order.total - order.payment.amount_refunded
-        owed = (
-            Refund(amount=left, reason="order cancelled", actor=actor, restock=False)
-            if order.status in refunds.REFUNDABLE and left > 0
-            else None
-        )
-
-        async def work(session, order=order, owed=owed) -> Order | None:
-            also_set: dict[str, Any] = {}
-            also_update: dict[str, Any] = {}
-            condition: dict[str, Any] = {}
-            if owed is not None:
-                condition, also_update = refunds.reserve_refund(owed, total=order.total)
-                also_set = also_update.pop("$set")
-            elif order.payment.intent_id:
-                also_set["payment.status"] = "cancelled"
-            moved = await state.move(
-                order,
-                "cancelled",
-                actor=actor,
-                note=note,
-                also_set=also_set,
-                also_update=also_update,
-                also_match=condition,
-                session=session,
-            )
-            if moved is not None:
-                await refunds.restock(order, reason=reason, actor=actor, session=session)
-            return moved
-
-        moved = await db.run_in_transaction(work)
+        moved, owed = await _cancel_once(order, actor=actor, note=note, reason=reason)
         if moved is not None:
             break
         order = await payments.reload(order.id)  # changed meanwhile: judge it afresh
     else:
         raise state.invalid_transition(order.status, "cancelled")
+    return await _after_cancel(before=order, moved=moved, owed=owed, actor=actor)
+
+
+async def _cancel_once(
+    order: Order,
+    *,
+    actor: str,
+    note: str | None,
+    reason: str,
+    also_match: dict[str, Any] | None = None,
+) -> tuple[Order | None, Refund | None]:
+    """One conditional move of `order` from the status it was read with to `cancelled`,
+    restocking and booking its refund in the same transaction: (the order after, the refund
+    booked), or (None, None) when the order changed since it was read (or `also_match` no
+    longer holds)."""
+    left = order.total - order.payment.amount_refunded
+    owed = (
+        Refund(amount=left, reason="order cancelled", actor=actor, restock=False)
+        if order.status in refunds.REFUNDABLE and left > 0
+        else None
+    )
+
+    async def work(session) -> Order | None:
+        also_set: dict[str, Any] = {}
+        also_update: dict[str, Any] = {}
+        condition: dict[str, Any] = dict(also_match or {})
+        if owed is not None:
+            reserve_condition, also_update = refunds.reserve_refund(owed, total=order.total)
+            condition.update(reserve_condition)
+            also_set = also_update.pop("$set")
+        elif order.payment.intent_id:
+            also_set["payment.status"] = "cancelled"
+        moved = await state.move(
+            order,
+            "cancelled",
+            actor=actor,
+            note=note,
+            also_set=also_set,
+            also_update=also_update,
+            also_match=condition,
+            session=session,
+        )
+        if moved is not None:
+            await refunds.restock(order, reason=reason, actor=actor, session=session)
+        return moved
+
+    moved = await db.run_in_transaction(work)
+    return (moved, owed) if moved is not None else (None, None)
+
+
+async def _after_cancel(*, before: Order, moved: Order, owed: Refund | None, actor: str) -> Order:
+    """What follows a cancel, with the provider (outside the transaction): refund what was
+    paid, or cancel the intent of an unpaid order."""
     log.info("order %s cancelled by %s", moved.number, actor)
     if owed is not None:
-        return await refunds.drive_refund(order_id=moved.id, refund_id=owed.id)
-    if moved.payment.intent_id and order.status == "pending_payment":
+        try:
+            return await refunds.drive_refund(order_id=moved.id, refund_id=owed.id)
+        except refunds.RefundRefused:
+            # The cancel happened; the money is owed (`refund_failed`) and asked for again.
+            return await payments.reload(moved.id)
+    if moved.payment.intent_id and before.status == "pending_payment":
         try:
             intent = await gateway().cancel(intent_id=moved.payment.intent_id)
         except (ProviderUnavailable, LookupError) as error:
@@ -239,12 +269,50 @@ async def expire_unpaid_orders(*, older_than_seconds: int, limit: int = 200) -> 
                 continue  # cannot tell whether it was paid: the next run asks again
             if outcome == "paid" or outcome.endswith("amount_mismatch"):
                 continue
-        try:
-            await cancel(order=order, actor="system", note="not paid in time", reason="expiry")
+        if await _expire(order, now=now) is not None:
             expired += 1
-        except Conflict:
-            continue  # paid or cancelled meanwhile, by someone else
     return expired
+
+
+async def _expire(order: Order, *, now) -> Order | None:
+    """Cancel one order for the clock: only from `pending_payment`, with no confirmation in
+    flight and no mismatched payment, all part of the move's condition. A lost race is the
+    end of it (None): the order was paid, claimed by a confirmation or cancelled meanwhile,
+    and is never cancelled from whatever it became (that would refund a sale)."""
+    if order.status != "pending_payment":
+        return None
+    idle = {
+        "payment.status": {"$ne": "amount_mismatch"},
+        "$or": [
+            {"payment.status": {"$ne": "processing"}},
+            {"payment.attempt_started_at": None},
+            {"payment.attempt_started_at": {"$lt": now - payments.ATTEMPT_LEASE}},
+        ],
+    }
+    moved, _ = await _cancel_once(
+        order, actor="system", note="not paid in time", reason="expiry", also_match=idle
+    )
+    if moved is None:
+        log.info("order %s changed before it could expire: left as it is", order.number)
+        return None
+    return await _after_cancel(before=order, moved=moved, owed=None, actor="system")
+
+
+async def retry_owed_refunds(*, limit: int = 100) -> int:
+    """Ask again for the money of cancelled orders whose refund the provider refused, once
+    each is due (REFUND_RETRY_BACKOFF_SECONDS, doubling). Stops when the provider cannot be
+    reached; returns how many were asked."""
+    asked = 0
+    for order_id in await refunds.owed_refunds(limit=limit):
+        try:
+            if await refunds.retry_owed_refund(order_id) is not None:
+                asked += 1
+        except ProviderUnavailable as error:
+            log.warning("owed refunds not retried: %s", error)
+            break
+        except Exception:  # one bad refund must not stop the others; it is logged
+            log.exception("retrying the owed refund of order %s", order_id)
+    return asked
 
 
 async def retry_pending_refunds(*, older_than_seconds: int = 60) -> int:
@@ -256,6 +324,8 @@ async def retry_pending_refunds(*, older_than_seconds: int = 60) -> int:
         try:
             await refunds.drive_refund(order_id=order_id, refund_id=refund_id)
             done += 1
+        except refunds.RefundRefused:
+            done += 1  # recorded: a cancelled order then owes it (`retry_owed_refunds`)
         except Exception:  # one bad refund must not stop the others; it is logged
             log.exception("retrying refund %s of order %s", refund_id, order_id)
     return done

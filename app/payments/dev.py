@@ -146,7 +146,11 @@ class DevGateway:
             return_document=ReturnDocument.AFTER,
         )
         if row is None:
-            return RefundResult(id=refund_id, amount=amount, status="failed")
+            current = await self._get(intent_id)
+            reason = (
+                "payment_not_succeeded" if current["status"] != SUCCEEDED else "amount_too_large"
+            )
+            return RefundResult(id=refund_id, amount=amount, status="failed", failure_reason=reason)
         return RefundResult(
             id=refund_id, amount=amount, status="succeeded", reference=idempotency_key
         )

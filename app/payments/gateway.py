@@ -44,6 +44,8 @@ class RefundResult:
     # The idempotency key we asked for it with (`refund-<our refund id>`); None for a refund
     # made elsewhere (the provider's dashboard).
     reference: str | None = None
+    # Why a failed refund failed, as the provider says it (a code, or its message).
+    failure_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ def to_refund(obj: Any) -> RefundResult:
         amount=int(refund.get("amount") or 0),
         status=_REFUND_STATUSES.get(refund.get("status") or "", "pending"),
         reference=metadata.get("reference"),
+        failure_reason=refund.get("failure_reason") or None,
     )
 
 
@@ -252,7 +253,11 @@ class StripeGateway:
             # Refused for good (more than is left, a payment that failed): booked as failed.
             log.error("stripe refused refund %s of %s: %s", idempotency_key, intent_id, error)
             return RefundResult(
-                id=idempotency_key, amount=amount, status="failed", reference=idempotency_key
+                id=idempotency_key,
+                amount=amount,
+                status="failed",
+                reference=idempotency_key,
+                failure_reason=str(error.code or error.user_message or "refund_refused")[:200],
             )
         except stripe.StripeError as error:
             raise provider_failure(error, f"refunding {intent_id}") from None

@@ -174,3 +174,47 @@ async def test_a_payment_landing_on_an_expired_order_is_refunded(placed_order, c
     )
     assert settled.status == "cancelled"
     assert settled.payment.status == "refunded" and settled.payment.amount_refunded == 3800
+
+
+async def test_expiry_that_loses_the_race_with_a_payment_leaves_the_sale_alone(
+    placed_order, stock, monkeypatch
+):
+    """The customer's payment is recorded exactly between the expiry job reading the order
+    (pending_payment) and its conditional cancel: the cancel loses, and the job gives up;
+    it never cancels the now paid order as "not paid in time"."""
+    from app.email.models import OutboxEmail
+    from app.orders import payments, provider_events
+    from app.payments.gateway import gateway
+
+    order = await placed_order()
+    await make_old(order["id"])
+    order_id = (await Order.get(order["id"])).id
+    real_reconcile = provider_events.reconcile_order
+    raced = []
+
+    async def payment_lands_right_after(current):
+        # The job asks the provider (not paid yet), then, before its conditional cancel, the
+        # card is charged and the payment recorded, through the real services.
+        outcome = await real_reconcile(current)
+        raced.append((current.status, outcome))
+        intent = await gateway().confirm(
+            intent_id=current.payment.intent_id, payment_method="pm_card_visa", idempotency_key="r"
+        )
+        paid = await payments.record_success(order_id=order_id, intent=intent, actor="provider")
+        assert paid.status == "paid"
+        return outcome
+
+    monkeypatch.setattr(provider_events, "reconcile_order", payment_lands_right_after)
+
+    assert await service.expire_unpaid_orders(older_than_seconds=1800) == 0
+
+    assert raced == [("pending_payment", "unchanged")]  # the race ran where it was meant to
+    stored = await Order.get(order["id"])
+    assert stored.status == "paid"
+    assert [h.status for h in stored.history] == ["pending_payment", "paid"]
+    assert stored.payment.status == "succeeded"
+    assert stored.payment.amount_refunded == 0 and stored.payment.refunds == []
+    assert (await DevPaymentIntent.get(stored.payment.intent_id)).amount_refunded == 0
+    assert await stock_of(stock.shirt) == 8 and await stock_of(stock.mug) == 2  # still sold
+    subjects = [row.subject for row in await OutboxEmail.find({"kind": "order_status"}).to_list()]
+    assert not [s for s in subjects if stored.number in s and "cancelled" in s], subjects

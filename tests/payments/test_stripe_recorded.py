@@ -157,6 +157,7 @@ async def test_a_refund_stripe_refuses_is_failed_not_an_error(gateway, stripe_se
     )
 
     assert result.status == "failed"
+    assert result.failure_reason == "charge_already_refunded"  # kept on the order's refund
     (sent,) = stripe_server.requests
     assert sent["headers"]["idempotency-key"] == "refund-abc"
     assert sent["form"] == {
@@ -209,3 +210,13 @@ async def test_stripes_charge_refunded_event_is_read(gateway):
     assert event.id == "evt_3QyRecordedRefund" and event.type == "charge.refunded"
     assert event.intent_id == recorded.INTENT_ID
     assert (event.amount, event.amount_refunded, event.currency) == (3800, 1000, "usd")
+
+
+async def test_a_refund_that_failed_later_says_why(gateway, stripe_server):
+    failed = {**recorded.refund("re_1", 500, "refund-abc", status="failed")}
+    failed["failure_reason"] = "expired_or_canceled_card"
+    stripe_server.answer("GET", "/v1/refunds", 200, recorded.refund_list(failed))
+
+    (listed,) = await gateway.list_refunds(intent_id=recorded.INTENT_ID)
+
+    assert (listed.status, listed.failure_reason) == ("failed", "expired_or_canceled_card")
