@@ -183,10 +183,12 @@ async def record_failure(
 
 async def record_success(*, order_id: PydanticObjectId, intent: Intent, actor: str) -> Order:
     """The provider took the money: move the order to `paid`, exactly once whoever tells us
-    (pay, webhook, reconciliation). A payment that does not match the order is flagged for an
-    admin, not accepted; one that arrives after the order was cancelled is refunded."""
+    (pay, webhook, reconciliation). A payment that does not match the order (less or more than
+    its total, another currency) is flagged for an admin, not accepted: an overpayment is as
+    much a sign of an intent changed elsewhere as an underpayment, and is owed back. One that
+    arrives after the order was cancelled is refunded."""
     order = await reload(order_id)
-    if intent.amount_received < order.total or intent.currency.lower() != order.currency:
+    if intent.amount_received != order.total or intent.currency.lower() != order.currency:
         log.error(
             "order %s: provider reports %s %s for a total of %s %s; flagged for review",
             order.number,

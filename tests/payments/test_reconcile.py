@@ -126,3 +126,24 @@ def test_the_cli_command(localstripe):
 
     assert result.exit_code == 0, result.output
     assert result.output.startswith("payments reconciled: {'checked': ")
+
+
+@pytest.mark.parametrize("amount", [3700, 3900], ids=["underpaid", "overpaid"])
+async def test_a_payment_of_another_amount_found_by_reconciliation_is_flagged(
+    placed_order, confirm_in_browser, stripe_api, amount
+):
+    """The intent's amount was changed at Stripe (not by us) and then paid: whether it took
+    less or more than the order's total, reconciliation flags it instead of paying."""
+    order = await placed_order()
+    intent_id = order["payment"]["intent_id"]
+    await stripe_api.payment_intents.update_async(intent_id, {"amount": amount})
+    assert (await confirm_in_browser(intent_id))["status"] == "succeeded"
+    await age(order, 700)
+
+    counts = await reconcile_payments(older_than_seconds=600)
+
+    assert counts == {"checked": 1, "changed": 1}
+    stored = await Order.get(order["id"])
+    assert stored.status == "pending_payment"
+    assert stored.payment.status == "amount_mismatch"
+    assert stored.payment.failure_reason == f"provider reported {amount} usd"
