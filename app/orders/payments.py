@@ -25,6 +25,7 @@ from app.orders.refunds import REFUNDABLE, refund
 from app.orders.store import reload
 from app.orders.store import update as _update
 from app.payments.gateway import Intent, ProviderUnavailable, gateway
+from app.payments.limits import AmountLimits
 
 log = logging.getLogger("app.orders.payments")
 
@@ -44,6 +45,11 @@ class PaymentUnavailable(AppError):
 
 def provider_name() -> str:
     return gateway().name
+
+
+def amount_limits(currency: str) -> AmountLimits:
+    """What the payment provider charges in `currency` (checkout refuses totals outside)."""
+    return gateway().amount_limits(currency)
 
 
 # -- intents and confirmation -----------------------------------------------------------------

@@ -11,6 +11,8 @@ from typing import Any, Protocol
 
 from quart import current_app
 
+from app.payments.limits import AmountLimits
+
 # Intent statuses, as Stripe names them.
 SUCCEEDED = "succeeded"
 REQUIRES_PAYMENT_METHOD = "requires_payment_method"
@@ -78,10 +80,16 @@ class WebhookSignatureError(Exception):
 class PaymentGateway(Protocol):
     name: str
 
+    def amount_limits(self, currency: str) -> AmountLimits:
+        """The smallest and largest amount the provider charges in `currency` (minor units):
+        checkout refuses totals outside them, and `create_intent` raises ProviderError."""
+        ...
+
     async def create_intent(
         self, *, amount: int, currency: str, order_id: str, order_number: str, idempotency_key: str
     ) -> Intent:
-        """A new intent for `amount`; metadata carries the order id and number."""
+        """A new intent for `amount`; metadata carries the order id and number. An amount
+        outside `amount_limits` raises ProviderError."""
         ...
 
     async def confirm(self, *, intent_id: str, payment_method: str, idempotency_key: str) -> Intent:

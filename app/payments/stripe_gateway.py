@@ -29,6 +29,7 @@ from app.payments.gateway import (
     WebhookEvent,
     WebhookSignatureError,
 )
+from app.payments.limits import AmountLimits, stripe_amount_limits
 
 log = logging.getLogger("app.payments.stripe")
 
@@ -135,6 +136,9 @@ class StripeGateway:
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.close_async()
+
+    def amount_limits(self, currency: str) -> AmountLimits:
+        return stripe_amount_limits(currency)
 
     @property
     def _v1(self):
