@@ -20,7 +20,13 @@ from app.core.clock import utcnow
 from app.orders import payments
 from app.orders.models import Order
 from app.orders.refunds import apply_provider_refunds
-from app.payments.gateway import Intent, ProviderUnavailable, WebhookEvent, gateway
+from app.payments.gateway import (
+    Intent,
+    ProviderError,
+    ProviderUnavailable,
+    WebhookEvent,
+    gateway,
+)
 
 log = logging.getLogger("app.orders.provider_events")
 
@@ -161,10 +167,20 @@ async def _apply_intent(order: Order, intent: Intent) -> str:
     return "unchanged"
 
 
+# Outages in a row after which a run stops: the provider is down for every order alike, and
+# each attempt may wait out the time-out; the rest are asked on the next run.
+MAX_OUTAGES_IN_A_ROW = 3
+
+
 async def reconcile_payments(*, older_than_seconds: int, limit: int = 100) -> dict[str, int]:
     """Check with the provider every order awaiting payment placed over `older_than_seconds`
     ago (oldest first, at most `limit`): pay what was paid, note declines, create the intents
-    checkout could not. Stops early when the provider cannot be reached."""
+    checkout could not.
+
+    An order the provider cannot answer about (it refused the request, it was unreachable, or
+    anything else went wrong) is logged and counted in `failed`, and the run goes on with the
+    next one; the order is still awaiting payment, so the next run asks about it again. Only
+    MAX_OUTAGES_IN_A_ROW outages in a row end a run early (`stopped`)."""
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     waiting = (
         await Order.find({"status": "pending_payment", "created_at": {"$lt": cutoff}})
@@ -173,16 +189,33 @@ async def reconcile_payments(*, older_than_seconds: int, limit: int = 100) -> di
         .to_list()
     )
     counts = {"checked": 0, "changed": 0}
+    outages_in_a_row = 0
     for order in waiting:
         try:
             outcome = await reconcile_order(order)
-        except ProviderUnavailable as error:
-            log.warning("payment reconciliation stopped: %s", error)
-            counts["unavailable"] = 1
-            break
-        except Exception:  # one bad order must not stop the others; it is logged
-            log.exception("reconciling the payment of order %s", order.number)
+        except ProviderError as error:  # refused for this order: the next may well work
+            log.error("reconciling the payment of order %s: refused: %s", order.number, error)
+            counts["failed"] = counts.get("failed", 0) + 1
+            outages_in_a_row = 0
             continue
+        except ProviderUnavailable as error:
+            log.warning("reconciling the payment of order %s: %s", order.number, error)
+            counts["failed"] = counts.get("failed", 0) + 1
+            outages_in_a_row += 1
+            if outages_in_a_row >= MAX_OUTAGES_IN_A_ROW:
+                log.warning(
+                    "payment reconciliation stopped after %d outages in a row; the rest wait "
+                    "for the next run",
+                    outages_in_a_row,
+                )
+                counts["stopped"] = 1
+                break
+            continue
+        except Exception:  # one bad order must not stop the others
+            log.exception("reconciling the payment of order %s", order.number)
+            counts["failed"] = counts.get("failed", 0) + 1
+            continue
+        outages_in_a_row = 0
         counts["checked"] += 1
         if outcome != "unchanged":
             counts["changed"] += 1
