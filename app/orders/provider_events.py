@@ -17,7 +17,7 @@ from beanie import PydanticObjectId
 from bson.errors import InvalidId
 
 from app.core.clock import utcnow
-from app.orders import payments
+from app.orders import disputes, payments
 from app.orders.models import Order
 from app.orders.refunds import apply_provider_refunds
 from app.payments.gateway import (
@@ -110,6 +110,15 @@ async def _refunded(order: Order, event: WebhookEvent) -> str:
     return _outcome(order, after)
 
 
+async def _disputed(order: Order, event: WebhookEvent) -> str:
+    if event.dispute is None:
+        log.warning("payment event %s (%s) carries no dispute: ignored", event.id, event.type)
+        return "ignored"
+    return await disputes.record_dispute(
+        order_id=order.id, dispute=event.dispute, at=event.created_at
+    )
+
+
 def _outcome(before: Order, after: Order) -> str:
     if after.status != before.status:
         return after.status
@@ -126,6 +135,10 @@ _HANDLERS: dict[str, Callable[[Order, WebhookEvent], Awaitable[str]]] = {
     "charge.refund.updated": _refunded,
     "refund.updated": _refunded,
     "refund.failed": _refunded,
+    # A customer's bank disputes the payment (a chargeback), its evidence is reviewed, it ends.
+    "charge.dispute.created": _disputed,
+    "charge.dispute.updated": _disputed,
+    "charge.dispute.closed": _disputed,
 }
 
 

@@ -7,6 +7,7 @@ Orders never talk to a provider directly; they ask `gateway()` (the one chosen b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from quart import current_app
@@ -48,6 +49,28 @@ class RefundResult:
     reference: str | None = None
 
 
+# A dispute's statuses that end it (Stripe's: `won`, `lost`; an inquiry that went no further,
+# `warning_closed`; one a card network resolved before it became one, `prevented`).
+DISPUTE_CLOSED_STATUSES = frozenset({"won", "lost", "warning_closed", "prevented"})
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """A chargeback (or an inquiry) a customer's bank opened against a payment."""
+
+    id: str
+    amount: int
+    currency: str
+    status: str  # the provider's: needs_response, under_review, won, lost, ...
+    reason: str | None = None  # the provider's: fraudulent, product_not_received, ...
+    charge_id: str | None = None
+    created_at: datetime | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.status in DISPUTE_CLOSED_STATUSES
+
+
 @dataclass(frozen=True)
 class WebhookEvent:
     """A verified provider event, reduced to what orders act on."""
@@ -62,6 +85,10 @@ class WebhookEvent:
     metadata: dict[str, Any] = field(default_factory=dict)
     # The intent as the event describes it (payment_intent.* events).
     intent: Intent | None = None
+    # The dispute as the event describes it (charge.dispute.* events).
+    dispute: Dispute | None = None
+    # When the provider made the event (orders the events of one dispute).
+    created_at: datetime | None = None
 
 
 class ProviderUnavailable(Exception):
