@@ -153,6 +153,10 @@ async def reconcile_order(order: Order) -> str:
     if order.status != "pending_payment":
         return "unchanged"
     if order.payment.intent_id is None:
+        if not payments.amount_limits(order.currency).allows(order.total):
+            # Placed before checkout refused such totals: the provider will never take it (the
+            # expiry job cancels it). A refusal of this order, not an outage.
+            raise ProviderError(f"the total {order.total} is outside what the provider charges")
         # The provider was unreachable at checkout: create the intent now.
         after = await payments.ensure_intent(order)
         if after.payment.intent_id is None:

@@ -228,3 +228,32 @@ async def test_a_run_stops_after_outages_in_a_row(
 
     assert counts == {"checked": 0, "changed": 0, "failed": MAX_OUTAGES_IN_A_ROW, "stopped": 1}
     assert asked == [order["payment"]["intent_id"] for order in orders[:MAX_OUTAGES_IN_A_ROW]]
+
+
+async def test_orders_whose_total_the_provider_refuses_do_not_end_a_run(
+    customer, stock, fill_cart, checkout, confirm_in_browser
+):
+    """Orders placed before checkout refused such totals have no intent and never will: each
+    is a refusal of that order (not an outage), so any number of them never stops the run."""
+    from app.orders.provider_events import MAX_OUTAGES_IN_A_ROW
+
+    user, headers = customer
+    legacy = []
+    for position in range(MAX_OUTAGES_IN_A_ROW + 1):
+        await fill_cart(user, (stock.shirt, 1))
+        order = await (await checkout(headers)).get_json()
+        await Order.get_pymongo_collection().update_one(
+            {"_id": (await Order.get(order["id"])).id},
+            {"$set": {"total": 10, "payment.intent_id": None, "payment.status": "intent_failed"}},
+        )
+        await age(order, 2000 - position)
+        legacy.append(order)
+    await fill_cart(user, (stock.mug, 1))
+    good = await (await checkout(headers)).get_json()
+    await confirm_in_browser(good["payment"]["intent_id"])
+    await age(good, 700)
+
+    counts = await reconcile_payments(older_than_seconds=600)
+
+    assert counts == {"checked": 1, "changed": 1, "failed": len(legacy)}
+    assert (await Order.get(good["id"])).status == "paid"
