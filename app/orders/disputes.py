@@ -92,10 +92,8 @@ async def record_dispute(*, order_id: PydanticObjectId, dispute: Dispute, at: da
         )
         if changed is None:
             return None  # changed meanwhile: read it again
-        opened, closed = (
-            current is None,
-            merged.closed_at is not None and (current is None or current.closed_at is None),
-        )
+        opened = current is None
+        closed = merged.closed_at is not None and (opened or current.closed_at is None)
         if opened or closed:
             await _alert_admins(changed, merged, opened=opened, session=session)
         return "dispute closed" if closed else "dispute opened" if opened else "dispute updated"
