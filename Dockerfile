@@ -1,7 +1,8 @@
 # The shop API for production: uvicorn with several workers against a MongoDB replica set.
 FROM python:3.11-slim
 
-# A production artefact: production mode refuses unsafe settings (no SECRET_KEY, no SMTP, ...).
+# A production artefact: production mode refuses unsafe settings (no SECRET_KEY, no SMTP, the dev
+# payment provider or a Stripe test-mode key, ...).
 ENV APP_ENV=production \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # so it is refused wherever it turns up.
 PUBLIC_SECRET_KEYS = frozenset({"dev-insecure-secret-key-change-me-0123456789"})
 MIN_SECRET_KEY_LENGTH = 32
+# Stripe's test-mode secret and restricted keys: payments "succeed" and no money moves.
+STRIPE_TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
 
 
 def _iso_currency(code: str) -> str:
@@ -66,6 +68,10 @@ class Settings(BaseSettings):
     STRIPE_SECRET_KEY: str | None = None
     STRIPE_WEBHOOK_SECRET: str | None = None
     STRIPE_API_BASE: str | None = None
+    # Production payments (review, finding 1): production refuses the dev provider, and Stripe
+    # test-mode keys (`sk_test_`, `rk_test_`) unless this says the deployment takes no real
+    # money on purpose (a staging site).
+    STRIPE_ALLOW_TEST_MODE: bool = False
 
     ACCESS_TOKEN_TTL: int = Field(default=15 * 60, gt=0)
     REFRESH_TOKEN_TTL: int = Field(default=30 * 24 * 3600, gt=0)
@@ -161,10 +167,7 @@ class Settings(BaseSettings):
         if self.APP_ENV == "production":
             if not self.MONGODB_URI:
                 problems.append("MONGODB_URI must point at a MongoDB replica set")
-            if self.PAYMENT_PROVIDER == "stripe" and not (
-                self.STRIPE_SECRET_KEY and self.STRIPE_WEBHOOK_SECRET
-            ):
-                problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are required")
+            problems.extend(self._production_payment_problems())
             if not self.SMTP_HOST and self.EMAIL_BACKEND != "console":
                 problems.append(
                     "SMTP_HOST is required (or EMAIL_BACKEND=console to write mail, reset "
@@ -173,6 +176,25 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start: " + "; ".join(problems))
         return self
+
+    def _production_payment_problems(self) -> list[str]:
+        """Production takes real money: the dev provider "pays" any order with a test card, and
+        a Stripe test-mode key charges nobody. Neither may run in production unnoticed."""
+        if self.PAYMENT_PROVIDER == "dev":
+            return [
+                "PAYMENT_PROVIDER=dev accepts test cards without taking money: set "
+                "PAYMENT_PROVIDER=stripe"
+            ]
+        problems = []
+        if not (self.STRIPE_SECRET_KEY and self.STRIPE_WEBHOOK_SECRET):
+            problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are required")
+        key = self.STRIPE_SECRET_KEY or ""
+        if key.startswith(STRIPE_TEST_KEY_PREFIXES) and not self.STRIPE_ALLOW_TEST_MODE:
+            problems.append(
+                "STRIPE_SECRET_KEY is a test-mode key (no money is taken): use a live key, or "
+                "set STRIPE_ALLOW_TEST_MODE=true for a deployment that must not take money"
+            )
+        return problems
 
 
 @lru_cache

@@ -15,6 +15,18 @@ from quart import Quart
 from app.core import db
 
 
+def _plain_name(context, parameter, value: str) -> str:
+    """The rule every name the API takes follows (plain text, one line)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from app.auth.schemas import Name
+
+    try:
+        return TypeAdapter(Name).validate_python(value)
+    except ValidationError as error:
+        raise click.BadParameter(error.errors()[0]["msg"]) from None
+
+
 def register_commands(app: Quart) -> None:
     settings = app.config["SETTINGS"]
 
@@ -40,7 +52,7 @@ def register_commands(app: Quart) -> None:
     @app.cli.command("create-admin")
     @click.option("--email", prompt=True)
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-    @click.option("--name", default="Administrator")
+    @click.option("--name", default="Administrator", callback=_plain_name)
     def create_admin_command(email: str, password: str, name: str) -> None:
         """Create an admin, or promote an existing user to admin."""
         from app.auth.service import ensure_admin

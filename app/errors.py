@@ -46,6 +46,8 @@ class ErrorCode(StrEnum):
     CART_EMPTY = "cart_empty"
     CART_FULL = "cart_full"
     CART_QUANTITY_LIMIT = "cart_quantity_limit"
+    # Checkout: the total is outside what the payment provider charges (review, finding 7d).
+    AMOUNT_OUT_OF_RANGE = "amount_out_of_range"
     REVIEW_EXISTS = "review_exists"
     PAYMENT_DECLINED = "payment_declined"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -18,36 +17,17 @@ from pydantic import (
 from app.auth.common import local_part_scripts
 from app.auth.passwords import NewPassword, RawPassword, password_problem
 from app.core.schemas import (
-    CONTROL_CHARS,
-    LAYOUT_CHARS,
     InModel,
     ObjectIdStr,
     OutModel,
     UTCDateTime,
-    text_rules,
+    plain_text,
 )
 
-# Bidirectional overrides and isolates: they make text read differently from how it is stored.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _plain_name(name: str) -> str:
-    # A name is shown in pages and greetings: one line of text, nothing that steers layout.
-    for char in name:
-        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS:
-            raise ValueError("must be one line of text without control characters")
-    return name
-
-
-Name = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=100),
-    AfterValidator(_plain_name),
-    Field(
-        description="One line of text",
-        json_schema_extra=text_rules(CONTROL_CHARS + LAYOUT_CHARS),
-    ),
-]
+NAME_MAX = 100
+# A person's name (registration, profile, a shipping address) is shown to others (a review's
+# `author_name`, greetings, order pages): the same plain-text rule as review text, one line.
+Name = plain_text(min_length=1, max_length=NAME_MAX, description="One line of plain text")
 Phone = Annotated[
     str,
     # Digits first and last (a closing parenthesis may end it): nothing for trimming to take.

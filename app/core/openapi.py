@@ -54,6 +54,16 @@ PROBLEM_SCHEMA = {
             },
         },
         "decline_code": {"type": "string", "description": "Why (402 `payment_declined`)"},
+        "total": {"type": "integer", "description": "The order total (422 `amount_out_of_range`)"},
+        "minimum": {
+            "type": "integer",
+            "description": "The smallest total that can be paid (422 `amount_out_of_range`)",
+        },
+        "maximum": {
+            "type": "integer",
+            "description": "The largest total that can be paid (422 `amount_out_of_range`)",
+        },
+        "currency": {"type": "string", "description": "Of those amounts"},
     },
     "required": ["type", "title", "status", "detail", "code", "request_id"],
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
@@ -16,6 +17,7 @@ from pydantic import (
     GetJsonSchemaHandler,
     PlainSerializer,
     Strict,
+    StringConstraints,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -189,6 +191,79 @@ def _say_text_rules(schema: dict[str, Any]) -> None:
             _say_text_rules(schema[key])
     for option in schema.get("patternProperties", {}).values():
         _say_text_rules(option)
+
+
+# -- plain text: what people write that others read (review text, names) ---------------------
+#
+# Plain text is refused, not cleaned, when it carries markup (a 422 naming the field):
+# - Stripping silently changes what was written, and tag strippers are a known source of
+#   bypasses (`<scr<script>ipt>`, unterminated tags, comments) that a later change can reopen.
+# - A 422 tells the writer what to fix, and what we store and show is what they wrote.
+# - Only what an HTML parser would start a tag, comment or declaration with is refused: `<`
+#   directly followed by a letter, `/`, `!` or `?`. So "5 < 6", "<3" and "a <= b" stay
+#   allowed, and a frontend that (wrongly) put the text through `innerHTML` would still get
+#   text nodes only. Character references (`&lt;`) render as text and are allowed.
+# - Control characters are refused (multi-line text keeps newlines and tabs; CRLF becomes LF),
+#   as are lone surrogates (not encodable) and bidirectional overrides, which can make rendered
+#   text read differently from its stored form. One-line text has no line breaks. Text is
+#   NFC-normalised, and the length limits count the normalised characters.
+# Markdown is not interpreted by us either; a frontend must show such fields as text.
+
+_TAG_START = re.compile(r"<[A-Za-z/!?]")
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_LINE_BREAKS = frozenset("\u2028\u2029\x85")
+
+
+def normalise_text(value: Any) -> Any:
+    """CRLF and CR become LF, then NFC (before the length is checked)."""
+    if not isinstance(value, str):
+        return value  # the str validator reports the wrong type
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", value)
+
+
+def check_plain_text(value: str, *, multiline: bool) -> str:
+    """The plain-text rule (above); raises ValueError saying what is wrong."""
+    for char in value:
+        if multiline and char in "\n\t":
+            continue
+        category = unicodedata.category(char)
+        if category == "Cc" or char in _LINE_BREAKS:
+            raise ValueError(
+                "must not contain control characters"
+                + ("" if multiline else " or line breaks (one line)")
+            )
+        if category == "Cs":
+            raise ValueError("must be valid Unicode text (no lone surrogates)")
+        if char in _BIDI_CONTROLS:
+            raise ValueError("must not contain bidirectional override characters")
+    if _TAG_START.search(value):
+        raise ValueError("must be plain text: HTML tags, comments and declarations are refused")
+    return value
+
+
+def _one_line(value: str) -> str:
+    return check_plain_text(value, multiline=False)
+
+
+def _lines(value: str) -> str:
+    return check_plain_text(value, multiline=True)
+
+
+def plain_text(*, max_length: int, min_length: int = 0, multiline: bool = False, description: str):
+    """A request field of plain text (the rule above), trimmed, `min_length` to `max_length`
+    characters once normalised; its schema says all of it (a pattern both regex engines read)."""
+    refused = CONTROL_CHARS_BUT_TAB_NEWLINE if multiline else CONTROL_CHARS
+    return Annotated[
+        str,
+        BeforeValidator(normalise_text),
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_lines if multiline else _one_line),
+        Field(
+            description=description,
+            json_schema_extra=text_rules(refused + LAYOUT_CHARS, no_tags=True),
+        ),
+    ]
 
 
 class _RequestModel(BaseModel):

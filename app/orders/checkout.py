@@ -19,6 +19,7 @@ from quart import current_app
 from app.cart import service as cart
 from app.catalog.service import products_by_id
 from app.core import db
+from app.core.money import format_amount
 from app.errors import Conflict, ErrorCode, Invalid
 from app.inventory import service as inventory
 from app.orders import payments
@@ -48,6 +49,26 @@ def new_order_number(order_id: PydanticObjectId) -> str:
 
 class InsufficientStock(Conflict):
     code = ErrorCode.INSUFFICIENT_STOCK
+
+
+class AmountOutOfRange(Invalid):
+    code = ErrorCode.AMOUNT_OUT_OF_RANGE
+
+
+def _refuse_unchargeable(total: int, currency: str) -> None:
+    """A total the payment provider would not charge (Stripe: under 50 cents, over
+    $999,999.99) would leave an order that can never be paid: refuse the checkout instead."""
+    limits = payments.amount_limits(currency)
+    if not limits.allows(total):
+        raise AmountOutOfRange(
+            f"The order total ({format_amount(total, currency)}) is outside what can be paid "
+            f"online: from {format_amount(limits.minimum, currency)} to "
+            f"{format_amount(limits.maximum, currency)}. Change the cart; nothing was ordered.",
+            total=total,
+            minimum=limits.minimum,
+            maximum=limits.maximum,
+            currency=currency,
+        )
 
 
 async def _shipping_address(
@@ -95,7 +116,9 @@ async def place_order(
     """Turn the user's cart into an order and ask the payment provider for an intent.
 
     Raises Invalid `cart_empty`, Invalid for an unknown `address_id`, InsufficientStock (409,
-    `lines` names every short line; nothing changed).
+    `lines` names every short line; nothing changed), AmountOutOfRange (422: the total is one
+    the payment provider does not charge, with the allowed `minimum` and `maximum`; nothing
+    changed).
     """
     settings = current_app.config["SETTINGS"]
     actor = f"user:{user.id}"
@@ -142,6 +165,8 @@ async def place_order(
                     lines=await _shortages(short, session=session),
                 )
             subtotal = sum(item.line_total for item in items)
+            # Before the insert: a refusal aborts the transaction (or gives the stock back).
+            _refuse_unchargeable(subtotal, settings.STORE_CURRENCY)
             order = Order(
                 id=order_id,
                 number=new_order_number(order_id),

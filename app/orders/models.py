@@ -71,6 +71,21 @@ class Refund(BaseModel):
     failed_at: datetime | None = None
 
 
+class PaymentDispute(BaseModel):
+    """A dispute (chargeback or inquiry) of the order's payment, as the provider last told us."""
+
+    id: str  # the provider's, e.g. "dp_…"
+    amount: int
+    currency: str
+    reason: str | None = None
+    status: str  # the provider's: needs_response, under_review, won, lost, ...
+    charge_id: str | None = None
+    created_at: datetime  # when it was opened
+    closed_at: datetime | None = None
+    # When the provider made the event last applied: an older event arriving late is ignored.
+    updated_at: datetime
+
+
 class Payment(BaseModel):
     provider: str
     intent_id: str | None = None
@@ -87,6 +102,9 @@ class Payment(BaseModel):
     # When the background job next asks the provider for money a cancelled order still owes
     # (`refund_failed`); None when nothing is owed or its attempts are used up.
     refund_retry_at: datetime | None = None
+    disputes: list[PaymentDispute] = Field(default_factory=list)
+    # Bumped on every change to `disputes`: the guard of their read-modify-write.
+    disputes_version: int = 0
 
 
 class HistoryEntry(BaseModel):

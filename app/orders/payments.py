@@ -25,6 +25,7 @@ from app.orders.refunds import REFUNDABLE, RefundRefused, refund
 from app.orders.store import reload
 from app.orders.store import update as _update
 from app.payments.gateway import Intent, ProviderUnavailable, gateway
+from app.payments.limits import AmountLimits
 
 log = logging.getLogger("app.orders.payments")
 
@@ -44,6 +45,11 @@ class PaymentUnavailable(AppError):
 
 def provider_name() -> str:
     return gateway().name
+
+
+def amount_limits(currency: str) -> AmountLimits:
+    """What the payment provider charges in `currency` (checkout refuses totals outside)."""
+    return gateway().amount_limits(currency)
 
 
 # -- intents and confirmation -----------------------------------------------------------------
@@ -183,10 +189,12 @@ async def record_failure(
 
 async def record_success(*, order_id: PydanticObjectId, intent: Intent, actor: str) -> Order:
     """The provider took the money: move the order to `paid`, exactly once whoever tells us
-    (pay, webhook, reconciliation). A payment that does not match the order is flagged for an
-    admin, not accepted; one that arrives after the order was cancelled is refunded."""
+    (pay, webhook, reconciliation). A payment that does not match the order (less or more than
+    its total, another currency) is flagged for an admin, not accepted: an overpayment is as
+    much a sign of an intent changed elsewhere as an underpayment, and is owed back. One that
+    arrives after the order was cancelled is refunded."""
     order = await reload(order_id)
-    if intent.amount_received < order.total or intent.currency.lower() != order.currency:
+    if intent.amount_received != order.total or intent.currency.lower() != order.currency:
         log.error(
             "order %s: provider reports %s %s for a total of %s %s; flagged for review",
             order.number,

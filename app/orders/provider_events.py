@@ -17,10 +17,16 @@ from beanie import PydanticObjectId
 from bson.errors import InvalidId
 
 from app.core.clock import utcnow
-from app.orders import payments
+from app.orders import disputes, payments
 from app.orders.models import Order
 from app.orders.refunds import apply_provider_refunds
-from app.payments.gateway import Intent, ProviderUnavailable, WebhookEvent, gateway
+from app.payments.gateway import (
+    Intent,
+    ProviderError,
+    ProviderUnavailable,
+    WebhookEvent,
+    gateway,
+)
 
 log = logging.getLogger("app.orders.provider_events")
 
@@ -104,6 +110,15 @@ async def _refunded(order: Order, event: WebhookEvent) -> str:
     return _outcome(order, after)
 
 
+async def _disputed(order: Order, event: WebhookEvent) -> str:
+    if event.dispute is None:
+        log.warning("payment event %s (%s) carries no dispute: ignored", event.id, event.type)
+        return "ignored"
+    return await disputes.record_dispute(
+        order_id=order.id, dispute=event.dispute, at=event.created_at
+    )
+
+
 def _outcome(before: Order, after: Order) -> str:
     if after.status != before.status:
         return after.status
@@ -120,6 +135,10 @@ _HANDLERS: dict[str, Callable[[Order, WebhookEvent], Awaitable[str]]] = {
     "charge.refund.updated": _refunded,
     "refund.updated": _refunded,
     "refund.failed": _refunded,
+    # A customer's bank disputes the payment (a chargeback), its evidence is reviewed, it ends.
+    "charge.dispute.created": _disputed,
+    "charge.dispute.updated": _disputed,
+    "charge.dispute.closed": _disputed,
 }
 
 
@@ -134,6 +153,10 @@ async def reconcile_order(order: Order) -> str:
     if order.status != "pending_payment":
         return "unchanged"
     if order.payment.intent_id is None:
+        if not payments.amount_limits(order.currency).allows(order.total):
+            # Placed before checkout refused such totals: the provider will never take it (the
+            # expiry job cancels it). A refusal of this order, not an outage.
+            raise ProviderError(f"the total {order.total} is outside what the provider charges")
         # The provider was unreachable at checkout: create the intent now.
         after = await payments.ensure_intent(order)
         if after.payment.intent_id is None:
@@ -161,10 +184,20 @@ async def _apply_intent(order: Order, intent: Intent) -> str:
     return "unchanged"
 
 
+# Outages in a row after which a run stops: the provider is down for every order alike, and
+# each attempt may wait out the time-out; the rest are asked on the next run.
+MAX_OUTAGES_IN_A_ROW = 3
+
+
 async def reconcile_payments(*, older_than_seconds: int, limit: int = 100) -> dict[str, int]:
     """Check with the provider every order awaiting payment placed over `older_than_seconds`
     ago (oldest first, at most `limit`): pay what was paid, note declines, create the intents
-    checkout could not. Stops early when the provider cannot be reached."""
+    checkout could not.
+
+    An order the provider cannot answer about (it refused the request, it was unreachable, or
+    anything else went wrong) is logged and counted in `failed`, and the run goes on with the
+    next one; the order is still awaiting payment, so the next run asks about it again. Only
+    MAX_OUTAGES_IN_A_ROW outages in a row end a run early (`stopped`)."""
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     waiting = (
         await Order.find({"status": "pending_payment", "created_at": {"$lt": cutoff}})
@@ -173,16 +206,33 @@ async def reconcile_payments(*, older_than_seconds: int, limit: int = 100) -> di
         .to_list()
     )
     counts = {"checked": 0, "changed": 0}
+    outages_in_a_row = 0
     for order in waiting:
         try:
             outcome = await reconcile_order(order)
-        except ProviderUnavailable as error:
-            log.warning("payment reconciliation stopped: %s", error)
-            counts["unavailable"] = 1
-            break
-        except Exception:  # one bad order must not stop the others; it is logged
-            log.exception("reconciling the payment of order %s", order.number)
+        except ProviderError as error:  # refused for this order: the next may well work
+            log.error("reconciling the payment of order %s: refused: %s", order.number, error)
+            counts["failed"] = counts.get("failed", 0) + 1
+            outages_in_a_row = 0
             continue
+        except ProviderUnavailable as error:
+            log.warning("reconciling the payment of order %s: %s", order.number, error)
+            counts["failed"] = counts.get("failed", 0) + 1
+            outages_in_a_row += 1
+            if outages_in_a_row >= MAX_OUTAGES_IN_A_ROW:
+                log.warning(
+                    "payment reconciliation stopped after %d outages in a row; the rest wait "
+                    "for the next run",
+                    outages_in_a_row,
+                )
+                counts["stopped"] = 1
+                break
+            continue
+        except Exception:  # one bad order must not stop the others
+            log.exception("reconciling the payment of order %s", order.number)
+            counts["failed"] = counts.get("failed", 0) + 1
+            continue
+        outages_in_a_row = 0
         counts["checked"] += 1
         if outcome != "unchanged":
             counts["changed"] += 1

@@ -29,7 +29,14 @@ from app.orders.schemas import CheckoutIn, OrderOut, OrderSummaryOut, PayIn
 @validate_response(OrderOut, 201)
 @idempotent
 async def place_order(data: CheckoutIn) -> tuple[OrderOut, int]:
-    """Check out the cart: reserve stock, create the order (pending payment)."""
+    """Check out the cart: reserve stock, create the order (pending payment).
+
+    Refusals that change nothing (stock, cart and orders stay as they were): 409
+    `insufficient_stock` (`lines` names every short line); 422 `cart_empty`; 422
+    `amount_out_of_range` when the total is one the payment provider does not charge (Stripe:
+    under 50 cents or over $999,999.99 in USD), with `total`, `minimum`, `maximum` and
+    `currency`; 422 `validation_error` for an `address_id` that is not one of yours.
+    """
     order = await checkout.place_order(
         user=current_user(),
         shipping_address=data.shipping_address.model_dump() if data.shipping_address else None,

@@ -152,6 +152,28 @@ class PaymentOut(OutModel):
     )
 
 
+class DisputeOut(OutModel):
+    id: str = Field(description="The provider's dispute id (`dp_…`)")
+    amount: int = Field(description="Disputed amount, minor units")
+    currency: str
+    reason: str | None = Field(description="The provider's reason, e.g. `fraudulent`")
+    status: str = Field(
+        description="The provider's status: `warning_needs_response`, `warning_under_review`, "
+        "`needs_response`, `under_review` (open); `won`, `lost`, `warning_closed`, `prevented` "
+        "(closed)"
+    )
+    charge_id: str | None
+    created_at: UTCDateTime = Field(description="When it was opened")
+    closed_at: UTCDateTime | None
+    updated_at: UTCDateTime = Field(description="When the provider last reported on it")
+
+
+class AdminPaymentOut(PaymentOut):
+    """The payment as admins see it: with its disputes (chargebacks), oldest first."""
+
+    disputes: list[DisputeOut]
+
+
 class HistoryOut(OutModel):
     status: OrderStatus
     at: UTCDateTime
@@ -194,6 +216,7 @@ class AdminOrderOut(OrderOut):
 
     user_id: ObjectIdStr
     email: str
+    payment: AdminPaymentOut
     history: list[AdminHistoryOut]
 
     @classmethod
@@ -201,6 +224,7 @@ class AdminOrderOut(OrderOut):
         base = OrderOut.of(order).model_dump()
         base["user_id"] = str(order.user_id)
         base["email"] = order.email
+        base["payment"]["disputes"] = [dispute.model_dump() for dispute in order.payment.disputes]
         base["history"] = [entry.model_dump() for entry in order.history]
         return cls.model_validate(base)
 

@@ -17,10 +17,12 @@ from app.payments.gateway import (
     REQUIRES_PAYMENT_METHOD,
     SUCCEEDED,
     Intent,
+    ProviderError,
     RefundResult,
     WebhookEvent,
     WebhookSignatureError,
 )
+from app.payments.limits import AmountLimits, stripe_amount_limits
 from app.payments.models import DevPaymentIntent
 
 # Stripe's test PaymentMethods that decline, with the decline code Stripe reports.
@@ -70,9 +72,19 @@ class DevGateway:
     def _collection():
         return DevPaymentIntent.get_pymongo_collection()
 
+    def amount_limits(self, currency: str) -> AmountLimits:
+        # Stripe's: what development accepts, production accepts too.
+        return stripe_amount_limits(currency)
+
     async def create_intent(
         self, *, amount: int, currency: str, order_id: str, order_number: str, idempotency_key: str
     ) -> Intent:
+        limits = self.amount_limits(currency)
+        if not limits.allows(amount):
+            # As Stripe answers (`amount_too_small` / `amount_too_large`): a refusal, not an outage.
+            raise ProviderError(
+                f"the amount {amount} {currency} is outside {limits.minimum}..{limits.maximum}"
+            )
         # The idempotency key names the intent: asking twice gives the same intent, as
         # Stripe's idempotency keys do.
         intent_id = "pi_dev_" + idempotency_key.replace("-", "_")

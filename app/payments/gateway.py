@@ -7,9 +7,12 @@ Orders never talk to a provider directly; they ask `gateway()` (the one chosen b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from quart import current_app
+
+from app.payments.limits import AmountLimits
 
 # Intent statuses, as Stripe names them.
 SUCCEEDED = "succeeded"
@@ -48,6 +51,28 @@ class RefundResult:
     failure_reason: str | None = None
 
 
+# A dispute's statuses that end it (Stripe's: `won`, `lost`; an inquiry that went no further,
+# `warning_closed`; one a card network resolved before it became one, `prevented`).
+DISPUTE_CLOSED_STATUSES = frozenset({"won", "lost", "warning_closed", "prevented"})
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """A chargeback (or an inquiry) a customer's bank opened against a payment."""
+
+    id: str
+    amount: int
+    currency: str
+    status: str  # the provider's: needs_response, under_review, won, lost, ...
+    reason: str | None = None  # the provider's: fraudulent, product_not_received, ...
+    charge_id: str | None = None
+    created_at: datetime | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.status in DISPUTE_CLOSED_STATUSES
+
+
 @dataclass(frozen=True)
 class WebhookEvent:
     """A verified provider event, reduced to what orders act on."""
@@ -62,6 +87,10 @@ class WebhookEvent:
     metadata: dict[str, Any] = field(default_factory=dict)
     # The intent as the event describes it (payment_intent.* events).
     intent: Intent | None = None
+    # The dispute as the event describes it (charge.dispute.* events).
+    dispute: Dispute | None = None
+    # When the provider made the event (orders the events of one dispute).
+    created_at: datetime | None = None
 
 
 class ProviderUnavailable(Exception):
@@ -80,10 +109,16 @@ class WebhookSignatureError(Exception):
 class PaymentGateway(Protocol):
     name: str
 
+    def amount_limits(self, currency: str) -> AmountLimits:
+        """The smallest and largest amount the provider charges in `currency` (minor units):
+        checkout refuses totals outside them, and `create_intent` raises ProviderError."""
+        ...
+
     async def create_intent(
         self, *, amount: int, currency: str, order_id: str, order_number: str, idempotency_key: str
     ) -> Intent:
-        """A new intent for `amount`; metadata carries the order id and number."""
+        """A new intent for `amount`; metadata carries the order id and number. An amount
+        outside `amount_limits` raises ProviderError."""
         ...
 
     async def confirm(self, *, intent_id: str, payment_method: str, idempotency_key: str) -> Intent:

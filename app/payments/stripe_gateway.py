@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import stripe
@@ -22,6 +23,7 @@ import stripe
 from app.payments.gateway import (
     CANCELED,
     REQUIRES_PAYMENT_METHOD,
+    Dispute,
     Intent,
     ProviderError,
     ProviderUnavailable,
@@ -29,6 +31,7 @@ from app.payments.gateway import (
     WebhookEvent,
     WebhookSignatureError,
 )
+from app.payments.limits import AmountLimits, stripe_amount_limits
 
 log = logging.getLogger("app.payments.stripe")
 
@@ -77,6 +80,31 @@ def to_intent(obj: Any) -> Intent:
         failure_reason=_failure_reason(intent),
         amount_received=_amount_received(intent),
         metadata={str(k): str(v) for k, v in (intent.get("metadata") or {}).items()},
+    )
+
+
+def _moment(timestamp: Any) -> datetime | None:
+    return datetime.fromtimestamp(timestamp, UTC) if isinstance(timestamp, int) else None
+
+
+def _id_of(value: Any) -> str | None:
+    """An id field that may come expanded into its object."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return str(value) if value else None
+
+
+def to_dispute(obj: Any) -> Dispute:
+    """A Stripe Dispute (object or dict) as the gateway's Dispute."""
+    dispute = _data(obj)
+    return Dispute(
+        id=str(dispute["id"]),
+        amount=int(dispute.get("amount") or 0),
+        currency=str(dispute.get("currency") or ""),
+        status=str(dispute.get("status") or "needs_response"),
+        reason=str(dispute["reason"]) if dispute.get("reason") else None,
+        charge_id=_id_of(dispute.get("charge")),
+        created_at=_moment(dispute.get("created")),
     )
 
 
@@ -136,6 +164,9 @@ class StripeGateway:
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.close_async()
+
+    def amount_limits(self, currency: str) -> AmountLimits:
+        return stripe_amount_limits(currency)
 
     @property
     def _v1(self):
@@ -306,10 +337,20 @@ class StripeGateway:
                 metadata=intent.metadata,
                 intent=intent,
             )
+        if kind.startswith("charge.dispute."):  # a dispute: names its charge and intent
+            dispute = to_dispute(obj)
+            return WebhookEvent(
+                id=str(event["id"]),
+                type=kind,
+                intent_id=_id_of(obj.get("payment_intent")),
+                amount=dispute.amount,
+                currency=dispute.currency,
+                metadata=obj.get("metadata") or {},
+                dispute=dispute,
+                created_at=_moment(event.get("created")),
+            )
         if kind.startswith(("charge.", "refund.")):  # a charge, or a refund: both name the intent
-            intent_id = obj.get("payment_intent")
-            if isinstance(intent_id, dict):  # expanded
-                intent_id = intent_id.get("id")
+            intent_id = _id_of(obj.get("payment_intent"))
             return WebhookEvent(
                 id=str(event["id"]),
                 type=kind,

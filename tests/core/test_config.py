@@ -71,11 +71,61 @@ def test_production_refuses_to_start_unsafely(values, complaint):
     assert complaint in str(error.value)
 
 
+# Production with everything but payments configured.
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": GOOD_SECRET,
+    "MONGODB_URI": URI,
+    "SMTP_HOST": "mail.example",
+}
+LIVE_STRIPE = {
+    "PAYMENT_PROVIDER": "stripe",
+    "STRIPE_SECRET_KEY": "sk_live_" + "x" * 24,
+    "STRIPE_WEBHOOK_SECRET": "whsec_" + "y" * 24,
+}
+
+
 def test_production_starts_when_configured():
+    s = settings(**PRODUCTION, **LIVE_STRIPE)
+    assert not s.use_embedded_db and s.PAYMENT_PROVIDER == "stripe"
+
+
+@pytest.mark.parametrize("provider", [{}, {"PAYMENT_PROVIDER": "dev"}])
+def test_production_refuses_the_dev_payment_provider(provider):
+    # The dev provider "pays" any order with `pm_card_visa`: no money would ever be taken.
+    with pytest.raises(ValidationError) as error:
+        settings(**PRODUCTION, **provider)
+    assert "PAYMENT_PROVIDER=dev" in str(error.value)
+
+
+@pytest.mark.parametrize("key", ["sk_test_" + "a" * 24, "rk_test_" + "b" * 24])
+def test_production_refuses_stripe_test_mode_keys(key):
+    with pytest.raises(ValidationError) as error:
+        settings(**PRODUCTION, **{**LIVE_STRIPE, "STRIPE_SECRET_KEY": key})
+    text = str(error.value)
+    assert "test-mode key" in text and "STRIPE_ALLOW_TEST_MODE" in text
+    assert key not in text
+
+
+@pytest.mark.parametrize("key", ["sk_test_" + "a" * 24, "rk_test_" + "b" * 24])
+def test_a_staging_deployment_may_run_stripe_in_test_mode_when_it_says_so(key):
     s = settings(
-        APP_ENV="production", SECRET_KEY=GOOD_SECRET, MONGODB_URI=URI, SMTP_HOST="mail.example"
+        **PRODUCTION,
+        **{**LIVE_STRIPE, "STRIPE_SECRET_KEY": key},
+        STRIPE_ALLOW_TEST_MODE=True,
     )
-    assert not s.use_embedded_db
+    assert s.STRIPE_ALLOW_TEST_MODE and s.STRIPE_SECRET_KEY == key
+
+
+def test_allowing_test_mode_never_allows_the_dev_provider():
+    with pytest.raises(ValidationError) as error:
+        settings(**PRODUCTION, STRIPE_ALLOW_TEST_MODE=True)
+    assert "PAYMENT_PROVIDER=dev" in str(error.value)
+
+
+def test_a_restricted_live_key_is_fine_and_test_keys_are_fine_outside_production():
+    assert settings(**PRODUCTION, **{**LIVE_STRIPE, "STRIPE_SECRET_KEY": "rk_live_" + "c" * 24})
+    assert settings(PAYMENT_PROVIDER="stripe", STRIPE_SECRET_KEY="sk_test_" + "d" * 24)
 
 
 def test_environment_variables_are_read(monkeypatch):
@@ -125,3 +175,16 @@ def test_store_currency_is_iso_4217(code, expected):
 def test_store_currency_refuses_non_iso_codes(code):
     with pytest.raises(ValidationError):
         settings(STORE_CURRENCY=code)
+
+
+def test_the_compose_file_runs_production_on_stripe_with_required_keys():
+    """docker-compose.yml runs APP_ENV=production: it must name Stripe, and refuse to start
+    (compose's `${VAR:?message}`) without its keys rather than fall back to anything."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text()
+    assert "APP_ENV: production" in text
+    assert "PAYMENT_PROVIDER: stripe" in text
+    assert "PAYMENT_PROVIDER: ${" not in text  # not overridable back to dev from the shell
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+        assert f"{name}: ${{{name}:?" in text, name

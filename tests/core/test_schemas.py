@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, StringConstraints, ValidationError
 
 from app.auth.passwords import MAX_BYTES, MIN_LENGTH, NEW_PASSWORD_SCHEMA, password_problem
-from app.auth.schemas import AddressIn
+from app.auth.schemas import AddressIn, RegisterIn
 from app.core.schemas import DateTimeQuery, InModel, PositiveQuantity, QueryModel
 from app.reviews.schemas import ReviewIn
 
@@ -52,6 +52,28 @@ def test_review_title_pattern_agrees_with_its_validator(text):
     schema = ReviewIn.model_json_schema()
     pattern = re.compile(schema["properties"]["title"]["pattern"])
     assert bool(pattern.search(text)) == _accepts(ReviewIn, rating=5, title=text)
+
+
+def _string_pattern(model: type[BaseModel], field: str) -> re.Pattern:
+    """The pattern of a string field, optional (`anyOf` with null) or not."""
+    prop = model.model_json_schema()["properties"][field]
+    (string,) = [option for option in prop.get("anyOf", [prop]) if option.get("type") == "string"]
+    return re.compile(string["pattern"])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(TEXT)
+def test_name_patterns_agree_with_the_plain_text_validator(text):
+    # Names follow review titles' plain-text rule (markup refused): one rule, one pattern,
+    # wherever a name is taken.
+    from app.orders.schemas import ShippingAddressIn
+    from app.users.schemas import ProfileUpdate
+
+    address = {"line1": "1 Main St", "city": "Town", "postal_code": "12345", "country": "US"}
+    account = {"email": "ada@example.com", "password": "Zebra-Cactus-9"}
+    for model, others in ((ProfileUpdate, {}), (RegisterIn, account), (ShippingAddressIn, address)):
+        matches = bool(_string_pattern(model, "name").search(text))
+        assert matches == _accepts(model, **others, name=text), model.__name__
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))

@@ -324,3 +324,89 @@ async def test_the_shoppers_journey_through_the_cart_api(client, customer, stock
     assert (await paid.get_json())["status"] == "paid"
     history = await (await client.get("/api/v1/orders", headers=headers)).get_json()
     assert [(o["number"], o["status"]) for o in history["items"]] == [(order["number"], "paid")]
+
+
+# -- totals the payment provider does not charge ---------------------------------------------
+
+
+@pytest.mark.parametrize("transactions", [True, False], ids=["transaction", "no-transaction"])
+@pytest.mark.parametrize(
+    "price, quantity, with_shirt, total",
+    [(10, 4, False, 40), (0, 1, False, 0), (50_000_000, 2, True, 100_001_500)],
+    ids=["under-50-cents", "free", "over-999999.99"],
+)
+async def test_a_total_the_provider_would_not_charge_is_422_and_changes_nothing(
+    request,
+    customer,
+    stock,
+    make_category,
+    make_product,
+    fill_cart,
+    checkout,
+    price,
+    quantity,
+    with_shirt,
+    total,
+    transactions,
+):
+    """Stripe charges 50 cents to $999,999.99 (USD): an order outside could never be paid.
+    The check runs once the total is known, inside checkout: the stock the lines took is
+    given back (or the transaction aborts), the cart stays, no order, no mail."""
+    if not transactions:
+        request.getfixturevalue("no_transactions")
+    user, headers = customer
+    odd = await make_product("Odd Item", await make_category("Odd"), price=price, stock=5)
+    lines = [(stock.shirt, 1)] if with_shirt else []
+    await fill_cart(user, *lines, (odd, quantity))
+
+    response = await checkout(headers)
+
+    assert response.status_code == 422, await response.get_data(as_text=True)
+    assert response.headers["Content-Type"] == "application/problem+json"
+    problem = await response.get_json()
+    assert problem["code"] == "amount_out_of_range"
+    assert (problem["total"], problem["currency"]) == (total, "usd")
+    assert (problem["minimum"], problem["maximum"]) == (50, 99_999_999)
+    assert "0.50 USD" in problem["detail"] and "999,999.99 USD" in problem["detail"]
+    assert await stock_of(odd) == 5 and await stock_of(stock.shirt) == 10
+    assert len((await Cart.find_one({"user_id": user.id})).lines) == len(lines) + 1
+    assert await order_count() == 0
+    assert await OutboxEmail.find({"kind": "order_status"}).count() == 0
+
+
+@pytest.mark.parametrize("price", [50, 99_999_999], ids=["minimum", "maximum"])
+async def test_totals_at_the_providers_limits_are_taken(
+    customer, make_category, make_product, fill_cart, checkout, price
+):
+    user, headers = customer
+    edge = await make_product("Edge Item", await make_category("Edge"), price=price, stock=5)
+    await fill_cart(user, (edge, 1))
+
+    response = await checkout(headers)
+
+    assert response.status_code == 201, await response.get_data(as_text=True)
+    order = await response.get_json()
+    assert order["total"] == price and order["payment"]["status"] == "requires_payment"
+
+
+def test_the_dev_gateway_has_stripes_limits(settings):
+    from app.payments.dev import DevGateway
+    from app.payments.limits import STRIPE_MAXIMUM_CHARGE
+    from app.payments.stripe_gateway import StripeGateway
+
+    stripe = StripeGateway(settings.model_copy(update={"STRIPE_SECRET_KEY": "sk_test_x"}))
+    for currency in ("usd", "eur", "gbp", "jpy", "chf", "xyz"):
+        assert DevGateway(settings).amount_limits(currency) == stripe.amount_limits(currency)
+    usd = DevGateway(settings).amount_limits("usd")
+    assert (usd.minimum, usd.maximum) == (50, 99_999_999) == (50, STRIPE_MAXIMUM_CHARGE)
+
+
+@pytest.mark.parametrize("amount", [49, 100_000_000])
+async def test_the_dev_gateway_refuses_to_create_an_intent_out_of_range(settings, amount):
+    from app.payments.dev import DevGateway
+    from app.payments.gateway import ProviderError
+
+    with pytest.raises(ProviderError):
+        await DevGateway(settings).create_intent(
+            amount=amount, currency="usd", order_id="o", order_number="SO-1", idempotency_key="k"
+        )

@@ -141,3 +141,27 @@ async def test_my_orders_newest_first_and_only_mine(create_user, placed_order, c
     page2 = await (await client.get("/api/v1/orders?page=2&per_page=1", headers=me[1])).get_json()
     assert [o["id"] for o in page2["items"]] == [first["id"]]
     assert page2["items"][0]["total"] == 3800 and page2["items"][0]["item_count"] == 3
+
+
+@pytest.mark.parametrize("difference", [-100, +100], ids=["underpaid", "overpaid"])
+async def test_a_payment_of_another_amount_is_flagged_not_paid(
+    customer, placed_order, pay, difference
+):
+    """The provider took a different amount from the order's total (an intent changed
+    elsewhere): less or more, the order is flagged for an admin, never marked paid."""
+    _, headers = customer
+    order = await placed_order()
+    await DevPaymentIntent.get_pymongo_collection().update_one(
+        {"_id": order["payment"]["intent_id"]}, {"$set": {"amount": 3800 + difference}}
+    )
+
+    response = await pay(order["id"], headers, "pm_card_visa")
+
+    assert response.status_code == 200
+    body = await response.get_json()
+    assert body["status"] == "pending_payment"
+    assert body["payment"]["status"] == "amount_mismatch"
+    assert str(3800 + difference) in body["payment"]["failure_reason"]
+    stored = await Order.get(order["id"])
+    assert [h.status for h in stored.history] == ["pending_payment"]
+    assert len(await status_emails(order["number"])) == 1  # no "paid" email

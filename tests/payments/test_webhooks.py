@@ -238,16 +238,23 @@ async def test_an_intent_the_order_never_saved_is_found_by_its_metadata(paid_in_
     assert stored.status == "paid" and stored.payment.intent_id == event["data"]["object"]["id"]
 
 
-async def test_a_payment_of_the_wrong_amount_is_flagged_not_paid(paid_in_browser, deliver):
+@pytest.mark.parametrize("received", [100, 3800 + 100], ids=["underpaid", "overpaid"])
+async def test_a_payment_of_the_wrong_amount_is_flagged_not_paid(
+    paid_in_browser, deliver, received
+):
     order, event = await paid_in_browser()
-    event["data"]["object"]["amount"] = 100  # as if the intent had been changed elsewhere
+    # As if the intent had been changed elsewhere: less, or more, than the order's total.
+    event["data"]["object"]["amount"] = received
+    event["data"]["object"]["amount_received"] = received
 
     response = await deliver(event)
 
     assert response.status_code == 200
+    assert (await response.get_json())["result"] == "payment amount_mismatch"
     stored = await Order.get(order["id"])
     assert stored.status == "pending_payment"
     assert stored.payment.status == "amount_mismatch"
+    assert stored.payment.failure_reason == f"provider reported {received} usd"
 
 
 # -- refunds --------------------------------------------------------------------------------

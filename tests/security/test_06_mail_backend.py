@@ -11,6 +11,9 @@ PRODUCTION = {
     "APP_ENV": "production",
     "SECRET_KEY": "k" * 48,
     "MONGODB_URI": "mongodb://db:27017/?replicaSet=rs0",
+    "PAYMENT_PROVIDER": "stripe",
+    "STRIPE_SECRET_KEY": "sk_live_" + "x" * 24,
+    "STRIPE_WEBHOOK_SECRET": "whsec_" + "y" * 24,
 }
 
 
