@@ -54,6 +54,23 @@ PROBLEM_SCHEMA = {
             },
         },
         "decline_code": {"type": "string", "description": "Why (402 `payment_declined`)"},
+        "limits": {
+            "type": "object",
+            "description": "How many unpaid orders, and units in them, one customer may hold "
+            "(409 `unpaid_limit_reached`)",
+            "properties": {"orders": {"type": "integer"}, "units": {"type": "integer"}},
+            "required": ["orders", "units"],
+        },
+        "held": {
+            "type": "object",
+            "description": "What the customer holds unpaid now (409 `unpaid_limit_reached`)",
+            "properties": {"orders": {"type": "integer"}, "units": {"type": "integer"}},
+            "required": ["orders", "units"],
+        },
+        "requested_units": {
+            "type": "integer",
+            "description": "The units of the refused checkout (409 `unpaid_limit_reached`)",
+        },
     },
     "required": ["type", "title", "status", "detail", "code", "request_id"],
 }
