@@ -69,10 +69,6 @@ class StockChange:
     def threshold(self) -> int:
         return _threshold(self.after)
 
-    @property
-    def crossed_into_low_stock(self) -> bool:
-        return self.stock_before > self.threshold >= self.after["stock"]
-
 
 def _threshold(product: dict[str, Any]) -> int:
     return product.get("low_stock_threshold", 5)
