@@ -122,6 +122,17 @@ class Settings(BaseSettings):
     REFUND_RETRY_MAX_ATTEMPTS: int = Field(default=6, ge=1, le=20)
     REFUND_RETRY_BACKOFF_SECONDS: int = Field(default=900, ge=1)
     LOG_LEVEL: str = "INFO"
+    # Abuse of checkout (review issue 16): what one customer may hold in orders awaiting
+    # payment (a real shopper pays or abandons one order at a time; 3 leaves room for a
+    # second tab and a retry, 50 units for any household basket, while one account can no
+    # longer reserve a product's whole stock), how often checkout and cancel may be called
+    # (per minute, per account and per client address), and how often one product's
+    # low-stock alert may mail the admins again (0: on every crossing of the threshold).
+    UNPAID_ORDERS_MAX: int = Field(default=3, ge=1)
+    UNPAID_UNITS_MAX: int = Field(default=50, ge=1)
+    RATE_LIMIT_CHECKOUT_PER_MINUTE: int = Field(default=10, ge=1)
+    RATE_LIMIT_CANCEL_PER_MINUTE: int = Field(default=10, ge=1)
+    LOW_STOCK_ALERT_INTERVAL_SECONDS: int = Field(default=3600, ge=0)
     # Per-worker memory for cached public catalog responses; 0 turns that cache off (ETags
     # and 304s stay).
     CATALOG_CACHE_MB: int = Field(default=32, ge=0)

@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     CANNOT_CHANGE_SELF = "cannot_change_self"
     SLUG_TAKEN = "slug_taken"
     INSUFFICIENT_STOCK = "insufficient_stock"
+    UNPAID_LIMIT_REACHED = "unpaid_limit_reached"
     INVALID_TRANSITION = "invalid_transition"
     CATEGORY_IN_USE = "category_in_use"
     CATEGORY_CYCLE = "category_cycle"

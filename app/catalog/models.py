@@ -123,6 +123,10 @@ class Product(Document):
     # atomic update as every stock change, and its False -> True flip is the low-stock
     # crossing that alerts the admins exactly once.
     low_stock: bool = False
+    # The last low-stock alert to the admins, and the id of the stock update that claimed it
+    # (app/inventory: at most one per LOW_STOCK_ALERT_INTERVAL_SECONDS).
+    low_stock_alerted_at: datetime | None = None
+    low_stock_alert_id: PydanticObjectId | None = None
     rating: Rating = Field(default_factory=Rating)
     status: ProductStatus = "active"
     facets: Facets = Field(default_factory=Facets)

@@ -40,6 +40,7 @@ DOCUMENT_MODELS: list[str] = [
     "app.catalog.models.CatalogVersion",
     "app.cart.models.Cart",
     "app.orders.models.Order",
+    "app.orders.models.UnpaidHold",
     "app.reviews.models.Review",
     "app.payments.models.DevPaymentIntent",
     "app.payments.models.PaymentEvent",

@@ -64,6 +64,23 @@ PROBLEM_SCHEMA = {
             "description": "The largest total that can be paid (422 `amount_out_of_range`)",
         },
         "currency": {"type": "string", "description": "Of those amounts"},
+        "limits": {
+            "type": "object",
+            "description": "How many unpaid orders, and units in them, one customer may hold "
+            "(409 `unpaid_limit_reached`)",
+            "properties": {"orders": {"type": "integer"}, "units": {"type": "integer"}},
+            "required": ["orders", "units"],
+        },
+        "held": {
+            "type": "object",
+            "description": "What the customer holds unpaid now (409 `unpaid_limit_reached`)",
+            "properties": {"orders": {"type": "integer"}, "units": {"type": "integer"}},
+            "required": ["orders", "units"],
+        },
+        "requested_units": {
+            "type": "integer",
+            "description": "The units of the refused checkout (409 `unpaid_limit_reached`)",
+        },
     },
     "required": ["type", "title", "status", "detail", "code", "request_id"],
 }

@@ -18,11 +18,12 @@ from typing import Annotated
 
 from beanie import Document, Indexed
 from pymongo import ASCENDING, IndexModel
-from quart import Quart, current_app, request
+from quart import Quart, current_app, g, request
 from quart_rate_limiter import RateLimit, RateLimiter
 from quart_rate_limiter.store import RateLimiterStoreABC
 
 from app.core.clock import as_utc
+from app.core.security import bearer_token, decode_access_token
 from app.errors import AppError
 
 
@@ -148,6 +149,45 @@ def per_ip_and_field(setting: str, field: str, normalise: Normalise = _fold) -> 
             setting,
             key_function=json_field_key(field, normalise),
             skip_function=json_field_missing(field),
+        ),
+    ]
+
+
+async def _bearer_account() -> str | None:
+    """The account a valid access token names (signature, issuer, expiry checked; no database
+    read), or None. The limiter runs before the route authenticates, and asks up to three
+    times per request: decode once."""
+    if "limited_account" not in g:
+        token = bearer_token()
+        settings = current_app.config["SETTINGS"]
+        try:
+            claims = (
+                decode_access_token(
+                    token, secret=settings.SECRET_KEY, max_lifetime=settings.ACCESS_TOKEN_TTL
+                )
+                if token
+                else None
+            )
+        except AppError:  # the route answers 401 itself
+            claims = None
+        g.limited_account = str(claims["sub"]) if claims else None
+    return g.limited_account
+
+
+async def bearer_account_key() -> str:
+    return "user:" + _digest(await _bearer_account() or "")
+
+
+async def bearer_account_unknown() -> bool:
+    return await _bearer_account() is None
+
+
+def per_ip_and_account(setting: str) -> list[RateLimit]:
+    """The same limit counted per client IP and per signed-in account (its access token)."""
+    return [
+        ConfiguredLimit(setting, key_function=client_ip_key),
+        ConfiguredLimit(
+            setting, key_function=bearer_account_key, skip_function=bearer_account_unknown
         ),
     ]
 

@@ -6,12 +6,15 @@ Every movement is one atomic update of the product (an update pipeline) that
 - recomputes the stored `low_stock` flag (`stock <= low_stock_threshold`) from the new stock,
 and returns the document after it. Being atomic, the stock just before it was exactly
 `after.stock - delta` (with the same threshold), so the returned document alone tells whether
-*this* update flipped `low_stock` from False to True: the crossing that sends the admins one
-`low_stock` email. Concurrent sales are serialised on the product by the server, so a burst of
-them has exactly one such flip per crossing, with or without transactions; stock going back
-above the threshold flips the flag back, which re-arms the alert. (We read the result, never
-the pre-image: one MongoDB-compatible server we test on returns stale pre-images under
-concurrency, while its post-images are exact.)
+*this* update flipped `low_stock` from False to True: a crossing. Concurrent sales are
+serialised on the product by the server, so a burst of them has exactly one such flip per
+crossing, with or without transactions; stock going back above the threshold flips the flag
+back, which re-arms it. The same update claims the `low_stock` email to the admins when it
+crosses and the product's last alert is older than LOW_STOCK_ALERT_INTERVAL_SECONDS (it
+stores the time and its own claim id, `_claim_alert`): stock bouncing around the threshold
+(checkout, cancel, checkout...) mails them once per interval, however fast and however
+concurrent. (We read the result, never the pre-image: one MongoDB-compatible server we test
+on returns stale pre-images under concurrency, while its post-images are exact.)
 
 The ledger row (and the alert emails) are written with the caller's `session=`, so they
 commit or roll back with the change. Without transactions (`session` None) they are written
@@ -22,11 +25,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
+from quart import current_app
 
 from app.catalog import cache
 from app.catalog.models import Product, stock_status
@@ -53,19 +57,17 @@ class InsufficientStock(Conflict):
 
 @dataclass(frozen=True)
 class StockChange:
-    """One applied movement: the product after it, the stock before it, its ledger row."""
+    """One applied movement: the product after it, the stock before it, its ledger row, and
+    whether it claimed the product's low-stock alert (see `_claim_alert`)."""
 
     after: dict[str, Any]
     stock_before: int
     movement: StockMovement | None
+    alert_claimed: bool = False
 
     @property
     def threshold(self) -> int:
         return _threshold(self.after)
-
-    @property
-    def crossed_into_low_stock(self) -> bool:
-        return self.stock_before > self.threshold >= self.after["stock"]
 
 
 def _threshold(product: dict[str, Any]) -> int:
@@ -84,6 +86,34 @@ def _new_flag() -> dict[str, Any]:
     return {"$set": {"low_stock": {"$lte": ["$stock", "$low_stock_threshold"]}}}
 
 
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _claim_alert(delta: int, *, now: datetime, claim: PydanticObjectId) -> dict[str, Any]:
+    """The fields of the movement's first pipeline stage (where `$stock` is still the stock
+    before it) that claim the low-stock alert: `low_stock_alerted_at` becomes `now` and
+    `low_stock_alert_id` this update's own `claim` only when this update takes an active
+    product from above its threshold to at or under it, and the last alert is at least
+    LOW_STOCK_ALERT_INTERVAL_SECONDS old (0: every crossing). However often the stock crosses,
+    and however many updates race, one update per interval finds its `claim` in the document
+    it returns, and only that one mails the admins. The `low_stock` flag (the admin's list)
+    flips on every crossing all the same."""
+    interval = current_app.config["SETTINGS"].LOW_STOCK_ALERT_INTERVAL_SECONDS
+    conditions: list[dict[str, Any]] = [
+        {"$eq": ["$status", "active"]},
+        {"$gt": ["$stock", "$low_stock_threshold"]},
+        {"$lte": [{"$add": ["$stock", delta]}, "$low_stock_threshold"]},
+    ]
+    if interval > 0:
+        last = {"$ifNull": ["$low_stock_alerted_at", _NEVER]}
+        conditions.append({"$lte": [last, now - timedelta(seconds=interval)]})
+    claimed = {"$and": conditions}
+    return {
+        "low_stock_alerted_at": {"$cond": [claimed, {"$literal": now}, "$low_stock_alerted_at"]},
+        "low_stock_alert_id": {"$cond": [claimed, {"$literal": claim}, "$low_stock_alert_id"]},
+    }
+
+
 async def _move(
     *,
     match: dict[str, Any],
@@ -97,9 +127,19 @@ async def _move(
     write its ledger row and, on a crossing, the alert. None when `match` found nothing
     (then nothing was written)."""
     now = utcnow()
+    claim = PydanticObjectId()
     after = await _products().find_one_and_update(
         match,
-        [{"$set": {"stock": {"$add": ["$stock", delta]}, "updated_at": now}}, _new_flag()],
+        [
+            {
+                "$set": {
+                    "stock": {"$add": ["$stock", delta]},
+                    "updated_at": now,
+                    **_claim_alert(delta, now=now, claim=claim),
+                }
+            },
+            _new_flag(),
+        ],
         return_document=ReturnDocument.AFTER,
         session=session,
     )
@@ -115,13 +155,18 @@ async def _move(
         at=now,
     )
     await movement.insert(session=session)
-    change = StockChange(after=after, stock_before=after["stock"] - delta, movement=movement)
+    change = StockChange(
+        after=after,
+        stock_before=after["stock"] - delta,
+        movement=movement,
+        alert_claimed=after.get("low_stock_alert_id") == claim,
+    )
     await _after_move(change, session=session)
     return change
 
 
 async def _after_move(change: StockChange, *, session=None) -> None:
-    if change.crossed_into_low_stock and change.after.get("status") == "active":
+    if change.alert_claimed:
         await _alert_low_stock(change.after, session=session)
     # List pages show the stock status: a move between in, low and out of stock bumps the
     # catalog version (in this session, after the write, as the cache requires).

@@ -1,10 +1,11 @@
 """Checkout: the cart becomes an order in one transaction, all or nothing.
 
-Inside `db.run_in_transaction`: re-read the cart, take every line's stock with a guarded
+Inside `db.run_in_transaction`: re-read the cart, take the customer's place among the unpaid
+orders (holds.py: a capped, guarded counter), take every line's stock with a guarded
 decrement (`stock >= qty`, so even a server without transactions cannot oversell), insert the
 order with price snapshots, empty the cart and queue the confirmation email. A short line
-aborts the whole transaction (and, where there are no transactions, the lines already taken
-are given back). The payment provider is called only after the commit.
+aborts the whole transaction (and, where there are no transactions, the lines and the place
+already taken are given back). The payment provider is called only after the commit.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from app.core import db
 from app.core.money import format_amount
 from app.errors import Conflict, ErrorCode, Invalid
 from app.inventory import service as inventory
-from app.orders import payments
+from app.orders import holds, payments
 from app.orders.models import (
     HistoryEntry,
     Order,
@@ -115,13 +116,16 @@ async def place_order(
 ) -> Order:
     """Turn the user's cart into an order and ask the payment provider for an intent.
 
-    Raises Invalid `cart_empty`, Invalid for an unknown `address_id`, InsufficientStock (409,
-    `lines` names every short line; nothing changed), AmountOutOfRange (422: the total is one
-    the payment provider does not charge, with the allowed `minimum` and `maximum`; nothing
-    changed).
+    Raises Invalid `cart_empty`, Invalid for an unknown `address_id`, UnpaidLimitReached
+    (409 `unpaid_limit_reached`: the customer holds as many unpaid orders or units as allowed;
+    nothing changed), InsufficientStock (409, `lines` names every short line; nothing changed),
+    AmountOutOfRange (422: the total is one the payment provider does not charge, with the
+    allowed `minimum` and `maximum`; nothing changed).
     """
     settings = current_app.config["SETTINGS"]
     actor = f"user:{user.id}"
+    # What the customer may hold unpaid is capped (holds.py); guests will add their address.
+    hold_keys = [holds.user_key(user.id)]
 
     async def work(session) -> Order:
         lines = await cart.checkout_lines(user_id=user.id, session=session)
@@ -131,34 +135,36 @@ async def place_order(
             user_id=user.id, given=shipping_address, address_id=address_id, session=session
         )
         order_id = PydanticObjectId()
+        units = sum(line.quantity for line in lines)
+        await holds.take(hold_keys, order_id=order_id, units=units, session=session)
         items: list[OrderItem] = []
         short = []
-        for line in lines:
-            product = await inventory.take_stock(
-                product_id=line.product_id,
-                quantity=line.quantity,
-                reason="sale",
-                order_id=order_id,
-                actor=actor,
-                session=session,
-            )
-            if product is None:
-                short.append(line)
-                continue
-            images = product.get("images") or []
-            items.append(
-                OrderItem(
-                    product_id=product["_id"],
-                    name=product["name"],
-                    slug=product["slug"],
-                    unit_price=product["price"],
-                    quantity=line.quantity,
-                    line_total=product["price"] * line.quantity,
-                    image=images[0]["url"] if images else None,
-                )
-            )
         inserted = False
         try:
+            for line in lines:
+                product = await inventory.take_stock(
+                    product_id=line.product_id,
+                    quantity=line.quantity,
+                    reason="sale",
+                    order_id=order_id,
+                    actor=actor,
+                    session=session,
+                )
+                if product is None:
+                    short.append(line)
+                    continue
+                images = product.get("images") or []
+                items.append(
+                    OrderItem(
+                        product_id=product["_id"],
+                        name=product["name"],
+                        slug=product["slug"],
+                        unit_price=product["price"],
+                        quantity=line.quantity,
+                        line_total=product["price"] * line.quantity,
+                        image=images[0]["url"] if images else None,
+                    )
+                )
             if short:
                 raise InsufficientStock(
                     "Not enough stock for some items in your cart; nothing was ordered.",
@@ -180,6 +186,7 @@ async def place_order(
                 payment=Payment(provider=payments.provider_name()),
                 history=[HistoryEntry(status="pending_payment", actor=actor)],
                 idempotency_key=idempotency_key,
+                hold_keys=hold_keys,
             )
             await order.insert(session=session)
             inserted = True
@@ -190,8 +197,10 @@ async def place_order(
             if session is None and not inserted:
                 # No transaction to abort: give back what this attempt took.
                 await _give_back(items, order_id=order_id, actor=actor)
+                await holds.release(hold_keys, order_id=order_id, units=units)
             raise
 
+    await holds.ensure(hold_keys)
     for attempt in range(1, _NUMBER_ATTEMPTS + 1):
         try:
             order = await db.run_in_transaction(work)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from beanie import Document, PydanticObjectId
+from beanie import Document, Indexed, PydanticObjectId
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
@@ -131,8 +131,15 @@ class Order(Document):
     # The Idempotency-Key of the checkout that created it: a second order for one key is
     # refused by the unique index below, whatever happened to the idempotency record.
     idempotency_key: str | None = None
+    # The unpaid holds (app/orders/holds.py) this order took at checkout and gives back when
+    # it leaves `pending_payment`; empty for orders placed before holds existed.
+    hold_keys: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def units(self) -> int:
+        return sum(item.quantity for item in self.items)
 
     class Settings:
         name = "orders"
@@ -165,3 +172,23 @@ class Order(Document):
                 name="user_idempotency_key",
             ),
         ]
+
+
+class HeldOrder(BaseModel):
+    order_id: PydanticObjectId
+    units: int
+
+
+class UnpaidHold(Document):
+    """What one holder (`user:<id>`; guests later `ip:<network>`) keeps reserved in orders
+    awaiting payment: the orders, and their count and units kept with them in every update
+    (the guards of app/orders/holds.py read the counts)."""
+
+    key: Annotated[str, Indexed(unique=True)]
+    orders: int = 0
+    units: int = 0
+    held: list[HeldOrder] = Field(default_factory=list)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "unpaid_holds"

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from quart import request
+from quart_rate_limiter import rate_limit
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from app.core.idempotency import HEADER, idempotent
 from app.core.openapi import links, problems
 from app.core.pagination import Page, PageQuery
 from app.core.security import current_user, login_required
-from app.orders import bp, checkout, service
+from app.orders import bp, checkout, limits, service
 from app.orders.schemas import CheckoutIn, OrderOut, OrderSummaryOut, PayIn
 
 
 @bp.post("")
+@rate_limit(limits=limits.CHECKOUT)
 @links(
     201,
     GetOrder=("get_get_order", "order_id=$response.body#/id"),
@@ -23,7 +25,7 @@ from app.orders.schemas import CheckoutIn, OrderOut, OrderSummaryOut, PayIn
     AdminChangeStatus=("post_admin_change_status", "order_id=$response.body#/id"),
     AdminRefundOrder=("post_admin_refund_order", "order_id=$response.body#/id"),
 )
-@problems(409)
+@problems(409, 429)
 @login_required
 @validate_request(CheckoutIn)
 @validate_response(OrderOut, 201)
@@ -32,10 +34,13 @@ async def place_order(data: CheckoutIn) -> tuple[OrderOut, int]:
     """Check out the cart: reserve stock, create the order (pending payment).
 
     Refusals that change nothing (stock, cart and orders stay as they were): 409
-    `insufficient_stock` (`lines` names every short line); 422 `cart_empty`; 422
+    `insufficient_stock` (`lines` names every short line); 409 `unpaid_limit_reached` (the
+    customer already holds as many unpaid orders, or units in them, as allowed: `limits`,
+    `held` and `requested_units` say how many; pay or cancel one first); 422 `cart_empty`; 422
     `amount_out_of_range` when the total is one the payment provider does not charge (Stripe:
     under 50 cents or over $999,999.99 in USD), with `total`, `minimum`, `maximum` and
-    `currency`; 422 `validation_error` for an `address_id` that is not one of yours.
+    `currency`; 422 `validation_error` for an `address_id` that is not one of yours. 429
+    `rate_limited` when checkouts come too fast (per account and per address).
     """
     order = await checkout.place_order(
         user=current_user(),
@@ -80,9 +85,14 @@ async def pay_order(order_id: str, data: PayIn) -> tuple[OrderOut, int]:
 
 
 @bp.post("/<order_id>/cancel")
-@problems(409)
+@rate_limit(limits=limits.CANCEL)
+@problems(409, 429)
 @login_required
 @validate_response(OrderOut)
 async def cancel_order(order_id: str) -> OrderOut:
-    """Cancel my order (restocked; refunded when paid)."""
+    """Cancel my order (restocked; refunded when paid).
+
+    409 `invalid_transition` once it has shipped (or is cancelled or refunded already). 429
+    `rate_limited` when cancellations come too fast (per account and per address).
+    """
     return OrderOut.of(await service.cancel_mine(user=current_user(), order_id=order_id))

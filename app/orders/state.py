@@ -5,8 +5,9 @@
     paid | processing | shipped | delivered -> refunded
 
 Every move is one conditional update on the status the caller read, so of two racing moves
-exactly one wins; it appends to `history` and queues the customer's email in the same
-transaction (pass `session=`).
+exactly one wins; it appends to `history`, gives back the order's unpaid hold when it leaves
+`pending_payment` (holds.py) and queues the customer's email in the same transaction (pass
+`session=`; without one, the order moves first and the hold follows).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pymongo import ReturnDocument
 
 from app.core.clock import utcnow
 from app.errors import Conflict, ErrorCode
+from app.orders import holds
 from app.orders.models import HistoryEntry, Order, OrderStatus
 from app.orders.notifications import order_status_email
 
@@ -84,5 +86,9 @@ async def move(
     if row is None:
         return None
     moved = Order.model_validate(row)
+    if order.status == "pending_payment" and moved.hold_keys:
+        # No longer unpaid: its place under the cap is free. Only the move that took it out
+        # of `pending_payment` gets here (the status was its condition), so this happens once.
+        await holds.release(moved.hold_keys, order_id=moved.id, units=moved.units, session=session)
     await order_status_email(moved, note=email_note or note, session=session)
     return moved

@@ -1,4 +1,5 @@
-"""Low-stock alerts: one email to every active admin per crossing of the threshold."""
+"""Low-stock alerts: one email to every active admin per crossing of the threshold (with
+LOW_STOCK_ALERT_INTERVAL_SECONDS=0; at most one per interval: test_alert_interval.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ from tests.inventory.conftest import ALERTED, alerts, ledger, stored
 pytestmark = pytest.mark.usefixtures("app", "staff")
 
 PRODUCTS = "/api/v1/admin/products"
+
+
+@pytest.fixture
+def settings_overrides():
+    return {"LOW_STOCK_ALERT_INTERVAL_SECONDS": 0}  # every crossing alerts
 
 
 async def take(product, quantity: int = 1):
