@@ -17,6 +17,12 @@ from tests.payments.conftest import free_port, status_emails, stripe_settings
 pytestmark = pytest.mark.usefixtures("app")
 
 
+@pytest.fixture
+def settings_overrides(localstripe) -> dict:
+    # One customer leaves several orders unpaid here: more than the cap on unpaid orders.
+    return stripe_settings(localstripe, UNPAID_ORDERS_MAX=10)
+
+
 async def age(order: dict, seconds: int) -> None:
     await Order.get_pymongo_collection().update_one(
         {"_id": (await Order.get(order["id"])).id},
