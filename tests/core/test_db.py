@@ -167,9 +167,7 @@ async def test_a_server_that_refuses_text_indexes_gets_regex_search(app, monkeyp
         await init("text")
 
 
-async def test_document_ids_are_validated_without_a_new_type_adapter_each_time(
-    app, monkeypatch
-):
+async def test_document_ids_are_validated_without_a_new_type_adapter_each_time(app, monkeypatch):
     import pydantic.type_adapter
 
     from app.auth.models import User
