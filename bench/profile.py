@@ -144,6 +144,7 @@ async def _run_size(
         }
         for name in scenarios:
             await steps[name](-1)  # warm up
+            gc.collect()  # the start-up's garbage is not this scenario's
             profiler = cProfile.Profile() if profile else None
             collector = _GarbageCollector()
             started = time.process_time()
