@@ -175,7 +175,7 @@ def render(run: Run) -> str:
         ]
         out += _table(run.creation, None)
         out += [""]
-    if run.wire:
+    if run.wire or any(size.find(name) for size in run.sizes for name in WRITE_SCENARIOS):
         out += _engines(run)
     if run.servers:
         out += ["## Servers (demo catalog, one worker each)", ""]
@@ -242,11 +242,12 @@ def _engines(run: Run) -> list[str]:
         (f"wire, {s.label}", s) for s in run.wire
     ]
     out = [
-        "## Both engines: the write paths",
+        "## The write paths, by engine",
         "",
-        "The same app, scenarios and load: the embedded engine, and PyMongo over the wire "
-        "protocol to a SecantusDB single-node replica set started by the bench (in memory, "
-        "on the same machine: it takes CPU from the same two cores). req/s (p50 ms; the app "
+        "The same app, scenarios and load: the embedded engine, and (the `wire` columns) "
+        "PyMongo over the wire protocol to a SecantusDB single-node replica set started by the "
+        "bench (in memory, on the same machine: it takes CPU from the same two cores). "
+        "Checkout and pay are one flow (add, order, pay). req/s (p50 ms; the app "
         "server's CPU time per request, which other work on the machine does not inflate).",
         "",
         "| scenario | " + " | ".join(name for name, _ in columns) + " |",
