@@ -225,9 +225,6 @@ class _TrackedStore(mongomock_store.CollectionStore):
                 if holders is not None:
                     holders.discard(key)
 
-    def forget_uniques(self) -> None:
-        self.uniques = None
-
     def forget_maps(self) -> None:
         """After a change the maps may have missed (a write that failed half-way)."""
         self.uniques = None
