@@ -82,7 +82,7 @@ $(STAMP_BENCH): requirements.txt requirements-bench.txt
 	@touch $@
 
 bench: $(STAMP_BENCH)
-	@echo ">> benchmark over HTTP with wrk (about 5 minutes; writes bench/out/latest.md)"
+	@echo ">> benchmark over HTTP with wrk (about 8 minutes; writes bench/out/latest.md)"
 	$(VENV_BENCH)/bin/python -m bench $(BENCH_ARGS)
 
 loadtest: $(STAMP_DEV)

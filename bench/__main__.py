@@ -2,7 +2,7 @@
 
 Serves `bench.asgi:app` (the real app plus a bare route) with one server worker on the
 embedded engine, drives it with wrk from 127.0.0.1, and writes `bench/out/latest.md` and
-`bench/out/ratios.png`. One run, about five minutes:
+`bench/out/ratios.png`. One run, about eight minutes:
 
 1. for the demo catalog, 1,000 and 10,000 products: req/s, p50 and p99 of the bare route
    (the ceiling), the product list (plain, filtered, `q`), a product page, the category tree,
@@ -11,7 +11,16 @@ embedded engine, drives it with wrk from 127.0.0.1, and writes `bench/out/latest
    (what the database read path costs), and the server's peak RSS;
 2. `/health` p99, idle and while 16 connections log in;
 3. 50 shoppers checking out the last 10 units at once: wall time, answers, stock left;
-4. Hypercorn, Hypercorn with uvloop, Uvicorn and Granian serving the same app.
+4. Hypercorn, Hypercorn with uvloop, Uvicorn and Granian serving the same app;
+5. admin product creation, 5,000 products through the API, timed per 1,000 (flat or not);
+6. add to cart and the checkout flow again on the wire target: the app on PyMongo against a
+   SecantusDB single-node replica set the bench starts on a free port (as `make test-wire`),
+   at the demo catalog and 10,000 products, beside the embedded engine's figures.
+
+`--parts` and `--scenarios` run a subset (e.g. `--parts sizes,wire --scenarios add,checkout`
+for the write paths alone); the report states the targets it has figures for. Every load run
+also records the app server's CPU time per request, which other work on the machine does
+not inflate as it does req/s.
 
 Why wrk: a C event loop that keeps 16 connections busy on a fraction of one core, so on a
 two-core machine the server keeps the other; latency percentiles are exact (HdrHistogram);
@@ -34,6 +43,10 @@ from bench.harness import Result, Server, call, wrk
 from bench.report import Run, SizeRun
 
 CONNECTIONS = 16
+SIZE_SCENARIOS = frozenset({"reads", "login", "add", "checkout", "uncached"})
+PARTS = ("sizes", "health", "contention", "servers", "create", "wire")
+CREATE_COUNT, CREATE_CHUNK = 5_000, 1_000
+SEED_TIMEOUT = 600.0  # 10,000 products over the wire take a while to insert
 USERS = 8
 DEMO_PRODUCTS = 32  # app/catalog/demo.py
 PASSWORD = "Bench-Password-2026"
@@ -81,37 +94,59 @@ def _route_missing(server: Server, method: str, path: str, **kwargs) -> bool:
     return status in (404, 405)
 
 
-def run_size(label: str, products: int, *, seconds: float) -> SizeRun:
+def run_size(
+    label: str,
+    products: int,
+    *,
+    seconds: float,
+    scenarios: set[str] = SIZE_SCENARIOS,
+    mongodb_uri: str | None = None,
+) -> SizeRun:
     synthetic = max(0, products - DEMO_PRODUCTS)
-    _log(f"catalog {label}: starting hypercorn with {synthetic + DEMO_PRODUCTS} products")
-    run = SizeRun(label=label, products=synthetic + DEMO_PRODUCTS)
-    with Server("hypercorn", products=synthetic, users=2 * USERS) as server:
+    engine = "the wire target" if mongodb_uri else "the embedded engine"
+    _log(f"catalog {label}: hypercorn on {engine} with {synthetic + DEMO_PRODUCTS} products")
+    run = SizeRun(label=label, products=synthetic + DEMO_PRODUCTS, wire=bool(mongodb_uri))
+    database = f"bench_{products}"
+    with Server(
+        "hypercorn",
+        products=synthetic,
+        users=2 * USERS,
+        mongodb_uri=mongodb_uri,
+        database=database,
+        start_timeout=SEED_TIMEOUT,
+    ) as server:
         run.results.append(
             wrk(server, "bare route", "/bench/bare", seconds=seconds, connections=CONNECTIONS)
         )
-        for name, path in READS:
-            status, _, _headers = call(server, "GET", path)
-            assert status == 200, (path, status)
-            run.results.append(wrk(server, name, path, seconds=seconds, connections=CONNECTIONS))
-        etag = call(server, "GET", READS[0][1])[2]["ETag"]
-        revalidated = wrk(
-            server, "product list, revalidated (304)", READS[0][1],
-            seconds=seconds, connections=CONNECTIONS, if_none_match=etag,
-        )  # fmt: skip
-        run.results.append(revalidated)
+        if "reads" in scenarios:
+            for name, path in READS:
+                status, _, _headers = call(server, "GET", path)
+                assert status == 200, (path, status)
+                run.results.append(
+                    wrk(server, name, path, seconds=seconds, connections=CONNECTIONS)
+                )
+            etag = call(server, "GET", READS[0][1])[2]["ETag"]
+            revalidated = wrk(
+                server, "product list, revalidated (304)", READS[0][1],
+                seconds=seconds, connections=CONNECTIONS, if_none_match=etag,
+            )  # fmt: skip
+            run.results.append(revalidated)
 
         tokens = [_login(server, n) for n in range(USERS)]  # they fill carts
         buyers = [_login(server, n) for n in range(USERS, 2 * USERS)]  # they check out
         logins = [
             f'{{"email": "shopper{n}@bench.test", "password": "{PASSWORD}"}}' for n in range(USERS)
         ]
-        run.results.append(
-            wrk(server, "login", "/api/v1/auth/login", seconds=seconds, connections=CONNECTIONS,
-                method="POST", bodies=logins)
-        )  # fmt: skip
+        if "login" in scenarios:
+            run.results.append(
+                wrk(server, "login", "/api/v1/auth/login", seconds=seconds,
+                    connections=CONNECTIONS, method="POST", bodies=logins)
+            )  # fmt: skip
 
         product_ids = _buyable(server, 20)
-        if _route_missing(server, "POST", "/api/v1/cart/items", body={}, token=tokens[0]):
+        if "add" not in scenarios:
+            pass
+        elif _route_missing(server, "POST", "/api/v1/cart/items", body={}, token=tokens[0]):
             run.results.append(Result("add to cart", skipped="POST /api/v1/cart/items answers 404"))
         else:
             bodies = [f'{{"product_id": "{pid}", "quantity": 1}}' for pid in product_ids]
@@ -119,7 +154,9 @@ def run_size(label: str, products: int, *, seconds: float) -> SizeRun:
                 wrk(server, "add to cart", "/api/v1/cart/items", seconds=seconds,
                     connections=CONNECTIONS, method="POST", bodies=bodies, tokens=tokens)
             )  # fmt: skip
-        if _route_missing(server, "POST", "/api/v1/orders", body={}, token=tokens[0]):
+        if "checkout" not in scenarios:
+            pass
+        elif _route_missing(server, "POST", "/api/v1/orders", body={}, token=tokens[0]):
             for name in ("checkout", "pay"):
                 run.results.append(Result(name, skipped="POST /api/v1/orders answers 404"))
         else:
@@ -130,15 +167,57 @@ def run_size(label: str, products: int, *, seconds: float) -> SizeRun:
 
         # The read path without the response cache: one request at a time, so p50 is what a
         # request costs, not the time it queued.
-        call(server, "PUT", "/bench/catalog-cache/off")
-        for name, path in READS:
-            call(server, "GET", path)
-            run.uncached.append(
-                wrk(server, name, path, seconds=max(2.0, seconds / 2), connections=1)
-            )
-        call(server, "PUT", "/bench/catalog-cache/on")
+        if "uncached" in scenarios:
+            call(server, "PUT", "/bench/catalog-cache/off")
+            for name, path in READS:
+                call(server, "GET", path)
+                run.uncached.append(
+                    wrk(server, name, path, seconds=max(2.0, seconds / 2), connections=1)
+                )
+            call(server, "PUT", "/bench/catalog-cache/on")
         run.peak_rss_mb = server.peak_rss_mb()
     return run
+
+
+def run_creation(*, count: int = CREATE_COUNT, chunk: int = CREATE_CHUNK) -> list[Result]:
+    """Admin product creation, one chunk after another, from the demo catalog up."""
+    _log(f"product creation: {count:,} products through the admin API")
+    with Server("hypercorn", products=0, admin=True) as server:
+        status, body, _ = call(
+            server,
+            "POST",
+            "/api/v1/auth/login",
+            {"email": "admin@bench.test", "password": PASSWORD},
+        )
+        if status != 200:
+            raise RuntimeError(f"bench admin login failed: {status} {body}")
+        _, categories, _ = call(server, "GET", "/api/v1/categories")
+        category = categories[0]["id"]
+        return asyncio.run(
+            harness.create_products(
+                server, body["access_token"], category, count=count, chunk=chunk
+            )
+        )
+
+
+def run_wire(sizes: list[str], *, seconds: float) -> list[SizeRun]:
+    """The write scenarios again, the app on PyMongo against a SecantusDB of our own."""
+    _log("wire target: starting SecantusDB")
+    runs = []
+    with harness.WireServer() as wire:
+        for size in sizes:
+            products = DEMO_PRODUCTS if size == "demo" else int(size)
+            label = "demo" if size == "demo" else f"{products:,}"
+            runs.append(
+                run_size(
+                    label,
+                    products,
+                    seconds=seconds,
+                    scenarios={"add", "checkout"},
+                    mongodb_uri=wire.uri,
+                )
+            )
+    return runs
 
 
 def run_health(*, seconds: float) -> tuple[Result, Result, Result]:
@@ -189,18 +268,45 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each load run")
     parser.add_argument("--sizes", default="demo,1000,10000", help="catalog sizes to run")
     parser.add_argument("--servers", default=",".join(harness.SERVERS), help="servers to compare")
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), help=f"what to run, of {','.join(PARTS)}"
+    )
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(sorted(SIZE_SCENARIOS)),
+        help=f"per catalog size, of {','.join(sorted(SIZE_SCENARIOS))}",
+    )
+    parser.add_argument(
+        "--wire-sizes", default="demo,10000", help="catalog sizes for the wire target"
+    )
+    parser.add_argument(
+        "--create", type=int, default=CREATE_COUNT, help="products created through the API"
+    )
     args = parser.parse_args()
+    parts = {p for p in args.parts.split(",") if p}
+    scenarios = {s for s in args.scenarios.split(",") if s}
+    if parts - set(PARTS) or scenarios - SIZE_SCENARIOS:
+        parser.error(f"unknown: {sorted((parts - set(PARTS)) | (scenarios - SIZE_SCENARIOS))}")
     harness.ensure_wrk()
     started = time.monotonic()
     run = Run(seconds=args.seconds, connections=CONNECTIONS)
     before = os.getloadavg()[0]
-    for size in args.sizes.split(","):
-        products = DEMO_PRODUCTS if size == "demo" else int(size)
-        label = "demo" if size == "demo" else f"{products:,}"
-        run.sizes.append(run_size(label, products, seconds=args.seconds))
-    run.health_idle, run.health_busy, run.health_logins = run_health(seconds=args.seconds)
-    run.contention = run_contention()
-    run.servers = run_servers(seconds=args.seconds, kinds=[k for k in args.servers.split(",") if k])
+    if "sizes" in parts:
+        for size in args.sizes.split(","):
+            products = DEMO_PRODUCTS if size == "demo" else int(size)
+            label = "demo" if size == "demo" else f"{products:,}"
+            run.sizes.append(run_size(label, products, seconds=args.seconds, scenarios=scenarios))
+    if "health" in parts:
+        run.health_idle, run.health_busy, run.health_logins = run_health(seconds=args.seconds)
+    if "contention" in parts:
+        run.contention = run_contention()
+    if "servers" in parts:
+        kinds = [k for k in args.servers.split(",") if k]
+        run.servers = run_servers(seconds=args.seconds, kinds=kinds)
+    if "create" in parts:
+        run.creation = run_creation(count=args.create, chunk=max(1, args.create // 5))
+    if "wire" in parts:
+        run.wire = run_wire(args.wire_sizes.split(","), seconds=args.seconds)
     run.elapsed = time.monotonic() - started
     run.load = (before, os.getloadavg()[0])
     markdown = report.write(run)

@@ -4,7 +4,8 @@ The real app (`create_app`), with its settings from the environment the benchmar
 - `GET /bench/bare`: the ceiling: the same app, hooks and middleware, a handler that does
   nothing;
 - at start-up, after the demo catalog: `BENCH_PRODUCTS` synthetic products and
-  `BENCH_USERS` verified customers (`shopper{n}@bench.test`, password `BENCH_PASSWORD`);
+  `BENCH_USERS` verified customers (`shopper{n}@bench.test`, password `BENCH_PASSWORD`), and
+  with `BENCH_ADMIN` an admin (`admin@bench.test`, the same password);
 - `PUT /bench/catalog-cache/<on|off>`: switch this worker's response cache, to time the
   database read path itself on the same server.
 """
@@ -68,6 +69,14 @@ async def _seed() -> None:
         await User(
             email=f"shopper{n}@bench.test",
             name=f"Shopper {n}",
+            email_verified=True,
+            password_hash=password_hash,
+        ).insert()
+    if os.environ.get("BENCH_ADMIN"):
+        await User(
+            email="admin@bench.test",
+            name="Bench Admin",
+            role="admin",
             email_verified=True,
             password_hash=password_hash,
         ).insert()

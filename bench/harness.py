@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -81,6 +82,11 @@ class Server:
     products: int
     users: int = 0
     cache_mb: int = 32
+    # A MongoDB server (the wire target) instead of the embedded engine, and the database.
+    mongodb_uri: str | None = None
+    database: str = "shop"
+    admin: bool = False  # also an admin (admin@bench.test), for product creation
+    start_timeout: float = 180.0  # until it answers: seeding comes first
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
@@ -88,7 +94,8 @@ class Server:
     def base(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def start(self, timeout: float = 180.0) -> Server:
+    def start(self, timeout: float | None = None) -> Server:
+        timeout = timeout or self.start_timeout
         args = [a.format(bind=f"{HOST}:{self.port}", port=self.port) for a in SERVERS[self.kind]]
         env = {
             **os.environ,
@@ -101,8 +108,15 @@ class Server:
             "CATALOG_CACHE_MB": str(self.cache_mb),
             "BENCH_PRODUCTS": str(self.products),
             "BENCH_USERS": str(self.users),
+            "BENCH_ADMIN": "true" if self.admin else "",
         }
         env.pop("MONGODB_URI", None)
+        if self.mongodb_uri:
+            env.update(
+                MONGODB_URI=self.mongodb_uri,
+                MONGODB_DB=self.database,
+                SECRET_KEY=secrets.token_urlsafe(48),  # required with a server
+            )
         OUT.mkdir(exist_ok=True)
         log = (OUT / f"server-{self.kind}.log").open("w")
         self.process = subprocess.Popen(
@@ -152,6 +166,17 @@ class Server:
                     peaks.append(int(line.split()[1]) / 1024)
         return max(peaks, default=0.0)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's processes."""
+        ticks = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -168,6 +193,99 @@ class Server:
         self.stop()
 
 
+WIRE_VENV = HERE.parent / ".venv-wire"
+
+
+def _wire_server_pin() -> str:
+    """The SecantusDB release `make test-wire` runs (scripts/test-wire names it)."""
+    for line in (HERE.parent / "scripts" / "test-wire").read_text().splitlines():
+        if line.startswith("SERVER="):
+            return line.split("=", 1)[1]
+    raise RuntimeError("scripts/test-wire names no SERVER")
+
+
+def ensure_wire_server() -> Path:
+    """SecantusDB's server command, installed into .venv-wire as `make test-wire` does."""
+    pin = _wire_server_pin()
+    command = WIRE_VENV / "bin" / "secantusd-py"
+    stamp = WIRE_VENV / f".installed-{pin}"
+    if not stamp.exists():
+        print(f">> installing {pin} into {WIRE_VENV.name} (the wire target)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(WIRE_VENV)], check=True)
+        pip = [str(WIRE_VENV / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
+        subprocess.run([*pip, "install", "-q", pin], check=True)
+        stamp.touch()
+    return command
+
+
+@dataclass
+class WireServer:
+    """A SecantusDB single-node replica set of the bench's own (in memory), on a free port,
+    stopped by its pid: the wire target, PyMongo's production path."""
+
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+    workdir: Path | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://{HOST}:{self.port}/?replicaSet=secantus"
+
+    def start(self, timeout: float = 60.0) -> WireServer:
+        import tempfile
+
+        from pymongo import MongoClient
+        from pymongo.errors import PyMongoError
+
+        command = ensure_wire_server()
+        self.workdir = Path(tempfile.mkdtemp(prefix="bench-wire-"))
+        config = self.workdir / "secantusd.toml"
+        config.write_text("")  # no other config file can change the server
+        OUT.mkdir(exist_ok=True)
+        log = (OUT / "server-secantusdb.log").open("w")
+        self.process = subprocess.Popen(
+            [
+                str(command), "--config", str(config), "--host", HOST, "--port", str(self.port),
+                "--storage-path", ":memory:", "--log-level", "WARNING",
+            ],
+            env={**os.environ, "TMPDIR": str(self.workdir)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"SecantusDB exited; see {log.name}")
+            client = MongoClient(self.uri, serverSelectionTimeoutMS=500, connectTimeoutMS=500)
+            try:
+                client.admin.command("ping")
+                return self
+            except PyMongoError:  # not up yet
+                time.sleep(0.2)
+            finally:
+                client.close()
+        self.stop()
+        raise RuntimeError(f"SecantusDB did not answer within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> WireServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
 @dataclass
 class Result:
     name: str
@@ -178,6 +296,8 @@ class Result:
     errors: int = 0
     skipped: str | None = None
     note: str = ""
+    # The server's CPU time per request (or per checkout flow) while this ran, when measured.
+    server_cpu_ms: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -204,6 +324,7 @@ def wrk(
         env["BENCH_TOKENS"] = " ".join(tokens)
     if if_none_match:
         env["BENCH_IF_NONE_MATCH"] = if_none_match
+    cpu_before = server.cpu_seconds()
     command = [
         "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
         "-s", str(LUA), server.base + path,
@@ -214,6 +335,7 @@ def wrk(
         raise RuntimeError(f"wrk gave no result for {name}: {done.stdout}{done.stderr}")
     data = json.loads(line)
     errors = sum(data[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
+    cpu = server.cpu_seconds() - cpu_before
     return Result(
         name=name,
         requests=data["requests"],
@@ -221,6 +343,7 @@ def wrk(
         p50_ms=data["p50_us"] / 1000,
         p99_ms=data["p99_us"] / 1000,
         errors=errors + data["status_errors"],
+        server_cpu_ms=cpu * 1000 / data["requests"] if data["requests"] else 0.0,
     )
 
 
@@ -310,12 +433,15 @@ async def checkout_flow(
             errors["checkout"] += 1
 
     started = time.monotonic()
+    cpu_before = server.cpu_seconds()
     shoppers = [asyncio.create_task(guarded(i, token)) for i, token in enumerate(tokens)]
     _, late = await asyncio.wait(shoppers, timeout=seconds + REQUEST_TIMEOUT)
     for task in late:
         task.cancel()
     await asyncio.gather(*late, return_exceptions=True)
     elapsed = time.monotonic() - started
+    cpu = server.cpu_seconds() - cpu_before
+    flows = len(timings["checkout"])
     results = []
     for name in ("checkout", "pay"):
         samples = sorted(timings[name])
@@ -327,6 +453,8 @@ async def checkout_flow(
                 p50_ms=_percentile(samples, 0.50) * 1000,
                 p99_ms=_percentile(samples, 0.99) * 1000,
                 errors=errors[name],
+                # The whole flow (add, order, pay) per checkout: the loop's cost.
+                server_cpu_ms=cpu * 1000 / flows if flows else 0.0,
             )
         )
     return results[0], results[1]
@@ -376,6 +504,58 @@ async def contention(
         errors=sum(n for status, n in statuses.items() if status >= 500),
     )
     return timing, statuses, stock
+
+
+async def create_products(
+    server: Server, token: str, category_id: str, *, count: int, chunk: int, connections: int = 4
+) -> list[Result]:
+    """Create `count` products through the admin API (`connections` at a time, distinct
+    names): one Result per `chunk` of them, in order, so a rate that falls as the catalog
+    grows shows as falling rows."""
+    results: list[Result] = []
+    limits = httpx.Limits(max_connections=connections)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(
+        base_url=server.base, headers=headers, timeout=REQUEST_TIMEOUT, limits=limits
+    ) as http:
+        for first in range(0, count, chunk):
+            numbers = iter(range(first, min(count, first + chunk)))
+            timings: list[float] = []
+            errors = 0
+
+            async def creator(numbers=numbers, timings=timings) -> None:
+                nonlocal errors
+                for n in numbers:
+                    started = time.perf_counter()
+                    made = await http.post(
+                        "/api/v1/admin/products",
+                        json={
+                            "name": f"Created Product {n:05d}",
+                            "description": "Created through the admin API by the benchmark.",
+                            "price": 1000 + n,
+                            "category": category_id,
+                            "stock": 25,
+                        },
+                    )
+                    timings.append(time.perf_counter() - started)
+                    errors += made.status_code != 201
+
+            started = time.monotonic()
+            await asyncio.gather(*(creator() for _ in range(connections)))
+            elapsed = time.monotonic() - started
+            samples = sorted(timings)
+            last = min(count, first + chunk)
+            results.append(
+                Result(
+                    name=f"products {first + 1:,}-{last:,}",
+                    requests=len(samples),
+                    seconds=elapsed,
+                    p50_ms=_percentile(samples, 0.50) * 1000,
+                    p99_ms=_percentile(samples, 0.99) * 1000,
+                    errors=errors,
+                )
+            )
+    return results
 
 
 def _percentile(samples: list[float], fraction: float) -> float:

@@ -23,6 +23,11 @@ CATALOG_RATIO_TARGET = 0.50
 PAGE_P50_TARGET_MS = 25.0
 HEALTH_FACTOR_TARGET = 2.0
 RSS_TARGET_MB = 300.0
+# Issue 16, writes that stay flat.
+ADD_TO_CART_FLAT_TARGET = 0.90  # add to cart at 10,000 products, as a share of the demo figure
+CHECKOUT_TARGET_RPS = 100.0  # checkout flows per second at 10,000 products, one worker
+CREATION_FLAT_TARGET = 0.90  # the last chunk of product creation, as a share of the first
+WRITE_SCENARIOS = ("add to cart", "checkout", "pay")
 
 
 @dataclass
@@ -32,6 +37,7 @@ class SizeRun:
     results: list[Result] = field(default_factory=list)
     uncached: list[Result] = field(default_factory=list)
     peak_rss_mb: float = 0.0
+    wire: bool = False  # the app on PyMongo against SecantusDB, not the embedded engine
 
     @property
     def bare(self) -> Result:
@@ -54,6 +60,10 @@ class Run:
     # The 50-for-10 contention case: its timings, status counts and the stock it left.
     contention: tuple[Result, dict[int, int], int] | None = None
     servers: dict[str, list[Result]] = field(default_factory=dict)
+    # Admin product creation, chunk after chunk as the catalog grows.
+    creation: list[Result] = field(default_factory=list)
+    # The write scenarios on the wire target, per catalog size.
+    wire: list[SizeRun] = field(default_factory=list)
     elapsed: float = 0.0
     # The machine's 1-minute load average before and after: other work skews every figure.
     load: tuple[float, float] = (0.0, 0.0)
@@ -101,12 +111,18 @@ def render(run: Run) -> str:
     for size in run.sizes:
         out += [f"## Catalog: {size.label} products", ""]
         out += _table(size.results, size.bare)
-        out += ["", "Without the response cache, one request at a time (the read path itself):", ""]
-        out += _table(size.uncached, None)
+        if size.uncached:
+            out += [
+                "",
+                "Without the response cache, one request at a time (the read path itself):",
+                "",
+            ]
+            out += _table(size.uncached, None)
         out += ["", f"Peak RSS of the server worker: {size.peak_rss_mb:.0f} MB.", ""]
     demo = next((s for s in run.sizes if s.label == "demo"), None)
-    if demo:
-        worst = min((r for r in demo.results if r.name in CATALOG_READS), key=lambda r: r.rps)
+    reads = [r for r in demo.results if r.name in CATALOG_READS] if demo else []
+    if reads:
+        worst = min(reads, key=lambda r: r.rps)
         ratio = worst.rps / demo.bare.rps
         targets.append(
             f"| catalog reads ≥ {CATALOG_RATIO_TARGET:.0%} of the bare route (demo catalog) | "
@@ -114,8 +130,8 @@ def render(run: Run) -> str:
         )
     big = next((s for s in run.sizes if s.products >= 10_000), None)
     small = run.sizes[0] if run.sizes else None
-    if big:
-        page = big.find("product list", uncached=True)
+    page = big.find("product list", uncached=True) if big else None
+    if page:
         cached = big.find("product list")
         small_page = small.find("product list", uncached=True)
         targets.append(
@@ -124,10 +140,12 @@ def render(run: Run) -> str:
             f"{cached.p50_ms:.2f} ms cached under load | "
             f"{_verdict(page.p50_ms <= PAGE_P50_TARGET_MS)} |"
         )
+    if big:
         targets.append(
             f"| RSS ≤ {RSS_TARGET_MB:g} MB with {big.label} products | {big.peak_rss_mb:.0f} MB | "
             f"{_verdict(big.peak_rss_mb <= RSS_TARGET_MB)} |"
         )
+    targets += _write_targets(run, demo, big)
     if run.health_idle and run.health_busy:
         factor = run.health_busy.p99_ms / run.health_idle.p99_ms
         targets.append(
@@ -148,6 +166,17 @@ def render(run: Run) -> str:
             f"stock left {stock}.",
             "",
         ]
+    if run.creation:
+        out += ["## Product creation through the admin API (4 connections)", ""]
+        out += [
+            "Distinct names, one chunk after another from the demo catalog up: a rate that "
+            "fell as the catalog grew would show as falling rows.",
+            "",
+        ]
+        out += _table(run.creation, None)
+        out += [""]
+    if run.wire or any(size.find(name) for size in run.sizes for name in WRITE_SCENARIOS):
+        out += _engines(run)
     if run.servers:
         out += ["## Servers (demo catalog, one worker each)", ""]
         out += [
@@ -174,6 +203,69 @@ def render(run: Run) -> str:
     return "\n".join(out)
 
 
+def _write_targets(run: Run, demo: SizeRun | None, big: SizeRun | None) -> list[str]:
+    """Issue 16's rows: writes that stay flat as the data grows."""
+    rows = []
+    demo_add = demo.find("add to cart") if demo else None
+    big_add = big.find("add to cart") if big else None
+    if demo_add and big_add and not demo_add.skipped and not big_add.skipped and demo_add.rps:
+        share = big_add.rps / demo_add.rps
+        rows.append(
+            f"| add to cart at {big.label} products ≥ {ADD_TO_CART_FLAT_TARGET:.0%} of demo | "
+            f"{big_add.rps:,.0f} req/s vs {demo_add.rps:,.0f} ({share:.0%}) | "
+            f"{_verdict(share >= ADD_TO_CART_FLAT_TARGET)} |"
+        )
+    checkout = big.find("checkout") if big else None
+    if checkout and not checkout.skipped:
+        rows.append(
+            f"| checkout ≥ {CHECKOUT_TARGET_RPS:g}/s at {big.label} products (one worker) | "
+            f"{checkout.rps:,.0f}/s, p50 {checkout.p50_ms:.1f} ms | "
+            f"{_verdict(checkout.rps >= CHECKOUT_TARGET_RPS)} |"
+        )
+    if len(run.creation) >= 2:
+        first, last = run.creation[0], run.creation[-1]
+        share = last.rps / first.rps if first.rps else 0.0
+        total = sum(r.requests for r in run.creation)
+        average = total / sum(r.seconds for r in run.creation)
+        rows.append(
+            f"| product creation flat over {total:,}: last chunk ≥ "
+            f"{CREATION_FLAT_TARGET:.0%} of the first | {first.rps:,.0f}/s first, "
+            f"{last.rps:,.0f}/s last ({share:.0%}), {average:,.0f}/s on average | "
+            f"{_verdict(share >= CREATION_FLAT_TARGET)} |"
+        )
+    return rows
+
+
+def _engines(run: Run) -> list[str]:
+    """The write scenarios on both engines, side by side (req/s, p50 ms)."""
+    columns = [(f"embedded, {s.label}", s) for s in run.sizes] + [
+        (f"wire, {s.label}", s) for s in run.wire
+    ]
+    out = [
+        "## The write paths, by engine",
+        "",
+        "The same app, scenarios and load: the embedded engine, and (the `wire` columns) "
+        "PyMongo over the wire protocol to a SecantusDB single-node replica set started by the "
+        "bench (in memory, on the same machine: it takes CPU from the same two cores). "
+        "Checkout and pay are one flow (add, order, pay). req/s (p50 ms; the app "
+        "server's CPU time per request, which other work on the machine does not inflate).",
+        "",
+        "| scenario | " + " | ".join(name for name, _ in columns) + " |",
+        "|---|" + "---:|" * len(columns),
+    ]
+    for scenario in WRITE_SCENARIOS:
+        cells = []
+        for _, size in columns:
+            r = size.find(scenario)
+            cells.append(
+                "–"
+                if r is None or r.skipped
+                else f"{r.rps:,.0f} ({r.p50_ms:.1f}; {r.server_cpu_ms:.1f} CPU)"
+            )
+        out.append(f"| {scenario} | " + " | ".join(cells) + " |")
+    return [*out, ""]
+
+
 def chart(run: Run) -> None:
     import matplotlib
 
@@ -184,6 +276,8 @@ def chart(run: Run) -> None:
     fig, ax = plt.subplots(figsize=(11, 5))
     width = 0.8 / max(1, len(run.sizes))
     for i, size in enumerate(run.sizes):
+        if not size.results:
+            continue
         ratios = []
         for name in names:
             r = size.find(name)

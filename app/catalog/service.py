@@ -58,6 +58,7 @@ LIST_PROJECTION = {
     "low_stock_threshold": 1,
 }
 SLUG_ATTEMPTS = 5
+SLUG_BATCH = 50  # suffixes looked up at once when a name is taken
 
 
 # -- slugs -----------------------------------------------------------------------------------
@@ -71,18 +72,22 @@ def slugify(text: str, *, fallback: str = "item", max_length: int = 80) -> str:
 
 
 async def _free_slug(document, base: str, *, session=None) -> str:
-    """`base`, or `base-2`, `base-3`... whichever is free first."""
-    pattern = f"^{re.escape(base)}(-[0-9]+)?$"
-    cursor = document.get_pymongo_collection().find(
-        {"slug": {"$regex": pattern}}, {"slug": 1, "_id": 0}, session=session
-    )
-    taken = {row["slug"] for row in await cursor.to_list()}
-    if base not in taken:
-        return base
-    suffix = 2
-    while f"{base}-{suffix}" in taken:
-        suffix += 1
-    return f"{base}-{suffix}"
+    """`base`, or `base-2`, `base-3`... whichever is free first.
+
+    The candidates are asked for by exact value, `base` alone first (a new name is free at
+    once), then a batch of suffixes at a time: each is a point lookup in the unique slug
+    index, so the cost follows how often the name is taken, never the collection's size
+    (a pattern over all slugs was a scan on the embedded engine)."""
+    collection = document.get_pymongo_collection()
+    batch, suffix = [base], 2
+    while True:
+        cursor = collection.find({"slug": {"$in": batch}}, {"slug": 1, "_id": 0}, session=session)
+        taken = {row["slug"] for row in await cursor.to_list()}
+        free = next((slug for slug in batch if slug not in taken), None)
+        if free is not None:
+            return free
+        batch = [f"{base}-{n}" for n in range(suffix, suffix + SLUG_BATCH)]
+        suffix += SLUG_BATCH
 
 
 async def _insert_with_free_slug(document, base: str, *, session=None) -> None:

@@ -7,13 +7,17 @@ With `MONGODB_URI` set this is PyMongo's `AsyncMongoClient`; without it, the emb
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import beanie.odm.documents
+import beanie.odm.utils.pydantic
 from beanie.odm.utils.init import Initializer
+from pydantic import TypeAdapter
 from pymongo import TEXT, AsyncMongoClient
 from pymongo.errors import OperationFailure, PyMongoError
 
@@ -22,6 +26,28 @@ from app.core.memory import MemoryClient
 log = logging.getLogger("app.db")
 T = TypeVar("T")
 _EMBEDDED_ATTEMPTS = 5
+
+
+@functools.cache
+def _type_adapter(object_type: Any) -> TypeAdapter:
+    return TypeAdapter(object_type)
+
+
+def _parse_object_as(object_type: Any, data: Any) -> Any:
+    """Beanie's `parse_object_as`, with one TypeAdapter per type instead of one per call.
+
+    Beanie 2 validates the id of every `Document.get()` and `insert()` through a TypeAdapter
+    built on the spot (~0.3 ms each: ten per checkout flow, a fifth of its CPU time); the
+    adapter for a type validates the same way every time, so it is built once."""
+    try:
+        adapter = _type_adapter(object_type)
+    except TypeError:  # an unhashable type: as Beanie does
+        adapter = TypeAdapter(object_type)
+    return adapter.validate_python(data)
+
+
+beanie.odm.utils.pydantic.parse_object_as = _parse_object_as
+beanie.odm.documents.parse_object_as = _parse_object_as  # imported there by name
 
 # Every Beanie document of the app, as dotted paths so that `core` imports no domain.
 DOCUMENT_MODELS: list[str] = [

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 from quart import g, request
+from werkzeug.datastructures import Headers
 
 from app.core.clock import as_utc, utcnow
 from app.errors import Conflict, ErrorCode, Invalid
@@ -137,12 +138,13 @@ async def run_once(
         # Nothing was done (errors change nothing): let the client retry with this key.
         await collection.delete_one({"_id": record.id, "state": "processing"})
         raise
-    if isinstance(body, BaseModel):
-        body = body.model_dump(mode="json")
+    stored = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
     await collection.update_one(
         {"_id": record.id},
-        {"$set": {"state": "done", "status_code": status, "body": body}},
+        {"$set": {"state": "done", "status_code": status, "body": stored}},
     )
+    # The first answer as the work gave it (a response model is not validated again); a
+    # replay gives the stored JSON.
     return body, status, False
 
 
@@ -170,7 +172,9 @@ def idempotent(func):
             request_fingerprint=fingerprint(request.method, request.path, body),
             work=work,
         )
-        return result, status, {"Idempotent-Replayed": "true" if replayed else "false"}
+        # Headers, not a dict: quart-schema builds a pydantic TypeAdapter for every dict it
+        # converts (about as costly as the rest of a small request's conversion).
+        return result, status, Headers({"Idempotent-Replayed": "true" if replayed else "false"})
 
     setattr(wrapper, IDEMPOTENT_ATTRIBUTE, True)
     return wrapper

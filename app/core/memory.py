@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import heapq
 import re
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import mongomock_ng
@@ -139,36 +140,59 @@ class _FindArgs:
 
 
 class _TrackedStore(mongomock_store.CollectionStore):
-    """A collection store that counts its changes, so query results can be remembered.
+    """A collection store that counts its changes, so query results can be remembered, and
+    keeps what lets a query or a write look at the documents it concerns and no others.
 
     mongomock-ng changes documents only through `__setitem__` / `__delitem__` (updates write the
-    document back), `drop()` and a transaction's abort (which swaps the saved documents back).
+    document back), `drop()`, TTL expiry (through `__delitem__`) and a transaction's abort. A
+    write that fails half-way may leave a document changed in place and not written back: the
+    facade then forgets the maps below (they are rebuilt when next needed).
+
+    Every structure here is kept up to date by each write at a cost that does not depend on
+    the collection's size; only building one the first time (or after it was forgotten)
+    reads every document.
     """
 
     changes = 0
     results: OrderedDict
-    by_value: dict[str, dict[str, list[dict]]]
+
+    # Stored order: each key's place, in the order of `_documents` (an OrderedDict appends
+    # new keys and keeps replaced ones in place), so documents found through a map come back
+    # in the order a scan would give, without a scan.
+    positions: dict
+    next_position: int = 0
+
+    # Equality maps, one per top-level field a query has asked about: value -> keys of the
+    # documents holding it (as the field or in an array), and key -> those values (a document
+    # may be changed in place before it is written back: its old values are found by key).
+    # Only strings and ObjectIds are mapped (exact-type equality in MongoDB, hashable).
+    fields: dict
+
+    # TTL indexes: a heap of (moment, sequence, key), one entry per write of a document that
+    # may expire; expiry pops what is due instead of testing every document on every access
+    # (mongomock-ng's way). None when unknown: the next access scans, as mongomock-ng does.
+    expiry: list | None = None
+    expiry_sequence: int = 0
 
     def drop(self) -> None:
         super().drop()
-        self.forget_uniques()
+        self.forget_maps()
+        self.positions, self.next_position = {}, 0
         self.changed()
 
     # A transaction's snapshot, copy-on-write: each document's state before its first change
-    # in the transaction (_ABSENT for one inserted by it), and the key order when something
-    # was deleted. mongomock-ng copies the whole collection instead, so a transaction that
+    # in the transaction (_ABSENT for one inserted by it), and the places of the documents it
+    # deleted. mongomock-ng copies the whole collection instead, so a transaction that
     # touched one product of 10,000 copied 10,000. Documents reach an update only through
     # `_iter_documents` (see _FastCollection), which saves them first; inserts and deletes
     # come through `__setitem__` / `__delitem__`.
     saved: dict | None = None
-    saved_order: list | None = None
+    saved_positions: dict | None = None
 
     # Unique indexes as hash maps, kept up to date by every write (mongomock-ng checks a
     # unique index by scanning the whole collection on every insert and update): per index
-    # name, entry -> ids and id -> entries (a document may be changed in place before it is
-    # written back, so its old entries are found by id, never recomputed). None until first
-    # needed; False when an entry cannot be hashed (mongomock-ng's scan decides until the
-    # maps are forgotten).
+    # name, entry -> ids and id -> entries. None until first needed; False when an entry
+    # cannot be hashed (mongomock-ng's scan decides until the maps are forgotten).
     uniques: dict | bool | None = None
 
     def unique_maps(self) -> dict | None:
@@ -201,16 +225,125 @@ class _TrackedStore(mongomock_store.CollectionStore):
                 if holders is not None:
                     holders.discard(key)
 
-    def forget_uniques(self) -> None:
+    def forget_maps(self) -> None:
+        """After a change the maps may have missed (a write that failed half-way)."""
         self.uniques = None
+        self.fields = {}
+        self.expiry = None
 
     def create_index(self, index_name, index_dict) -> None:
         super().create_index(index_name, index_dict)
-        self.forget_uniques()
+        self.forget_maps()
 
     def drop_index(self, index_name) -> None:
         super().drop_index(index_name)
-        self.forget_uniques()
+        self.forget_maps()
+
+    # -- equality maps
+
+    def keys_with(self, field: str, value) -> set:
+        """Keys of the documents whose top-level `field` equals `value` (a string or an
+        ObjectId) or is an array holding it."""
+        found = self.fields.get(field)
+        if found is None:
+            found = self.fields[field] = ({}, {})
+            for key, document in self._documents.items():
+                self._map_field(found, field, key, document)
+        return found[0].get(value, _NO_KEYS)
+
+    @staticmethod
+    def _map_field(maps, field: str, key, document: dict) -> None:
+        value = document.get(field)
+        if isinstance(value, _MAPPED):
+            values = (value,)
+        elif isinstance(value, list):
+            values = tuple({item for item in value if isinstance(item, _MAPPED)})
+        else:
+            return
+        owners, of = maps
+        of[key] = values
+        for item in values:
+            owners.setdefault(item, set()).add(key)
+
+    def _map(self, key) -> None:
+        document = self._documents[key]
+        for field, maps in self.fields.items():
+            self._map_field(maps, field, key, document)
+
+    def _unmap(self, key) -> None:
+        for owners, of in self.fields.values():
+            for value in of.pop(key, ()):
+                holders = owners.get(value)
+                if holders is not None:
+                    holders.discard(key)
+                    if not holders:
+                        del owners[value]
+
+    def in_stored_order(self, keys) -> list[dict]:
+        documents, positions = self._documents, self.positions
+        present = [key for key in keys if key in documents]
+        present.sort(key=positions.__getitem__)
+        return [documents[key] for key in present]
+
+    # -- TTL expiry
+
+    def _expiring(self):
+        """(field, seconds) of each TTL index mongomock-ng applies."""
+        for index in self._ttl_indexes.values():
+            try:
+                seconds = int(index["expireAfterSeconds"])
+            except ValueError:
+                continue
+            if len(index["key"]) == 1:
+                yield next(iter(index["key"]))[0], seconds
+
+    def _schedule(self, key) -> None:
+        if self.expiry is None or not self._ttl_indexes:
+            return
+        document = self._documents[key]
+        for field, seconds in self._expiring():
+            moment = mongomock_store._get_min_datetime_from_value(
+                helpers.get_value_by_dot(document, field)
+            )
+            if not isinstance(moment, datetime) or moment == datetime.max:
+                continue
+            try:
+                due = _naive_utc(moment) + timedelta(seconds=seconds)
+            except OverflowError:
+                continue
+            self.expiry_sequence += 1
+            heapq.heappush(self.expiry, (due, self.expiry_sequence, key))
+
+    def _remove_expired_documents(self) -> None:
+        if not self._ttl_indexes:
+            return
+        if self.expiry is None:
+            super()._remove_expired_documents()
+            self.expiry = []
+            for key in list(self._documents):
+                self._schedule(key)
+            return
+        now = mongomock_ng.utcnow()
+        naive_now = _naive_utc(now)
+        heap = self.expiry
+        while heap and heap[0][0] <= naive_now:
+            _, _, key = heapq.heappop(heap)
+            document = self._documents.get(key)
+            if document is None:
+                continue
+            # mongomock-ng's own test decides; an entry whose document changed since is
+            # stale (the change scheduled the document again).
+            if any(
+                self._value_meets_expiry(helpers.get_value_by_dot(document, field), seconds, now)
+                for field, seconds in self._expiring()
+            ):
+                del self[key]
+        if len(heap) > 2 * len(self._documents) + 64:  # stale entries: start afresh
+            self.expiry = []
+            for key in list(self._documents):
+                self._schedule(key)
+
+    # -- writes
 
     def save(self, key) -> None:
         if self.saved is not None and key not in self.saved:
@@ -220,69 +353,85 @@ class _TrackedStore(mongomock_store.CollectionStore):
     def __setitem__(self, key, value) -> None:
         self.save(key)
         # The stored document may have been changed in place already: its old entries are
-        # found by id in the maps (see _FastCollection._ensure_uniques), not recomputed.
+        # found by key in the maps (see _FastCollection._ensure_uniques), not recomputed.
         self._unindex(key)
+        self._unmap(key)
         super().__setitem__(key, value)
+        if key not in self.positions:
+            self.positions[key] = self.next_position
+            self.next_position += 1
         self._index(key)
+        self._map(key)
+        self._schedule(key)
         self.changed()
 
     def __delitem__(self, key) -> None:
-        if self.saved is not None and self.saved_order is None:
-            self.saved_order = list(self._documents)
         self.save(key)
+        if self.saved is not None and key in self.positions:
+            self.saved_positions.setdefault(key, self.positions[key])
         self._unindex(key)
+        self._unmap(key)
         super().__delitem__(key)
+        self.positions.pop(key, None)
         self.changed()
 
     def begin_transaction(self) -> None:
-        self.saved, self.saved_order = {}, None
+        self.saved, self.saved_positions = {}, {}
         self._saved_indexes = copy.deepcopy(self.indexes)
         self._saved_ttl_indexes = copy.deepcopy(self._ttl_indexes)
 
     def commit_transaction(self) -> None:
-        self.saved = self.saved_order = None
+        self.saved = self.saved_positions = None
         self._saved_indexes = self._saved_ttl_indexes = None
 
     def abort_transaction(self) -> None:
         if self.saved is None:
             super().abort_transaction()  # begun before this store was tracked: its snapshot
-        else:
-            documents = self._documents
-            for key, document in self.saved.items():
-                if document is _ABSENT:
-                    documents.pop(key, None)
-                else:
-                    documents[key] = document
-            if self.saved_order is not None:
-                order = {key: index for index, key in enumerate(self.saved_order)}
-                self._documents = OrderedDict(
-                    sorted(documents.items(), key=lambda item: order.get(item[0], len(order)))
-                )
-            self.indexes = self._saved_indexes
-            self._ttl_indexes = self._saved_ttl_indexes
-            self.commit_transaction()
-        self.forget_uniques()
+            self.forget_maps()
+            self.positions = {key: place for place, key in enumerate(self._documents)}
+            self.next_position = len(self.positions)
+            self.changed()
+            return
+        documents = self._documents
+        # What the transaction changed goes back, and only that is re-indexed.
+        for key, document in self.saved.items():
+            self._unindex(key)
+            self._unmap(key)
+            if document is _ABSENT:
+                documents.pop(key, None)
+                self.positions.pop(key, None)
+            else:
+                documents[key] = document
+        returned = {
+            key: place
+            for key, place in self.saved_positions.items()
+            if self.saved[key] is not _ABSENT
+        }
+        if returned:
+            # Deleted documents go back in their places (a rare abort: a pass over all).
+            self.positions.update(returned)
+            self._documents = OrderedDict(
+                sorted(documents.items(), key=lambda item: self.positions[item[0]])
+            )
+        indexes_changed = (self.indexes, self._ttl_indexes) != (
+            self._saved_indexes,
+            self._saved_ttl_indexes,
+        )
+        self.indexes = self._saved_indexes
+        self._ttl_indexes = self._saved_ttl_indexes
+        restored = [key for key, document in self.saved.items() if document is not _ABSENT]
+        self.commit_transaction()
+        if indexes_changed:
+            self.forget_maps()
+        for key in restored:
+            self._index(key)
+            self._map(key)
+            self._schedule(key)
         self.changed()
 
     def changed(self) -> None:
         self.changes += 1
         self.results.clear()
-        self.by_value.clear()
-
-    def with_value(self, field: str, value: str) -> list[dict]:
-        """The documents whose top-level `field` is the string `value` or an array holding it
-        (MongoDB's equality), in stored order; one hash map per field until a change."""
-        index = self.by_value.get(field)
-        if index is None:
-            index = self.by_value[field] = {}
-            for document in self.documents:
-                found = document.get(field)
-                if isinstance(found, str):
-                    index.setdefault(found, []).append(document)
-                elif isinstance(found, list):
-                    for item in {item for item in found if isinstance(item, str)}:
-                        index.setdefault(item, []).append(document)
-        return index.get(value, [])
 
     def remembered(self, key, compute):
         """`compute()`, or what it returned last time for `key` if nothing changed since."""
@@ -299,12 +448,17 @@ class _TrackedStore(mongomock_store.CollectionStore):
 
 
 _ABSENT = object()
+_NO_KEYS: frozenset = frozenset()
+_MAPPED = (str, mongomock_ng.ObjectId)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _pinned_ids(filter) -> list | None:
     """The `_id` a filter pins (`{"_id": x, ...}`, `{"_id": {"$eq": x}, ...}`) as a list, or
-    None when it pins none (or one that cannot be a dict key). `$in` is left to mongomock-ng:
-    its documents come in stored order, which a list of ids would not keep."""
+    None when it pins none (or one that cannot be a dict key)."""
     if not isinstance(filter, Mapping) or "_id" not in filter:
         return None
     wanted = filter["_id"]
@@ -321,21 +475,81 @@ def _pinned_ids(filter) -> list | None:
     return [wanted]
 
 
+def _wanted_values(condition) -> list | None:
+    """The values a top-level condition requires one of, when they can be looked up in an
+    equality map: `"x"`, `{"$eq": "x"}`, `{"$in": ["x", "y"]}` (strings and ObjectIds)."""
+    if isinstance(condition, _MAPPED):
+        return [condition]
+    if isinstance(condition, Mapping) and len(condition) == 1:
+        if "$eq" in condition and isinstance(condition["$eq"], _MAPPED):
+            return [condition["$eq"]]
+        wanted = condition.get("$in")
+        if isinstance(wanted, list) and all(isinstance(v, _MAPPED) for v in wanted):
+            return wanted
+    return None
+
+
+def _candidate_keys(store: _TrackedStore, filter) -> set | None:
+    """Keys of a superset of the documents `filter` matches, from the maps (an `_id`, an
+    equality or `$in` on a string or ObjectId field, a `$or` whose every branch has such a
+    condition); None when the maps cannot narrow it (then every document is a candidate)."""
+    if not isinstance(filter, Mapping):
+        return None
+    best = None
+    for name, condition in filter.items():
+        if name == "_id":
+            ids = _pinned_ids(filter)
+            if ids is None and isinstance(condition, Mapping) and list(condition) == ["$in"]:
+                if isinstance(condition["$in"], list) and all(map(_is_id, condition["$in"])):
+                    ids = condition["$in"]
+            keys = None if ids is None else {i for i in ids if i in store._documents}
+        elif name == "$or" and isinstance(condition, list) and condition:
+            keys = set()
+            for branch in condition:
+                found = _candidate_keys(store, branch)
+                if found is None:
+                    keys = None
+                    break
+                keys |= found
+        elif name.startswith("$") or "." in name:
+            continue
+        else:
+            values = _wanted_values(condition)
+            if values is None:
+                continue
+            keys = set()
+            for value in values:
+                keys |= store.keys_with(name, value)
+        if keys is not None and (best is None or len(keys) < len(best)):
+            best = keys
+    return best
+
+
+def _narrowed(store: _TrackedStore, filter) -> set | None:
+    """`_candidate_keys`, or None when they are hardly fewer than all the documents."""
+    keys = _candidate_keys(store, filter)
+    if keys is None or len(keys) > len(store._documents) // 2 > FEW:
+        return None
+    return keys
+
+
 class _FastCollection(mongomock_collection.Collection):
-    """mongomock-ng's collection, with the documents a write or read considers found by `_id`
-    when the filter pins it (mongomock-ng evaluates the filter on every document), and saved
-    for the running transaction's rollback before anything changes them."""
+    """mongomock-ng's collection, with the documents a write or read considers found through
+    the store's maps when the filter allows it (mongomock-ng evaluates the filter on every
+    document), and saved for the running transaction's rollback before anything changes
+    them."""
 
     def _iter_documents(self, filter):
         store = self._store
-        ids = _pinned_ids(filter)
-        if ids is None:
+        if not isinstance(store, _TrackedStore) or store.is_empty:  # is_empty expires TTLs
             found = super()._iter_documents(filter)
         else:
-            store._remove_expired_documents()
-            documents = store._documents
-            candidates = [documents[i] for i in ids if i in documents]
-            found = (d for d in candidates if filtering.filter_applies(filter, d))
+            keys = _narrowed(store, filter)
+            if keys is None:
+                found = super()._iter_documents(filter)
+            else:
+                candidates = store.in_stored_order(keys)
+                found = (d for d in candidates if filtering.filter_applies(filter, d))
         if getattr(store, "saved", None) is None:
             return found
         return (_saved_first(store, document) for document in found)
@@ -395,7 +609,9 @@ def _tracked(inner) -> _TrackedStore:
     if type(store) is not _TrackedStore:
         store.__class__ = _TrackedStore
         store.results = OrderedDict()
-        store.by_value = {}
+        store.fields = {}
+        store.positions = {key: place for place, key in enumerate(store._documents)}
+        store.next_position = len(store.positions)
     return store
 
 
@@ -433,40 +649,22 @@ def _is_id(value) -> bool:
 
 
 def _matching(inner, spec: dict) -> list[dict]:
-    """The stored documents (not copies) that match `spec`: a lookup for `{"_id": value}`,
-    else a scan, remembered until the collection changes."""
+    """The stored documents (not copies) that match `spec`: those the store's maps name (an
+    `_id`, a batch of them, string or ObjectId equalities...) when they can, else a scan;
+    remembered until the collection changes."""
     store = _tracked(inner)
     if store.is_empty:  # also expires TTL documents (a change: it forgets remembered results)
         # mongomock-ng validates the filter against an empty document (unknown operators,
         # $text...) even when there is nothing to match: so do we.
         filtering.filter_applies(spec, {})
         return []
-    wanted = spec.get("_id")
-    if _is_id(wanted):  # by primary key: a lookup
-        document = store._documents.get(wanted)
-        return (
-            [document] if document is not None and filtering.filter_applies(spec, document) else []
-        )
-    if isinstance(wanted, Mapping) and list(wanted) == ["$in"] and all(map(_is_id, wanted["$in"])):
-        # A batch by primary key (carts, checkout): stored order, as a scan would give.
-        ids = set(wanted["$in"])
-        return [
-            document
-            for key, document in store._documents.items()
-            if key in ids and filtering.filter_applies(spec, document)
-        ]
-
-    candidates = None
-    for name, value in spec.items():  # string equalities (slug, email...): a hash lookup
-        if isinstance(value, str) and not name.startswith("$") and "." not in name:
-            found = store.with_value(name, value)
-            candidates = found if candidates is None or len(found) < len(candidates) else candidates
+    keys = _narrowed(store, spec)
 
     def scan() -> list[dict]:
-        pool = store.documents if candidates is None else candidates
+        pool = store.documents if keys is None else store.in_stored_order(keys)
         return [document for document in pool if filtering.filter_applies(spec, document)]
 
-    if candidates is not None and len(candidates) <= FEW:
+    if keys is not None and len(keys) <= FEW:
         return scan()
     return store.remembered(_key("match", spec), scan)
 
@@ -721,9 +919,16 @@ class MemoryCollection:
                 return await self._gate.run(
                     _unwrap(session, self._gate), method, *args, enroll=enroll, **kwargs
                 )
+            except (pymongo.errors.DuplicateKeyError, TransactionMisuse):
+                raise  # refused before anything changed (mongomock-ng undoes its own attempt)
+            except BaseException:
+                if name not in self._READS:
+                    # A write that failed half-way may have changed a document in place
+                    # without writing it back: the maps cannot know.
+                    _tracked(self._inner).forget_maps()
+                raise
             finally:
                 if name not in self._READS:
-                    # Even a write that failed half-way may have changed a document in place.
                     _tracked(self._inner).changed()
 
         call.__name__ = name

@@ -38,3 +38,42 @@ def test_report_states_every_target_and_its_verdict():
     assert "| 250 MB | met |" in text
     assert "(1.5×) | met |" in text
     assert "| product list | 900 | 1.00 | 3.00 | 0.90 | 0 |" in text
+
+
+def _writes(label, products, add, checkout, *, wire=False):
+    size = SizeRun(label, products, [_result("bare route", 1000)], wire=wire)
+    size.results += [_result("add to cart", add), _result("checkout", checkout, p50=8.0)]
+    size.results[-1].server_cpu_ms = 9.5
+    return size
+
+
+def test_report_states_the_write_targets_and_both_engines_side_by_side():
+    run = Run(seconds=4, connections=16)
+    run.sizes = [_writes("demo", 32, 300, 120), _writes("10,000", 10_032, 255, 90)]
+    run.creation = [_result("products 1-1,000", 100), _result("products 4,001-5,000", 95)]
+    run.wire = [_writes("demo", 32, 60, 20, wire=True)]
+    text = render(run)
+    assert (
+        "| add to cart at 10,000 products ≥ 90% of demo | 255 req/s vs 300 (85%) | **missed** |"
+        in text
+    )
+    assert (
+        "| checkout ≥ 100/s at 10,000 products (one worker) | 90/s, p50 8.0 ms | **missed** |"
+        in text
+    )
+    assert "100/s first, 95/s last (95%), 98/s on average | met |" in text
+    assert "| scenario | embedded, demo | embedded, 10,000 | wire, demo |" in text
+    assert "| checkout | 120 (8.0; 9.5 CPU) | 90 (8.0; 9.5 CPU) | 20 (8.0; 9.5 CPU) |" in text
+    # A subset run (no catalog reads) states only the targets it has figures for.
+    assert "catalog reads" not in text and "Without the response cache" not in text
+
+
+def test_the_wire_target_is_the_release_make_test_wire_runs():
+    from pathlib import Path
+
+    from bench.harness import _wire_server_pin
+
+    script = (Path(__file__).parents[2] / "scripts" / "test-wire").read_text()
+    assert f"SERVER={_wire_server_pin()}\n" in script and _wire_server_pin().startswith(
+        "secantusdb"
+    )

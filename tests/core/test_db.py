@@ -165,3 +165,26 @@ async def test_a_server_that_refuses_text_indexes_gets_regex_search(app, monkeyp
 
     with pytest.raises(OperationFailure):
         await init("text")
+
+
+async def test_document_ids_are_validated_without_a_new_type_adapter_each_time(app, monkeypatch):
+    import pydantic.type_adapter
+
+    from app.auth.models import User
+
+    user = User(email="ids@example.com", name="Ids", password_hash="x")
+    await user.insert()
+    await User.get(user.id)  # the adapter for the id type is built here, once
+    built = []
+    real = pydantic.type_adapter.TypeAdapter.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(args)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pydantic.type_adapter.TypeAdapter, "__init__", counting)
+    for n in range(5):
+        await User(email=f"ids{n}@example.com", name="Ids", password_hash="x").insert()
+        assert (await User.get(user.id)).email == "ids@example.com"
+        assert await User.get(str(user.id)) is not None  # a string id is still converted
+    assert built == []

@@ -8,13 +8,17 @@ Semantics found and relied on (see app/core/memory.py):
 """
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
+import mongomock_ng
 import pytest
+from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.core import memory
 from app.core.memory import MemoryClient, TransactionMisuse
+from tests.touched import touched
 
 
 @pytest.fixture
@@ -263,3 +267,52 @@ async def test_unique_indexes_stay_exact_through_updates_deletes_and_aborts(monk
     with pytest.raises(DuplicateKeyError):
         await items.insert_one({"_id": 601, "slug": "s5"})  # ...and "s5" is taken again
     await items.insert_one({"_id": 602, "slug": "s1"})  # given up by _id 1 above
+
+
+async def test_lookups_by_value_and_by_id_batches_read_their_documents_only():
+    client = MemoryClient()
+    carts = client["test"]["carts"]
+    users = [ObjectId() for _ in range(500)]
+    await carts.insert_many(
+        [{"_id": n, "user_id": u, "slug": f"s{n}"} for n, u in enumerate(users)]
+    )
+    queries = [
+        lambda: carts.find_one({"user_id": users[42]}),
+        lambda: carts.find({"_id": {"$in": [400, 7, 9]}}).to_list(),
+        lambda: carts.count_documents({"slug": {"$in": ["s1", "s2", "nope"]}}),
+        lambda: carts.find_one({"$or": [{"_id": "nope"}, {"slug": "s77"}]}),
+        lambda: carts.update_one({"user_id": users[3]}, {"$inc": {"version": 1}}),
+    ]
+    for query in queries:
+        await query()  # the first look at a field builds its map (one pass)
+    async with touched(client) as counts:
+        found = await queries[0]()
+        batch = await queries[1]()
+        assert await queries[2]() == 2
+        assert (await queries[3]())["_id"] == 77
+        assert (await queries[4]()).modified_count == 1
+    assert found["_id"] == 42 and [d["_id"] for d in batch] == [7, 9, 400]
+    assert counts["carts"] < 20  # what was asked for, not the 500
+
+
+async def test_expiry_pops_what_is_due_instead_of_testing_every_document(monkeypatch):
+    client = MemoryClient()
+    sessions = client["test"]["sessions"]
+    await sessions.create_indexes([IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)])
+    now = datetime.now(UTC)
+    await sessions.insert_many(
+        [{"_id": n, "expires_at": now + timedelta(hours=1 + n % 3)} for n in range(300)]
+    )
+    await sessions.find_one({"_id": 1})
+    async with touched(client) as counts:
+        for n in range(10):
+            assert (await sessions.find_one({"_id": n}))["_id"] == n
+    assert counts["sessions"] <= 10
+    await sessions.update_one({"_id": 0}, {"$set": {"expires_at": now + timedelta(hours=9)}})
+    await sessions.update_one({"_id": 2}, {"$set": {"expires_at": now - timedelta(seconds=1)}})
+    assert await sessions.find_one({"_id": 2}) is None  # due at once
+    later = now + timedelta(hours=2, minutes=30)  # past 1 h and 2 h, before 3 h
+    monkeypatch.setattr(mongomock_ng, "utcnow", lambda: later)
+    left = await sessions.find({}).to_list()
+    assert {d["_id"] % 3 for d in left} == {2} | {0}  # the 3 h ones, and _id 0 moved to 9 h
+    assert 0 in {d["_id"] for d in left} and len(left) == 100
