@@ -136,7 +136,8 @@ class Settings(BaseSettings):
     def public_url(self) -> str:
         if self.PUBLIC_URL:
             return self.PUBLIC_URL.rstrip("/")
-        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.HOST, self.HOST)
+        wildcard = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104 (a lookup)
+        host = wildcard.get(self.HOST, self.HOST)
         if ":" in host:  # an IPv6 literal
             host = f"[{host}]"
         return f"http://{host}:{self.PORT}"
