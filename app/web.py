@@ -12,6 +12,7 @@
 - The page's CSP allows this origin's scripts and styles only (Vite's build has no inline
   script), images from anywhere over http(s) (admins give any image URL), and Stripe.js's
   origins only when PAYMENT_PROVIDER=stripe.
+- `/media/demo/<slug>/<view>.svg`: the demo catalog's pictures, drawn by the app (offline).
 - With no build (Node was missing, or it was never built), `/` says so in a plain page (503)
   and the API serves as ever.
 """
@@ -114,6 +115,20 @@ async def asset(name: str) -> Response:
     response = await send_from_directory(dist_dir() / ASSETS, name)
     g.public_static = True
     response.headers["Cache-Control"] = IMMUTABLE
+    return response
+
+
+@bp.get("/media/demo/<slug>/<int:view>.svg")
+async def demo_image(slug: str, view: int) -> Response:
+    """A demo product's picture (generated SVG): the demo shop needs no image host."""
+    from app.catalog.demo_art import render
+
+    svg = render(slug, view)
+    if svg is None:
+        return problem(404, ErrorCode.NOT_FOUND, "There is no such demo image.")
+    g.public_static = True
+    response = Response(svg, content_type="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 
 
