@@ -23,6 +23,7 @@ import asyncio
 from pathlib import Path
 
 from quart import Blueprint, Quart, Response, current_app, g, request, send_from_directory
+from quart_schema import hide
 from werkzeug.exceptions import NotFound
 
 from app.errors import ErrorCode, problem
@@ -98,18 +99,21 @@ async def _index() -> Response:
 
 
 @bp.get("/")
+@hide  # not part of the API: kept out of the OpenAPI document
 async def storefront() -> Response:
     """The storefront (the web app's index.html)."""
     return await _index()
 
 
 @bp.get("/admin")
+@hide  # not part of the API: kept out of the OpenAPI document
 async def admin_panel() -> Response:
     """The admin panel (the same index.html: the SPA's router shows the admin layout)."""
     return await _index()
 
 
 @bp.get("/assets/<path:name>")
+@hide  # not part of the API: kept out of the OpenAPI document
 async def asset(name: str) -> Response:
     """A hashed build file (JS, CSS, images): cached for a year, never revalidated."""
     response = await send_from_directory(dist_dir() / ASSETS, name)
@@ -119,6 +123,7 @@ async def asset(name: str) -> Response:
 
 
 @bp.get("/media/demo/<slug>/<int:view>.svg")
+@hide  # not part of the API: kept out of the OpenAPI document
 async def demo_image(slug: str, view: int) -> Response:
     """A demo product's picture (generated SVG): the demo shop needs no image host."""
     from app.catalog.demo_art import render

@@ -193,3 +193,10 @@ async def test_without_a_build_the_page_says_so_and_the_api_serves(tmp_path):
         assert (await client.get("/api/v1/categories")).status_code == 200
         missing = await client.get("/api/v1/nope")
         assert (missing.status_code, missing.content_type) == (404, "application/problem+json")
+
+
+async def test_the_web_routes_are_not_in_the_openapi_document(client):
+    paths = (await (await client.get("/openapi.json")).get_json())["paths"]
+    assert all(path.startswith("/api/") or path in ("/health", "/ready") for path in paths), [
+        path for path in paths if not path.startswith("/api/")
+    ]
