@@ -1,14 +1,47 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
+import { createBrowserRouter, RouterProvider } from "react-router";
+import { AdminHome } from "./admin/AdminHome";
+import { AdminLayout } from "./admin/AdminLayout";
+import { AuthProvider } from "./auth/AuthContext";
+import { CartPage } from "./store/CartPage";
+import { CatalogPage } from "./store/CatalogPage";
+import { LoginPage } from "./store/LoginPage";
+import { NotFoundPage } from "./store/NotFoundPage";
+import { ProductPage } from "./store/ProductPage";
+import { RegisterPage } from "./store/RegisterPage";
+import { StoreLayout } from "./store/StoreLayout";
+import "./styles.css";
 
-function App() {
-  return <h1>Shop</h1>;
-}
+const router = createBrowserRouter([
+  {
+    path: "/admin",
+    element: <AdminLayout />,
+    children: [
+      { index: true, element: <AdminHome /> },
+      { path: "*", element: <NotFoundPage /> },
+    ],
+  },
+  {
+    path: "/",
+    element: <StoreLayout />,
+    children: [
+      { index: true, element: <CatalogPage /> },
+      { path: "products/:slug", element: <ProductPage /> },
+      { path: "cart", element: <CartPage /> },
+      { path: "login", element: <LoginPage /> },
+      { path: "register", element: <RegisterPage /> },
+      { path: "*", element: <NotFoundPage /> },
+    ],
+  },
+]);
 
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root");
 createRoot(root).render(
   <StrictMode>
-    <App />
+    <AuthProvider>
+      <RouterProvider router={router} />
+    </AuthProvider>
   </StrictMode>,
 );

@@ -79,12 +79,14 @@ export function fieldErrors(problem: Problem | null): Record<string, string> {
   for (const error of problem?.errors ?? []) {
     const loc = error.loc.filter((part, index) => !(index === 0 && (part === "body" || part === "query")));
     const key = loc.length ? loc.join(".") : "_";
-    fields[key] ??= capitalise(error.msg);
+    fields[key] ??= readable(error.msg);
   }
   return fields;
 }
 
-function capitalise(text: string): string {
+/** pydantic's message without its "Value error, " prefix, starting with a capital. */
+function readable(message: string): string {
+  const text = message.replace(/^(Value error|Assertion failed), /, "");
   return text ? text[0]!.toUpperCase() + text.slice(1) : text;
 }
 
