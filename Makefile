@@ -9,9 +9,10 @@ STAMP_DEV := $(VENV)/.installed-dev
 .PHONY: help run web test test-web test-mongo test-wire lint format bench loadtest client-test seed create-admin send-emails clean
 
 help:
-	@echo "make run         set up .venv and serve the shop on HOST:PORT (default 127.0.0.1:8000)"
+	@echo "make run         set up .venv, build the web app (Node 20.19+), serve the shop on HOST:PORT"
 	@echo "make test        set up .venv with dev tools and run the whole test suite"
 	@echo "make test-web    the web app: tsc, Vitest, then Playwright journeys in Chromium"
+	@echo "make web         build the web app if its sources changed (what make run does first)"
 	@echo "make test-mongo  the same suite against MONGODB_URI (a MongoDB replica set)"
 	@echo "make test-wire   the same suite over the wire protocol, on a SecantusDB it starts"
 	@echo "make lint        ruff check + ruff format --check"
