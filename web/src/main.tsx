@@ -4,6 +4,7 @@ import { createBrowserRouter, RouterProvider } from "react-router";
 import { AdminHome } from "./admin/AdminHome";
 import { AdminLayout } from "./admin/AdminLayout";
 import { AuthProvider } from "./auth/AuthContext";
+import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./store/AccountRecovery";
 import { CartPage } from "./store/CartPage";
 import { CatalogPage } from "./store/CatalogPage";
 import { LoginPage } from "./store/LoginPage";
@@ -31,6 +32,9 @@ const router = createBrowserRouter([
       { path: "cart", element: <CartPage /> },
       { path: "login", element: <LoginPage /> },
       { path: "register", element: <RegisterPage /> },
+      { path: "verify-email", element: <VerifyEmailPage /> },
+      { path: "forgot-password", element: <ForgotPasswordPage /> },
+      { path: "reset-password", element: <ResetPasswordPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

@@ -16,7 +16,7 @@ import {
   parseCatalogQuery,
   productsQuery,
 } from "../lib/catalogQuery";
-import { formatMoney, parseMoney } from "../lib/money";
+import { formatMoney, minorDigits, parseMoney } from "../lib/money";
 import { useLoad, useTitle } from "../lib/useLoad";
 import { ProductCard } from "./ProductCard";
 
@@ -54,8 +54,15 @@ function CategoryTree({ nodes, query }: { nodes: CategoryNode[]; query: CatalogQ
   );
 }
 
-function Filters({ query, onApply }: { query: CatalogQuery; onApply: (q: CatalogQuery) => void }) {
-  const dollars = (cents: number | null) => (cents === null ? "" : String(cents / 100));
+interface FiltersProps {
+  query: CatalogQuery;
+  currency: string;
+  onApply: (query: CatalogQuery) => void;
+}
+
+function Filters({ query, currency, onApply }: FiltersProps) {
+  const major = (minor: number | null) =>
+    minor === null ? "" : String(minor / 10 ** minorDigits(currency));
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
@@ -65,8 +72,8 @@ function Filters({ query, onApply }: { query: CatalogQuery; onApply: (q: Catalog
         brand: text("brand"),
         color: text("color"),
         size: text("size"),
-        minPrice: parseMoney(text("min_price"), "usd"),
-        maxPrice: parseMoney(text("max_price"), "usd"),
+        minPrice: parseMoney(text("min_price"), currency),
+        maxPrice: parseMoney(text("max_price"), currency),
         inStock: form.get("in_stock") === "on",
       }),
     );
@@ -88,11 +95,11 @@ function Filters({ query, onApply }: { query: CatalogQuery; onApply: (q: Catalog
         <input id="filter-size" name="size" defaultValue={query.size} maxLength={100} />
       </div>
       <fieldset className="price-range">
-        <legend>Price ($)</legend>
-        <label htmlFor="filter-min">From</label>
-        <input id="filter-min" name="min_price" inputMode="decimal" defaultValue={dollars(query.minPrice)} />
-        <label htmlFor="filter-max">To</label>
-        <input id="filter-max" name="max_price" inputMode="decimal" defaultValue={dollars(query.maxPrice)} />
+        <legend>Price ({currency.toUpperCase()})</legend>
+        <label htmlFor="filter-min">Lowest</label>
+        <input id="filter-min" name="min_price" inputMode="decimal" defaultValue={major(query.minPrice)} />
+        <label htmlFor="filter-max">Highest</label>
+        <input id="filter-max" name="max_price" inputMode="decimal" defaultValue={major(query.maxPrice)} />
       </fieldset>
       <div className="field field-check">
         <input id="filter-stock" type="checkbox" name="in_stock" defaultChecked={query.inStock} />
@@ -157,6 +164,8 @@ export function CatalogPage() {
     : (category?.name ?? (query.category ? query.category : "All products"));
   useTitle(heading);
   const apply = (next: CatalogQuery) => setParams(catalogSearchParams(next));
+  // The store sells in one currency; the API names it on every product.
+  const currency = (products.state === "ready" && products.data.items[0]?.currency) || "usd";
 
   return (
     <div className="catalog">
@@ -169,7 +178,7 @@ export function CatalogPage() {
           {categories.state === "ready" ? <CategoryTree nodes={tree} query={query} /> : null}
           {categories.state === "error" ? <ErrorNotice error={categories.error} /> : null}
         </nav>
-        <Filters query={query} onApply={apply} />
+        <Filters query={query} currency={currency} onApply={apply} />
       </aside>
       <section className="catalog-main" aria-labelledby="catalog-heading">
         <div className="catalog-bar">
@@ -198,8 +207,8 @@ export function CatalogPage() {
                 ? "No products match."
                 : `${products.data.total} product${products.data.total === 1 ? "" : "s"}` +
                   (query.minPrice !== null || query.maxPrice !== null
-                    ? ` between ${formatMoney(query.minPrice ?? 0, "usd")} and ${
-                        query.maxPrice === null ? "any price" : formatMoney(query.maxPrice, "usd")
+                    ? ` between ${formatMoney(query.minPrice ?? 0, currency)} and ${
+                        query.maxPrice === null ? "any price" : formatMoney(query.maxPrice, currency)
                       }`
                     : "")}
             </p>

@@ -45,6 +45,13 @@ test("a shopper filters the catalog, registers, logs in and adds to the cart", a
   await page.goBack();
   await expect(names).toHaveText(["Road Racer Shoe", "Trail Running Shoe"]);
 
+  // A price ceiling, typed in dollars, travels in cents.
+  await page.getByLabel("Highest").fill("130");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await expect(page).toHaveURL(/max_price=13000/);
+  await expect(names).toHaveText(["Trail Running Shoe"]);
+  await expect(page.getByText("1 product between $0.00 and $130.00")).toBeVisible();
+
   // The product page, its picture served by the app itself.
   await page.getByRole("link", { name: "Trail Running Shoe" }).click();
   await expect(page).toHaveURL(/\/products\/trail-running-shoe$/);
@@ -93,6 +100,17 @@ test("a shopper filters the catalog, registers, logs in and adds to the cart", a
   await expect(page.getByRole("rowheader", { name: "Trail Running Shoe" })).toBeVisible();
   await expect(page.getByText("Subtotal (2 items): $258.00")).toBeVisible();
   await checkPage(page, testInfo, "07-cart");
+
+  // The confirmation link from the mail opens the landing page, which confirms the address.
+  const link = /https?:\/\/\S+\/verify-email\?token=\S+/.exec(mail.text)?.[0];
+  expect(link).toBeDefined();
+  await page.goto(link!);
+  await expect(page.getByText("Your email address is confirmed.")).toBeVisible();
+  await checkPage(page, testInfo, "08-email-confirmed");
+  // A link is spent once: opened again, it says so and offers a new one.
+  await page.reload();
+  await expect(page.getByRole("alert")).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Send a new confirmation link" })).toBeVisible();
 
   expect(problems).toEqual([]);
 });
