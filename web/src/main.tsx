@@ -7,6 +7,8 @@ import { AuthProvider } from "./auth/AuthContext";
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./store/AccountRecovery";
 import { CartPage } from "./store/CartPage";
 import { CatalogPage } from "./store/CatalogPage";
+import { CheckoutPage } from "./store/CheckoutPage";
+import { OrderPage } from "./store/OrderPage";
 import { LoginPage } from "./store/LoginPage";
 import { NotFoundPage } from "./store/NotFoundPage";
 import { ProductPage } from "./store/ProductPage";
@@ -30,6 +32,8 @@ const router = createBrowserRouter([
       { index: true, element: <CatalogPage /> },
       { path: "products/:slug", element: <ProductPage /> },
       { path: "cart", element: <CartPage /> },
+      { path: "checkout", element: <CheckoutPage /> },
+      { path: "orders/:id", element: <OrderPage /> },
       { path: "login", element: <LoginPage /> },
       { path: "register", element: <RegisterPage /> },
       { path: "verify-email", element: <VerifyEmailPage /> },

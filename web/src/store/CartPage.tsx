@@ -108,6 +108,11 @@ function SignedInCart() {
             Subtotal ({cart.data.item_count} item{cart.data.item_count === 1 ? "" : "s"}):{" "}
             <strong>{formatMoney(cart.data.subtotal, cart.data.currency)}</strong>
           </p>
+          <p className="cart-actions">
+            <Link to="/checkout" className="button">
+              Check out
+            </Link>
+          </p>
         </>
       ) : null}
     </>

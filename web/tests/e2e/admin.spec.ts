@@ -22,7 +22,7 @@ test("the admin panel asks for a login, refuses customers and opens for admins",
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page.getByRole("heading", { name: "403: admins only" })).toBeVisible();
-  await checkPage(page, testInfo, "10-admin-forbidden");
+  await checkPage(page, testInfo, "30-admin-forbidden");
   await page.getByRole("link", { name: "Back to the shop" }).click();
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page.getByRole("link", { name: "Log in" })).toBeVisible();
@@ -36,7 +36,7 @@ test("the admin panel asks for a login, refuses customers and opens for admins",
   // The demo shop has products at or under their threshold.
   await expect(page.getByRole("heading", { name: "Low stock" })).toBeVisible();
   await expect(page.locator("table tbody tr").first()).toBeVisible();
-  await checkPage(page, testInfo, "11-admin-overview");
+  await checkPage(page, testInfo, "31-admin-overview");
 
   expect(problems).toEqual([]);
 });

@@ -101,12 +101,36 @@ test("a shopper filters the catalog, registers, logs in and adds to the cart", a
   await expect(page.getByText("Subtotal (2 items): $258.00")).toBeVisible();
   await checkPage(page, testInfo, "07-cart");
 
+  // Checkout: the API's objection beside its field, then the order, then payment with the
+  // dev gateway's Stripe test cards (a declined one first).
+  await page.getByRole("link", { name: "Check out" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Checkout" })).toBeVisible();
+  await page.getByLabel("Address", { exact: true }).fill("1 Main Street");
+  await page.getByLabel("City").fill("Springfield");
+  await page.getByLabel("Country").fill("US");
+  await page.getByRole("button", { name: "Place the order" }).click();
+  await expect(page.getByLabel("Postal code")).toHaveAttribute("aria-invalid", "true");
+  await checkPage(page, testInfo, "08-checkout-invalid");
+  await page.getByLabel("Postal code").fill("12345");
+  await page.getByRole("button", { name: "Place the order" }).click();
+  await expect(page).toHaveURL(/\/orders\/[0-9a-f]{24}$/);
+  await expect(page.getByText("Status: Awaiting payment")).toBeVisible();
+  await page.getByLabel("Card that is declined (test)").check();
+  await page.getByRole("button", { name: "Pay $258.00" }).click();
+  await expect(page.getByRole("alert")).toContainText(/declined/i);
+  await checkPage(page, testInfo, "09-payment-declined");
+  await page.getByLabel("Visa ending 4242 (test card that succeeds)").check();
+  await page.getByRole("button", { name: "Pay $258.00" }).click();
+  await expect(page.getByText("Thank you! Your payment is received")).toBeVisible();
+  await expect(page.getByText("Status: Paid")).toBeVisible();
+  await checkPage(page, testInfo, "10-order-paid");
+
   // The confirmation link from the mail opens the landing page, which confirms the address.
   const link = /https?:\/\/\S+\/verify-email\?token=\S+/.exec(mail.text)?.[0];
   expect(link).toBeDefined();
   await page.goto(link!);
   await expect(page.getByText("Your email address is confirmed.")).toBeVisible();
-  await checkPage(page, testInfo, "08-email-confirmed");
+  await checkPage(page, testInfo, "11-email-confirmed");
   // A link is spent once: opened again, it says so and offers a new one.
   await page.reload();
   await expect(page.getByRole("alert")).toBeVisible();
