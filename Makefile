@@ -47,9 +47,10 @@ $(STAMP_STRIPE): requirements-localstripe.txt
 
 # The web app (web/: storefront at /, admin at /admin) is built with Node.js 20.19+ and npm
 # when its sources, its lock file or the API's code changed (the stamp files). Without Node,
-# or when the build fails, `make run` says so and serves the API alone.
+# or when the build fails, `make run` says so and serves the API alone. The dependencies'
+# stamp is the file npm ci writes itself, so any npm ci (make test-web's too) counts.
 WEB_STAMP    := web/dist/.build-stamp
-WEB_DEPS     := web/node_modules/.installed
+WEB_DEPS     := web/node_modules/.package-lock.json
 WEB_SOURCES  := $(shell find web/src web/public web/scripts -type f 2>/dev/null) \
                 web/index.html web/vite.config.ts web/tsconfig.json web/package.json \
                 $(shell find app -name '*.py' 2>/dev/null) config.py
