@@ -6,11 +6,13 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 STAMP_RUN := $(VENV)/.installed-runtime
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: help run test test-mongo test-wire lint format bench loadtest client-test seed create-admin send-emails clean
+.PHONY: help run web test test-web test-mongo test-wire lint format bench loadtest client-test seed create-admin send-emails clean
 
 help:
-	@echo "make run         set up .venv and serve the shop on HOST:PORT (default 127.0.0.1:8000)"
+	@echo "make run         set up .venv, build the web app (Node 20.19+), serve the shop on HOST:PORT"
 	@echo "make test        set up .venv with dev tools and run the whole test suite"
+	@echo "make test-web    the web app: tsc, Vitest, then Playwright journeys in Chromium"
+	@echo "make web         build the web app if its sources changed (what make run does first)"
 	@echo "make test-mongo  the same suite against MONGODB_URI (a MongoDB replica set)"
 	@echo "make test-wire   the same suite over the wire protocol, on a SecantusDB it starts"
 	@echo "make lint        ruff check + ruff format --check"
@@ -43,13 +45,46 @@ $(STAMP_STRIPE): requirements-localstripe.txt
 	  && $(STRIPE_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-localstripe.txt \
 	  && touch $@; } || echo ">> localstripe could not be installed: the Stripe emulator tests will skip"
 
-run: $(STAMP_RUN)
+# The web app (web/: storefront at /, admin at /admin) is built with Node.js 20.19+ and npm
+# when its sources, its lock file or the API's code changed (the stamp files). Without Node,
+# or when the build fails, `make run` says so and serves the API alone. The dependencies'
+# stamp is the file npm ci writes itself, so any npm ci (make test-web's too) counts.
+WEB_STAMP    := web/dist/.build-stamp
+WEB_DEPS     := web/node_modules/.package-lock.json
+WEB_SOURCES  := $(shell find web/src web/public web/scripts -type f 2>/dev/null) \
+                web/index.html web/vite.config.ts web/tsconfig.json web/package.json \
+                $(shell find app -name '*.py' 2>/dev/null) config.py
+
+$(WEB_DEPS): web/package.json web/package-lock.json
+	@echo ">> npm ci in web/ (the versions in package-lock.json)"
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB_STAMP): $(WEB_DEPS) $(WEB_SOURCES) | $(STAMP_RUN)
+	@echo ">> building the web app (types from the app's OpenAPI, tsc, vite build)"
+	cd web && PYTHON=$(abspath $(PY)) npm run --silent build
+	@touch $@
+
+web: $(STAMP_RUN)
+	@if ! scripts/node-ok; then \
+	  echo ">> the web app (storefront at /, admin at /admin) needs Node.js 20.19+ and npm:"; \
+	  echo ">> install them (Debian: apt-get install nodejs npm) and run make again."; \
+	  echo ">> Serving the API alone (/api/v1, /docs)."; \
+	elif ! $(MAKE) -s --no-print-directory $(WEB_STAMP); then \
+	  echo ">> the web app failed to build (above); serving the API$$(test -f web/dist/index.html && echo ' and the last build' || echo ' alone')."; \
+	fi
+
+run: $(STAMP_RUN) web
 	@echo ">> serving the shop (one process: the embedded engine lives in memory; Ctrl-C stops)"
 	$(PY) -m app.serve
 
 test: $(STAMP_DEV) $(STAMP_STRIPE)
 	@echo ">> running the test suite"
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Chromium from Debian's packages when missing; see web/tests/run.py.
+test-web: $(STAMP_DEV)
+	$(PY) web/tests/run.py
 
 test-mongo: $(STAMP_DEV) $(STAMP_STRIPE)
 	@test -n "$(MONGODB_URI)" || { echo "set MONGODB_URI to a MongoDB replica set, e.g. mongodb://localhost:27017/?replicaSet=rs0"; exit 2; }

@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     # build the index and regex elsewhere (the embedded engine, servers without text indexes).
     SEARCH_MODE: Literal["auto", "text", "regex"] = "auto"
 
-    FRONTEND_URL: str = "http://localhost:3000"
+    # Where the links in emails open (verify, reset, orders). Empty: the app's own address
+    # (`public_url`), where it serves the web app.
+    FRONTEND_URL: str = ""
     # The one currency the store sells in (ISO 4217, lower case): prices, carts, orders.
     STORE_CURRENCY: Annotated[str, AfterValidator(_iso_currency)] = "usd"
     CORS_ORIGINS: str = "http://localhost:3000"
@@ -133,6 +135,12 @@ class Settings(BaseSettings):
     RATE_LIMIT_CHECKOUT_PER_MINUTE: int = Field(default=10, ge=1)
     RATE_LIMIT_CANCEL_PER_MINUTE: int = Field(default=10, ge=1)
     LOW_STOCK_ALERT_INTERVAL_SECONDS: int = Field(default=3600, ge=0)
+    # The web app (issue 17). PUBLIC_URL: this app's address as browsers reach it (empty:
+    # http://HOST:PORT, a wildcard HOST read as loopback); the demo catalog's image URLs and
+    # FRONTEND_URL's default are built from it. WEB_DIST_DIR: the built web app (empty:
+    # web/dist beside the app).
+    PUBLIC_URL: str = ""
+    WEB_DIST_DIR: str = ""
     # Per-worker memory for cached public catalog responses; 0 turns that cache off (ETags
     # and 304s stay).
     CATALOG_CACHE_MB: int = Field(default=32, ge=0)
@@ -148,12 +156,28 @@ class Settings(BaseSettings):
         return self.SEED_DEMO_CATALOG
 
     @property
+    def public_url(self) -> str:
+        if self.PUBLIC_URL:
+            return self.PUBLIC_URL.rstrip("/")
+        wildcard = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104 (a lookup)
+        host = wildcard.get(self.HOST, self.HOST)
+        if ":" in host:  # an IPv6 literal
+            host = f"[{host}]"
+        return f"http://{host}:{self.PORT}"
+
+    @property
     def cors_origins(self) -> list[str]:
         return [o.strip() for o in self.CORS_ORIGINS.split(",") if o.strip()]
 
     @property
     def email_backend(self) -> Literal["smtp", "console"]:
         return self.EMAIL_BACKEND or ("smtp" if self.SMTP_HOST else "console")
+
+    @model_validator(mode="after")
+    def _frontend_defaults_to_this_app(self) -> Settings:
+        if not self.FRONTEND_URL:
+            self.FRONTEND_URL = self.public_url
+        return self
 
     @model_validator(mode="after")
     def _text_search_needs_a_server(self) -> Settings:

@@ -150,6 +150,10 @@ def _register_blueprints(app: Quart) -> None:
     app.register_blueprint(payments_bp, url_prefix="/api/v1/payments")
     app.register_blueprint(admin_bp, url_prefix="/api/v1/admin")
 
+    from app.web import register_web_app
+
+    register_web_app(app)  # last: the storefront at `/`, the admin panel at `/admin`
+
 
 def _register_request_hooks(app: Quart) -> None:
     @app.before_request

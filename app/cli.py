@@ -1,5 +1,6 @@
 """`quart seed`, `create-admin`, `send-emails` (the standalone email worker), `order-jobs`,
-`payments-reconcile` and `inventory-backfill` (an upgrade step).
+`payments-reconcile`, `inventory-backfill` (an upgrade step) and `openapi` (writes the OpenAPI
+document without a server or a database: the web app's types are generated from it).
 
 Run them with `QUART_APP=wsgi:app .venv/bin/quart <command>` (the Makefile does).
 """
@@ -7,7 +8,9 @@ Run them with `QUART_APP=wsgi:app .venv/bin/quart <command>` (the Makefile does)
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
+from pathlib import Path
 
 import click
 from quart import Quart
@@ -40,6 +43,31 @@ def register_commands(app: Quart) -> None:
         finally:
             await close_gateway(app)
             await db.close_db()
+
+    @app.cli.command("openapi")
+    @click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Write the document to this file (default: standard output).",
+    )
+    def openapi_command(output: Path | None) -> None:
+        """Write the OpenAPI document that GET /openapi.json serves (no server, no database)."""
+
+        async def fetch() -> dict:
+            response = await app.test_client().get("/openapi.json")
+            if response.status_code != 200:
+                raise click.ClickException(f"/openapi.json answered {response.status_code}")
+            return await response.get_json()
+
+        text = json.dumps(asyncio.run(fetch()), indent=2, sort_keys=True) + "\n"
+        if output is None:
+            click.echo(text, nl=False)
+            return
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"OpenAPI document written to {output}", err=True)
 
     @app.cli.command("seed")
     def seed_command() -> None:

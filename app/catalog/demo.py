@@ -151,6 +151,15 @@ PRODUCTS = [
 # fmt: on
 
 
+def demo_image_url(base_url: str, slug: str, view: int) -> str:
+    """A demo product's picture, drawn and served by this app (app/catalog/demo_art.py).
+
+    Absolute, from the app's public address (PUBLIC_URL, or http://HOST:PORT): the API hands
+    out image URLs that any client can load, and the admin form's validator (http(s) on a host
+    name) accepts them back unchanged."""
+    return f"{base_url.rstrip('/')}/media/demo/{slug}/{view}.svg"
+
+
 async def _ensure_category(slug: str, name: str, description: str | None, parent) -> tuple:
     existing = await Category.find_one({"slug": slug})
     if existing is not None:
@@ -190,6 +199,7 @@ async def seed_demo_catalog() -> dict:
         .to_list()
     }
     now = utcnow()
+    settings = current_app.config["SETTINGS"]
     for index, (row, slug) in enumerate(zip(PRODUCTS, slugs, strict=True)):
         if slug in existing:
             continue
@@ -200,12 +210,12 @@ async def seed_demo_catalog() -> dict:
             slug=slug,
             description=description,
             price=price,
-            currency=current_app.config["SETTINGS"].STORE_CURRENCY,
+            currency=settings.STORE_CURRENCY,
             brand=brand,
             attributes={"color": color, "size": size},
             images=[
-                {"url": f"https://picsum.photos/seed/{slug}/800/800", "alt": name},
-                {"url": f"https://picsum.photos/seed/{slug}-2/800/800", "alt": f"{name}, detail"},
+                {"url": demo_image_url(settings.public_url, slug, 1), "alt": name},
+                {"url": demo_image_url(settings.public_url, slug, 2), "alt": f"{name}, detail"},
             ],
             stock=stock,
             rating={"average": average, "count": count},

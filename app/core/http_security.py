@@ -87,7 +87,10 @@ def register_security_headers(app: Quart, settings) -> None:
             headers["Content-Security-Policy"] = docs_csp(await response.get_data())
         else:
             headers.setdefault("Content-Security-Policy", API_CSP)
-        if request.method not in _SAFE_METHODS or _carries_credentials():
+        # The web app's files (app/web.py) are the same for everyone, whatever a browser
+        # sends along (a cookie another app on this host set, say).
+        public_static = getattr(g, "public_static", False)
+        if request.method not in _SAFE_METHODS or (_carries_credentials() and not public_static):
             headers["Cache-Control"] = "no-store"
         if hsts:
             headers["Strict-Transport-Security"] = hsts

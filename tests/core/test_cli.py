@@ -30,3 +30,20 @@ def test_send_emails_once():
 
 def test_inventory_backfill_runs():
     assert "low-stock flag set on 0 product(s)" in run("inventory-backfill")
+
+
+def test_openapi_command_writes_the_served_document(tmp_path):
+    """The web app's types come from this file, so it must be the document the app serves."""
+    import asyncio
+    import json
+
+    async def served_document(app):
+        return await (await app.test_client().get("/openapi.json")).get_json()
+
+    app = create_app(make_settings())
+    target = tmp_path / "nested" / "openapi.json"
+    result = app.test_cli_runner().invoke(args=["openapi", "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    served = asyncio.run(served_document(app))
+    assert json.loads(target.read_text()) == served
+    assert "/api/v1/products" in served["paths"]

@@ -33,6 +33,28 @@ def test_development_defaults():
     assert s.PAYMENT_PROVIDER == "dev"
 
 
+@pytest.mark.parametrize(
+    ("values", "public"),
+    [
+        ({}, "http://127.0.0.1:8000"),
+        ({"HOST": "0.0.0.0", "PORT": 8080}, "http://127.0.0.1:8080"),
+        ({"HOST": "::", "PORT": 8080}, "http://[::1]:8080"),
+        ({"HOST": "shop.internal"}, "http://shop.internal:8000"),
+        ({"PUBLIC_URL": "https://shop.example/"}, "https://shop.example"),
+    ],
+)
+def test_frontend_url_defaults_to_the_apps_own_address(values, public):
+    """The app serves the web app itself, so the links in emails open it by default."""
+    s = settings(**values)
+    assert s.public_url == public
+    assert s.FRONTEND_URL == public
+
+
+def test_frontend_url_can_point_elsewhere():
+    s = settings(FRONTEND_URL="https://www.shop.example")
+    assert (s.FRONTEND_URL, s.public_url) == ("https://www.shop.example", "http://127.0.0.1:8000")
+
+
 def test_search_mode_defaults_to_auto_and_text_needs_a_server():
     server = {"MONGODB_URI": URI, "SECRET_KEY": GOOD_SECRET}
     assert settings().SEARCH_MODE == "auto"

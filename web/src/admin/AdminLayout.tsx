@@ -1,0 +1,52 @@
+// The admin panel's frame: admins only. Anonymous visitors are sent to log in (and back);
+// a signed-in customer sees a 403 page.
+import { Link, NavLink, Navigate, Outlet, useLocation } from "react-router";
+import { useAuth } from "../auth/AuthContext";
+import { Loading } from "../components/Status";
+import { useTitle } from "../lib/useLoad";
+import { AccountLinks } from "../store/StoreLayout";
+
+function Forbidden() {
+  useTitle("Not allowed");
+  return (
+    <main id="main" className="narrow">
+      <h1>403: admins only</h1>
+      <p>
+        The admin panel is for the shop's administrators, and this account is not one.{" "}
+        <Link to="/">Back to the shop</Link>
+      </p>
+    </main>
+  );
+}
+
+export function AdminLayout() {
+  const { user } = useAuth();
+  const location = useLocation();
+  if (user === undefined) return <Loading />;
+  if (user === null) {
+    return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+  }
+  if (user.role !== "admin") return <Forbidden />;
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="site-header admin-header">
+        <Link to="/admin" className="brand">
+          Shop admin
+        </Link>
+        <nav aria-label="Admin" className="site-nav">
+          <NavLink to="/admin" end>
+            Overview
+          </NavLink>
+          <NavLink to="/">Storefront</NavLink>
+          <AccountLinks />
+        </nav>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,55 @@
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { createBrowserRouter, RouterProvider } from "react-router";
+import { AdminHome } from "./admin/AdminHome";
+import { AdminLayout } from "./admin/AdminLayout";
+import { AuthProvider } from "./auth/AuthContext";
+import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./store/AccountRecovery";
+import { CartPage } from "./store/CartPage";
+import { CatalogPage } from "./store/CatalogPage";
+import { CheckoutPage } from "./store/CheckoutPage";
+import { OrderPage } from "./store/OrderPage";
+import { LoginPage } from "./store/LoginPage";
+import { NotFoundPage } from "./store/NotFoundPage";
+import { ProductPage } from "./store/ProductPage";
+import { RegisterPage } from "./store/RegisterPage";
+import { StoreLayout } from "./store/StoreLayout";
+import "./styles.css";
+
+const router = createBrowserRouter([
+  {
+    path: "/admin",
+    element: <AdminLayout />,
+    children: [
+      { index: true, element: <AdminHome /> },
+      { path: "*", element: <NotFoundPage /> },
+    ],
+  },
+  {
+    path: "/",
+    element: <StoreLayout />,
+    children: [
+      { index: true, element: <CatalogPage /> },
+      { path: "products/:slug", element: <ProductPage /> },
+      { path: "cart", element: <CartPage /> },
+      { path: "checkout", element: <CheckoutPage /> },
+      { path: "orders/:id", element: <OrderPage /> },
+      { path: "login", element: <LoginPage /> },
+      { path: "register", element: <RegisterPage /> },
+      { path: "verify-email", element: <VerifyEmailPage /> },
+      { path: "forgot-password", element: <ForgotPasswordPage /> },
+      { path: "reset-password", element: <ResetPasswordPage /> },
+      { path: "*", element: <NotFoundPage /> },
+    ],
+  },
+]);
+
+const root = document.getElementById("root");
+if (!root) throw new Error("index.html has no #root");
+createRoot(root).render(
+  <StrictMode>
+    <AuthProvider>
+      <RouterProvider router={router} />
+    </AuthProvider>
+  </StrictMode>,
+);

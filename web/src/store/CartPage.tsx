@@ -1,0 +1,120 @@
+import { useState } from "react";
+import { Link } from "react-router";
+import { api, unwrap } from "../api";
+import type { ApiProblem } from "../api/problem";
+import type { components } from "../api/schema";
+import { useAuth } from "../auth/AuthContext";
+import { ErrorNotice, Loading } from "../components/Status";
+import { formatMoney } from "../lib/money";
+import { asProblem, useLoad, useTitle } from "../lib/useLoad";
+
+type CartLine = components["schemas"]["CartItemOut"];
+
+export function CartPage() {
+  const { user } = useAuth();
+  useTitle("Your cart");
+  if (user === undefined) return <Loading />;
+  if (user === null) {
+    return (
+      <>
+        <h1>Your cart</h1>
+        <p>
+          <Link to="/login?next=%2Fcart">Log in</Link> to see your cart.
+        </p>
+      </>
+    );
+  }
+  return <SignedInCart />;
+}
+
+function SignedInCart() {
+  const [version, setVersion] = useState(0);
+  const [cart, retry] = useLoad(() => unwrap(api.GET("/api/v1/cart")), String(version));
+  const [error, setError] = useState<ApiProblem | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function change(line: CartLine, quantity: number) {
+    setBusy(true);
+    setError(null);
+    try {
+      const path = { params: { path: { product_id: line.product_id } } };
+      if (quantity === 0) await unwrap(api.DELETE("/api/v1/cart/items/{product_id}", path));
+      else await unwrap(api.PATCH("/api/v1/cart/items/{product_id}", { ...path, body: { quantity } }));
+      setVersion((n) => n + 1);
+    } catch (problem) {
+      setError(asProblem(problem));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <>
+      <h1>Your cart</h1>
+      {error ? <ErrorNotice error={error} /> : null}
+      {cart.state === "loading" ? <Loading label="Loading your cart…" /> : null}
+      {cart.state === "error" ? <ErrorNotice error={cart.error} retry={retry} /> : null}
+      {cart.state === "ready" && cart.data.items.length === 0 ? (
+        <p>
+          Your cart is empty. <Link to="/">Browse the catalog</Link>
+        </p>
+      ) : null}
+      {cart.state === "ready" && cart.data.items.length ? (
+        <>
+          <table className="cart-table">
+            <caption className="visually-hidden">Products in your cart</caption>
+            <thead>
+              <tr>
+                <th scope="col">Product</th>
+                <th scope="col">Price</th>
+                <th scope="col">Quantity</th>
+                <th scope="col">Total</th>
+              </tr>
+            </thead>
+            <tbody>
+              {cart.data.items.map((line) => (
+                <tr key={line.product_id}>
+                  <th scope="row">
+                    <Link to={`/products/${line.slug}`}>{line.name}</Link>
+                    {!line.available ? <span className="stock stock-out_of_stock"> No longer available</span> : null}
+                  </th>
+                  <td>{formatMoney(line.unit_price, cart.data.currency)}</td>
+                  <td>
+                    <label className="visually-hidden" htmlFor={`qty-${line.product_id}`}>
+                      Quantity of {line.name}
+                    </label>
+                    <input
+                      id={`qty-${line.product_id}`}
+                      type="number"
+                      min={0}
+                      max={99}
+                      defaultValue={line.quantity}
+                      disabled={busy}
+                      onBlur={(event) => {
+                        const next = Number(event.target.value);
+                        if (Number.isInteger(next) && next >= 0 && next !== line.quantity) void change(line, next);
+                      }}
+                    />
+                    <button type="button" className="link-button" disabled={busy} onClick={() => void change(line, 0)}>
+                      Remove<span className="visually-hidden"> {line.name}</span>
+                    </button>
+                  </td>
+                  <td>{formatMoney(line.line_total, cart.data.currency)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="cart-subtotal">
+            Subtotal ({cart.data.item_count} item{cart.data.item_count === 1 ? "" : "s"}):{" "}
+            <strong>{formatMoney(cart.data.subtotal, cart.data.currency)}</strong>
+          </p>
+          <p className="cart-actions">
+            <Link to="/checkout" className="button">
+              Check out
+            </Link>
+          </p>
+        </>
+      ) : null}
+    </>
+  );
+}

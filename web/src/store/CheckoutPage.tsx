@@ -1,0 +1,125 @@
+// Checkout: the cart's summary and a shipping address; the order is placed once however often
+// the button is pressed or the network retries (Idempotency-Key), then paid on its own page.
+import { type FormEvent, useState } from "react";
+import { Link, useNavigate } from "react-router";
+import { api, unwrap } from "../api";
+import type { ApiProblem } from "../api/problem";
+import { useAuth } from "../auth/AuthContext";
+import { Field } from "../components/Field";
+import { ErrorNotice, Loading } from "../components/Status";
+import { formatMoney } from "../lib/money";
+import { asProblem, useLoad, useTitle } from "../lib/useLoad";
+
+const newKey = () => crypto.randomUUID();
+
+export function CheckoutPage() {
+  useTitle("Checkout");
+  const { user } = useAuth();
+  if (user === undefined) return <Loading />;
+  if (user === null) {
+    return (
+      <>
+        <h1>Checkout</h1>
+        <p>
+          <Link to="/login?next=%2Fcheckout">Log in</Link> to check out.
+        </p>
+      </>
+    );
+  }
+  return <CheckoutForm defaultName={user.name} defaultPhone={user.phone ?? ""} />;
+}
+
+function CheckoutForm({ defaultName, defaultPhone }: { defaultName: string; defaultPhone: string }) {
+  const navigate = useNavigate();
+  const [cart, retry] = useLoad(() => unwrap(api.GET("/api/v1/cart")), "cart");
+  const [key, setKey] = useState(newKey);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiProblem | null>(null);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const text = (name: string) => String(form.get(name) ?? "").trim();
+    const optional = (name: string) => (text(name) ? { [name]: text(name) } : {});
+    setBusy(true);
+    setError(null);
+    try {
+      const order = await unwrap(
+        api.POST("/api/v1/orders", {
+          params: { header: { "Idempotency-Key": key } },
+          body: {
+            shipping_address: {
+              line1: text("line1"),
+              city: text("city"),
+              postal_code: text("postal_code"),
+              country: text("country"),
+              ...optional("name"),
+              ...optional("line2"),
+              ...optional("phone"),
+            },
+          },
+        }),
+      );
+      navigate(`/orders/${order.id}`);
+    } catch (problem) {
+      const failure = asProblem(problem);
+      // No answer: the same key again, so a retry cannot order twice. An answer: a new try.
+      if (failure.status !== 0) setKey(newKey());
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (cart.state === "loading") return <Loading label="Loading your cart…" />;
+  if (cart.state === "error") return <ErrorNotice error={cart.error} retry={retry} />;
+  if (cart.data.items.length === 0) {
+    return (
+      <>
+        <h1>Checkout</h1>
+        <p>
+          Your cart is empty. <Link to="/">Browse the catalog</Link>
+        </p>
+      </>
+    );
+  }
+  const fields = error?.fieldErrors ?? {};
+  const field = (name: string) => fields[`shipping_address.${name}`];
+  return (
+    <>
+      <h1>Checkout</h1>
+      <div className="checkout">
+        <section aria-labelledby="summary-heading" className="checkout-summary">
+          <h2 id="summary-heading">Your order</h2>
+          <ul>
+            {cart.data.items.map((line) => (
+              <li key={line.product_id}>
+                {line.quantity} × {line.name}: {formatMoney(line.line_total, cart.data.currency)}
+              </li>
+            ))}
+          </ul>
+          <p>
+            Subtotal: <strong>{formatMoney(cart.data.subtotal, cart.data.currency)}</strong>
+          </p>
+          <p>
+            <Link to="/cart">Change the cart</Link>
+          </p>
+        </section>
+        <form onSubmit={submit} noValidate aria-labelledby="address-heading">
+          <h2 id="address-heading">Shipping address</h2>
+          {error ? <ErrorNotice error={error} /> : null}
+          <Field label="Full name" name="name" autoComplete="name" defaultValue={defaultName} error={field("name")} />
+          <Field label="Address" name="line1" autoComplete="address-line1" required error={field("line1")} />
+          <Field label="Address line 2 (optional)" name="line2" autoComplete="address-line2" error={field("line2")} />
+          <Field label="City" name="city" autoComplete="address-level2" required error={field("city")} />
+          <Field label="Postal code" name="postal_code" autoComplete="postal-code" required error={field("postal_code")} />
+          <Field label="Country" name="country" autoComplete="country" required error={field("country")} />
+          <Field label="Phone (optional)" name="phone" type="tel" autoComplete="tel" defaultValue={defaultPhone} error={field("phone")} />
+          <button type="submit" disabled={busy}>
+            {busy ? "Placing the order…" : "Place the order"}
+          </button>
+        </form>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,201 @@
+// One order: its state, lines, address and history; payment while it awaits one (the dev
+// gateway takes Stripe's test cards), and cancellation while that is allowed.
+import { type FormEvent, useState } from "react";
+import { Link, useParams } from "react-router";
+import { api, unwrap } from "../api";
+import type { ApiProblem } from "../api/problem";
+import type { paths } from "../api/schema";
+import { ErrorNotice, Loading, Notice } from "../components/Status";
+import { formatMoney } from "../lib/money";
+import { asProblem, useLoad, useTitle } from "../lib/useLoad";
+
+type Order = paths["/api/v1/orders/{order_id}"]["get"]["responses"][200]["content"]["application/json"];
+
+export const STATUS_LABELS: Record<Order["status"], string> = {
+  pending_payment: "Awaiting payment",
+  paid: "Paid",
+  processing: "Being prepared",
+  shipped: "Shipped",
+  delivered: "Delivered",
+  cancelled: "Cancelled",
+  refunded: "Refunded",
+};
+
+// Stripe's test payment methods, which the dev gateway answers as Stripe does.
+const TEST_CARDS = [
+  { id: "pm_card_visa", label: "Visa ending 4242 (test card that succeeds)" },
+  { id: "pm_card_chargeDeclined", label: "Card that is declined (test)" },
+  { id: "pm_card_chargeDeclinedInsufficientFunds", label: "Card with insufficient funds (test)" },
+] as const;
+
+const CANCELLABLE: Order["status"][] = ["pending_payment", "paid", "processing"];
+
+function PaymentForm({ order, onPaid }: { order: Order; onPaid: (order: Order) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiProblem | null>(null);
+  async function pay(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const method = String(new FormData(event.currentTarget).get("payment_method") ?? "");
+    setBusy(true);
+    setError(null);
+    try {
+      onPaid(
+        await unwrap(
+          api.POST("/api/v1/orders/{order_id}/pay", {
+            params: { path: { order_id: order.id }, header: { "Idempotency-Key": crypto.randomUUID() } },
+            body: { payment_method: method },
+          }),
+        ),
+      );
+    } catch (problem) {
+      setError(asProblem(problem));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form onSubmit={pay} className="payment">
+      <fieldset>
+        <legend>Pay {formatMoney(order.total, order.currency)}</legend>
+        {TEST_CARDS.map((card, index) => (
+          <div className="field field-check" key={card.id}>
+            <input type="radio" id={card.id} name="payment_method" value={card.id} defaultChecked={index === 0} />
+            <label htmlFor={card.id}>{card.label}</label>
+          </div>
+        ))}
+      </fieldset>
+      {error ? <ErrorNotice error={error} /> : null}
+      <button type="submit" disabled={busy}>
+        {busy ? "Paying…" : `Pay ${formatMoney(order.total, order.currency)}`}
+      </button>
+    </form>
+  );
+}
+
+export function OrderPage() {
+  const { id = "" } = useParams();
+  const [version, setVersion] = useState(0);
+  const [loaded, retry] = useLoad(
+    () => unwrap(api.GET("/api/v1/orders/{order_id}", { params: { path: { order_id: id } } })),
+    `${id}:${version}`,
+  );
+  const [updated, setUpdated] = useState<Order | null>(null);
+  const [cancelError, setCancelError] = useState<ApiProblem | null>(null);
+  const [cancelling, setCancelling] = useState(false);
+  const order = updated?.id === id ? updated : loaded.state === "ready" ? loaded.data : null;
+  useTitle(order ? `Order ${order.number}` : "Order");
+
+  if (!order) {
+    if (loaded.state === "error") {
+      return (
+        <>
+          <h1>{loaded.error.status === 404 ? "Order not found" : "The order could not be loaded"}</h1>
+          <ErrorNotice error={loaded.error} retry={retry} />
+        </>
+      );
+    }
+    return <Loading label="Loading the order…" />;
+  }
+
+  async function cancel() {
+    if (!order) return;
+    setCancelling(true);
+    setCancelError(null);
+    try {
+      setUpdated(
+        await unwrap(api.POST("/api/v1/orders/{order_id}/cancel", { params: { path: { order_id: order.id } } })),
+      );
+    } catch (problem) {
+      setCancelError(asProblem(problem));
+      setVersion((n) => n + 1);
+    } finally {
+      setCancelling(false);
+    }
+  }
+
+  return (
+    <article className="order">
+      <h1>Order {order.number}</h1>
+      <p className={`order-status order-status-${order.status}`}>
+        Status: <strong>{STATUS_LABELS[order.status]}</strong>
+        {order.tracking_number ? <> · Tracking number {order.tracking_number}</> : null}
+      </p>
+      {order.status === "paid" ? (
+        <Notice kind="success">Thank you! Your payment is received and your order is confirmed.</Notice>
+      ) : null}
+      {order.payment.status === "declined" && order.status === "pending_payment" ? (
+        <p className="field-error">The last payment was declined. Try another card.</p>
+      ) : null}
+      {order.status === "pending_payment" && order.payment.provider === "dev" ? (
+        <PaymentForm order={order} onPaid={setUpdated} />
+      ) : null}
+      <table>
+        <caption className="visually-hidden">Products in this order</caption>
+        <thead>
+          <tr>
+            <th scope="col">Product</th>
+            <th scope="col">Price</th>
+            <th scope="col">Quantity</th>
+            <th scope="col">Total</th>
+          </tr>
+        </thead>
+        <tbody>
+          {order.items.map((line) => (
+            <tr key={line.product_id}>
+              <th scope="row">
+                <Link to={`/products/${line.slug}`}>{line.name}</Link>
+              </th>
+              <td>{formatMoney(line.unit_price, order.currency)}</td>
+              <td>{line.quantity}</td>
+              <td>{formatMoney(line.line_total, order.currency)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <dl className="totals">
+        <div>
+          <dt>Subtotal</dt>
+          <dd>{formatMoney(order.subtotal, order.currency)}</dd>
+        </div>
+        <div>
+          <dt>Shipping</dt>
+          <dd>{formatMoney(order.shipping_total, order.currency)}</dd>
+        </div>
+        <div>
+          <dt>Total</dt>
+          <dd>
+            <strong>{formatMoney(order.total, order.currency)}</strong>
+          </dd>
+        </div>
+      </dl>
+      <h2>Shipping to</h2>
+      <address>
+        {[order.shipping_address.name, order.shipping_address.line1, order.shipping_address.line2,
+          `${order.shipping_address.postal_code} ${order.shipping_address.city}`, order.shipping_address.country]
+          .filter(Boolean)
+          .map((line) => (
+            <span key={line} className="address-line">
+              {line}
+            </span>
+          ))}
+      </address>
+      <h2>History</h2>
+      <ol className="history">
+        {order.history.map((entry) => (
+          <li key={`${entry.status}-${entry.at}`}>
+            <time dateTime={entry.at}>{new Date(entry.at).toLocaleString()}</time>: {STATUS_LABELS[entry.status]}
+            {entry.note ? ` (${entry.note})` : ""}
+          </li>
+        ))}
+      </ol>
+      {CANCELLABLE.includes(order.status) ? (
+        <p>
+          <button type="button" className="button-secondary" disabled={cancelling} onClick={() => void cancel()}>
+            {cancelling ? "Cancelling…" : "Cancel the order"}
+          </button>
+        </p>
+      ) : null}
+      {cancelError ? <ErrorNotice error={cancelError} /> : null}
+    </article>
+  );
+}

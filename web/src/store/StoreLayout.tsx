@@ -1,0 +1,91 @@
+import { type FormEvent, useEffect, useState } from "react";
+import { Link, NavLink, Outlet, useLocation, useNavigate, useSearchParams } from "react-router";
+import { useAuth } from "../auth/AuthContext";
+
+function SearchForm() {
+  const [params] = useSearchParams();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const current = location.pathname === "/" ? (params.get("q") ?? "") : "";
+  const [q, setQ] = useState(current);
+  useEffect(() => setQ(current), [current]);
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    const search = q.trim() ? `?${new URLSearchParams({ q: q.trim() }).toString()}` : "";
+    navigate(`/${search}`);
+  }
+  return (
+    <form role="search" className="search" onSubmit={submit}>
+      <label htmlFor="site-search" className="visually-hidden">
+        Search products
+      </label>
+      <input
+        id="site-search"
+        type="search"
+        name="q"
+        placeholder="Search products"
+        value={q}
+        maxLength={200}
+        onChange={(event) => setQ(event.target.value)}
+      />
+      <button type="submit">Search</button>
+    </form>
+  );
+}
+
+export function AccountLinks() {
+  const { user, logout } = useAuth();
+  const navigate = useNavigate();
+  if (user === undefined) return null;
+  if (user === null) {
+    return (
+      <>
+        <NavLink to="/login">Log in</NavLink>
+        <NavLink to="/register">Register</NavLink>
+      </>
+    );
+  }
+  return (
+    <>
+      {user.role === "admin" ? <NavLink to="/admin">Admin</NavLink> : null}
+      <span className="who" title={user.email}>
+        {user.name}
+      </span>
+      <button
+        type="button"
+        className="link-button"
+        onClick={() => void logout().then(() => navigate("/"))}
+      >
+        Log out
+      </button>
+    </>
+  );
+}
+
+export function StoreLayout() {
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="site-header">
+        <Link to="/" className="brand">
+          Shop
+        </Link>
+        <SearchForm />
+        <nav aria-label="Account" className="site-nav">
+          <NavLink to="/cart">Cart</NavLink>
+          <AccountLinks />
+        </nav>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+      <footer className="site-footer">
+        <p>
+          Shop · the reference storefront of this API · <a href="/docs">API docs</a>
+        </p>
+      </footer>
+    </>
+  );
+}
