@@ -229,6 +229,13 @@ class Settings(BaseSettings):
                 "STRIPE_SECRET_KEY is a test-mode key (no money is taken): use a live key, or "
                 "set STRIPE_ALLOW_TEST_MODE=true for a deployment that must not take money"
             )
+        if self.STRIPE_API_BASE and not self.STRIPE_ALLOW_TEST_MODE:
+            # Stripe's API elsewhere than Stripe is an emulator (it "charges" any card), or a
+            # host that would receive the secret key.
+            problems.append(
+                "STRIPE_API_BASE sends Stripe calls (and the secret key) away from Stripe, to an "
+                "emulator that takes no money: unset it, or set STRIPE_ALLOW_TEST_MODE=true"
+            )
         return problems
 
 

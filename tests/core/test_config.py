@@ -139,6 +139,16 @@ def test_a_staging_deployment_may_run_stripe_in_test_mode_when_it_says_so(key):
     assert s.STRIPE_ALLOW_TEST_MODE and s.STRIPE_SECRET_KEY == key
 
 
+def test_production_refuses_another_stripe_api_base_unless_test_mode_is_allowed():
+    # A live key sent to an emulator takes no money (and hands the key to that host).
+    emulator = {"STRIPE_API_BASE": "http://127.0.0.1:8420"}
+    with pytest.raises(ValidationError) as error:
+        settings(**PRODUCTION, **LIVE_STRIPE, **emulator)
+    assert "STRIPE_API_BASE" in str(error.value) and "sk_live_" not in str(error.value)
+    assert settings(**PRODUCTION, **LIVE_STRIPE, **emulator, STRIPE_ALLOW_TEST_MODE=True)
+    assert settings(PAYMENT_PROVIDER="stripe", **emulator)  # development: the emulator
+
+
 def test_allowing_test_mode_never_allows_the_dev_provider():
     with pytest.raises(ValidationError) as error:
         settings(**PRODUCTION, STRIPE_ALLOW_TEST_MODE=True)
