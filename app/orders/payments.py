@@ -201,6 +201,7 @@ async def record_success(*, order_id: PydanticObjectId, intent: Intent, actor: s
             {
                 "$set": {
                     "payment.status": "amount_mismatch",
+                    "payment.amount_received": intent.amount_received,
                     "payment.failure_reason": (
                         f"provider reported {intent.amount_received} {intent.currency}"
                     ),
