@@ -240,3 +240,32 @@ async def test_expiry_leaves_a_mismatched_order_for_an_admin(mismatched, provide
     stored = await Order.get(order["id"])
     assert stored.status == "pending_payment" and stored.payment.status == "amount_mismatch"
     assert provider.asked == [] and await provider_refunded(order) == 0
+
+
+async def test_a_mismatched_payment_reported_after_the_cancel_is_given_back_once(
+    placed_order, cancel, provider
+):
+    """It went through at the provider as the order was cancelled (or its webhook came
+    late): what it took is given back, once however often it is reported. (An overpayment
+    takes this path once overpayments are flagged too.)"""
+    received = UNDER
+    from app.orders import payments
+    from app.payments.gateway import gateway
+
+    order = await placed_order()
+    assert (await cancel(order["id"]))[0] == 200
+    await DevPaymentIntent.get_pymongo_collection().update_one(
+        {"_id": order["payment"]["intent_id"]},
+        {"$set": {"amount": received, "status": "succeeded"}},
+    )
+    intent = await gateway().retrieve(intent_id=order["payment"]["intent_id"])
+    order_id = PydanticObjectId(order["id"])
+
+    for _ in range(2):  # told twice (a redelivered webhook, reconciliation)
+        after = await payments.record_success(order_id=order_id, intent=intent, actor="provider")
+
+    assert after.status == "cancelled" and after.payment.status == "refunded"
+    assert after.payment.amount_received == received
+    assert [(r.status, r.amount) for r in after.payment.refunds] == [("succeeded", received)]
+    assert await provider_refunded(order) == received
+    assert len(provider.asked) == 1
