@@ -23,8 +23,9 @@ PaymentStatus = Literal[
     "succeeded",
     "partially_refunded",
     "refund_pending",  # a refund is owed and not yet confirmed by the provider
-    # A cancelled order's money is owed: the provider refused to give it back (the job asks
-    # again until `refund_retry_at` is None; an admin can refund it).
+    # A cancelled (or refunded) order's money is owed: the provider refused to give it back,
+    # or a refund failed after it succeeded (the job asks again until `refund_retry_at` is
+    # None; an admin can refund it).
     "refund_failed",
     "refunded",
     "cancelled",  # the intent was cancelled (order cancelled before payment)
