@@ -23,8 +23,9 @@ PaymentStatus = Literal[
     "succeeded",
     "partially_refunded",
     "refund_pending",  # a refund is owed and not yet confirmed by the provider
-    # A cancelled order's money is owed: the provider refused to give it back (the job asks
-    # again until `refund_retry_at` is None; an admin can refund it).
+    # A cancelled (or refunded) order's money is owed: the provider refused to give it back,
+    # or a refund failed after it succeeded (the job asks again until `refund_retry_at` is
+    # None; an admin can refund it).
     "refund_failed",
     "refunded",
     "cancelled",  # the intent was cancelled (order cancelled before payment)
@@ -94,7 +95,10 @@ class Payment(BaseModel):
     failure_reason: str | None = None
     # When the current confirmation started: the expiry job leaves such orders alone a while.
     attempt_started_at: datetime | None = None
-    # Booked refunds (pending ones included): never more than the order's total.
+    # What the provider reported it took when that is not the total (`amount_mismatch`: an
+    # under- or overpayment); None when it took the total. All a cancel gives back.
+    amount_received: int | None = None
+    # Booked refunds (pending ones included): never more than what was taken (`taken`).
     amount_refunded: int = 0
     refunds: list[Refund] = Field(default_factory=list)
     # Bumped on every change to `refunds`: the guard of their read-modify-write.

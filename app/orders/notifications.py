@@ -1,13 +1,19 @@
 """The customer's order emails: one `order_status` email per status change (and one when
-the order is placed), written to the outbox in the transaction that makes the change."""
+the order is placed), written to the outbox in the transaction that makes the change; and
+the admins' notice of a refund that failed after it succeeded (`refund_failed`)."""
 
 from __future__ import annotations
+
+import logging
 
 from quart import current_app
 
 from app.core.money import format_amount
 from app.email import service as email
-from app.orders.models import Order
+from app.orders.models import Order, Refund
+from app.users import service as users
+
+log = logging.getLogger("app.orders.notifications")
 
 STATUS_LABELS = {
     "pending_payment": "awaiting payment",
@@ -56,4 +62,31 @@ async def order_status_email(order: Order, *, note: str | None = None, session=N
     """Queue the email for the order's current status (in the caller's transaction)."""
     await email.enqueue(
         to=order.email, kind="order_status", context=_context(order, note), session=session
+    )
+
+
+async def refund_failed_alert(order: Order, refund: Refund, *, session=None) -> int:
+    """One `refund_failed` email to every active admin (in the caller's transaction): a
+    refund the provider had completed failed later, so the money never reached the
+    customer. `order` is as it is after the refund was marked failed."""
+    recipients = await users.active_admin_emails(session=session)
+    if not recipients:
+        log.warning("order %s: a refund failed later and there is no active admin", order.number)
+        return 0
+    money = lambda amount: format_amount(amount, order.currency)  # noqa: E731
+    return await email.enqueue_many(
+        recipients=recipients,
+        kind="refund_failed",
+        context={
+            "number": order.number,
+            "order_id": str(order.id),
+            "status": order.status,
+            "amount": money(refund.amount),
+            "reason": refund.failure_reason or "failed",
+            "provider_refund_id": refund.provider_refund_id or "",
+            "refunded": money(order.payment.amount_refunded),
+            # A cancelled or refunded order owes it all: the job asks the provider again.
+            "retried": order.status in ("cancelled", "refunded"),
+        },
+        session=session,
     )

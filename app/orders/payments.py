@@ -20,8 +20,8 @@ from app.core import db
 from app.core.clock import utcnow
 from app.errors import AppError, Conflict, ErrorCode
 from app.orders import state
-from app.orders.models import Order
-from app.orders.refunds import REFUNDABLE, RefundRefused, refund
+from app.orders.models import Order, Refund
+from app.orders.refunds import REFUNDABLE, RefundRefused, drive_refund, refund, reserve_refund
 from app.orders.store import reload
 from app.orders.store import update as _update
 from app.payments.gateway import Intent, ProviderUnavailable, gateway
@@ -209,13 +209,14 @@ async def record_success(*, order_id: PydanticObjectId, intent: Intent, actor: s
             {
                 "$set": {
                     "payment.status": "amount_mismatch",
+                    "payment.amount_received": intent.amount_received,
                     "payment.failure_reason": (
                         f"provider reported {intent.amount_received} {intent.currency}"
                     ),
                 }
             },
         )
-        return flagged or await reload(order_id)
+        return flagged or await _refund_mismatch_after_cancel(order_id, intent=intent)
     for _ in range(3):
         if order.status != "pending_payment":
             break
@@ -254,3 +255,29 @@ async def record_success(*, order_id: PydanticObjectId, intent: Intent, actor: s
             pass  # recorded: the order owes the money (`refund_failed`) and it is asked again
         order = await reload(order_id)
     return order
+
+
+async def _refund_mismatch_after_cancel(order_id: PydanticObjectId, *, intent: Intent) -> Order:
+    """A mismatched payment reported once the order was cancelled unpaid (it went through
+    as the order was cancelled): give back what it took, as for any payment after
+    cancellation. What was taken and its refund are booked in one update, once however
+    often it is reported; a refusal leaves it owed (`refund_failed`) and asked again."""
+    received = intent.amount_received
+    booked = Refund(amount=received, reason="paid after cancellation", actor="system")
+    condition, update = reserve_refund(booked, total=received)
+    update["$set"]["payment.amount_received"] = received
+    reserved = None
+    if received > 0:
+        reserved = await _update(
+            order_id,
+            # Cancelled before it took anything: no refund was ever booked on it.
+            {"status": "cancelled", "payment.refunds_version": 0, **condition},
+            update,
+        )
+    if reserved is None:
+        return await reload(order_id)
+    log.warning("order %s was paid %s after it was cancelled: refunding", reserved.number, received)
+    try:
+        return await drive_refund(order_id=order_id, refund_id=booked.id)
+    except RefundRefused:
+        return await reload(order_id)  # owed (`refund_failed`): the job asks again

@@ -12,6 +12,17 @@ the provider's reason. The job asks again (`retry_owed_refunds`) with a new refu
 (a new idempotency key: the provider replays a refused key's first answer), backing off
 until REFUND_RETRY_MAX_ATTEMPTS; an admin can refund it at any time. Each attempt is
 reserved like any refund, so the owed money is never given back twice.
+
+A refund can also fail after it succeeded (Stripe reports a `refund.failed` days later when
+the card cannot take it back). That reopens the debt: the refund is marked `failed` with the
+provider's reason, its amount leaves `amount_refunded` (once: the refunds' read-modify-write
+is guarded), the active admins are emailed in the same transaction, and an order that was to
+give everything back (cancelled, refunded) owes it: `refund_failed`, asked again as above.
+A partial refund of an order that stands (paid, shipped...) is an admin's call: its payment
+says what was really given back (`partially_refunded`, or `succeeded`), the admin is told.
+
+What a cancel gives back is what was taken (`taken`): the total, or what the provider
+reported when it did not match (`amount_mismatch`: `payment.amount_received`).
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ from app.errors import Conflict, ErrorCode, Invalid
 from app.inventory import service as inventory
 from app.orders import state
 from app.orders.models import Order, Refund
+from app.orders.notifications import refund_failed_alert
 from app.orders.store import reload
 from app.orders.store import update as _update
 from app.payments.gateway import ProviderUnavailable, RefundResult, gateway
@@ -36,6 +48,8 @@ from app.payments.gateway import ProviderUnavailable, RefundResult, gateway
 log = logging.getLogger("app.orders.refunds")
 
 REFUNDABLE = ("paid", "processing", "shipped", "delivered")
+# Orders that give back every cent they took: what is not given back is owed.
+GIVE_ALL_BACK = ("cancelled", "refunded")
 
 
 class RefundRefused(Conflict):
@@ -44,13 +58,20 @@ class RefundRefused(Conflict):
     code = ErrorCode.REFUND_FAILED
 
 
+def taken(order: Order) -> int:
+    """What the provider took for the order: its total, or what it reported when that did
+    not match (`amount_mismatch`)."""
+    received = order.payment.amount_received
+    return order.total if received is None else received
+
+
 def amount_owed(order: Order) -> int:
-    """What a cancelled order took and has not given back (nor asked back: pending refunds
-    are booked in `amount_refunded`). A cancelled order has refunds only when it was paid:
-    cancelling a paid order books one, and so does a payment arriving after cancellation."""
-    if order.status != "cancelled" or not order.payment.refunds:
+    """What a cancelled (or refunded) order took and has not given back (nor asked back:
+    pending refunds are booked in `amount_refunded`). Such an order has refunds only when it
+    took money: cancelling it books one, and so does a payment arriving after cancellation."""
+    if order.status not in GIVE_ALL_BACK or not order.payment.refunds:
         return 0
-    return max(order.total - order.payment.amount_refunded, 0)
+    return max(taken(order) - order.payment.amount_refunded, 0)
 
 
 def next_refund_retry(order: Order):
@@ -65,7 +86,8 @@ def next_refund_retry(order: Order):
 
 
 def reserve_refund(refund: Refund, *, total: int) -> tuple[dict, dict]:
-    """The condition and update that book `refund` on an order without going over `total`."""
+    """The condition and update that book `refund` on an order without going over `total`
+    (what it took: `taken`)."""
     condition = {"payment.amount_refunded": {"$lte": total - refund.amount}}
     update = {
         "$push": {"payment.refunds": refund.model_dump()},
@@ -86,20 +108,23 @@ async def refund(
     """Refund `amount` (default: all that is left) of a paid order through the provider.
 
     A full refund moves the order to `refunded` (and restocks it when nothing was shipped);
-    on a cancelled order that still owes money (`refund_failed`) it gives that back.
+    on a cancelled (or refunded) order that still owes money (`refund_failed`) it gives that
+    back. Never more than the provider took (`taken`: a mismatched payment's amount).
     Raises Conflict `not_refundable`, RefundRefused (409 `refund_failed`), Invalid
     `refund_exceeds_payment`.
     """
     # A cancelled order is refundable when it took money (it has refunds: see amount_owed),
-    # or when the caller knows it did (a payment that arrived after the cancellation).
+    # or when the caller knows it did (a payment that arrived after the cancellation); a
+    # refunded one when a refund failed after it succeeded (it owes that again).
     cancelled_paid = order.status == "cancelled" and (allow_cancelled or order.payment.refunds)
-    statuses = (*REFUNDABLE, "cancelled") if cancelled_paid else REFUNDABLE
+    refunded_owing = order.status == "refunded" and amount_owed(order) > 0
+    statuses = (*REFUNDABLE, order.status) if cancelled_paid or refunded_owing else REFUNDABLE
     if order.status not in statuses or order.payment.intent_id is None:
         raise Conflict(
             f"An order that is {order.status} has no payment to refund.",
             code=ErrorCode.NOT_REFUNDABLE,
         )
-    left = order.total - order.payment.amount_refunded
+    left = taken(order) - order.payment.amount_refunded
     amount = left if amount is None else amount
     if amount <= 0 or amount > left:
         raise Invalid(
@@ -108,7 +133,7 @@ async def refund(
             errors=[{"loc": ["amount"], "msg": f"must be between 1 and {left}"}],
         )
     booked = Refund(amount=amount, reason=reason, actor=actor)
-    condition, update = reserve_refund(booked, total=order.total)
+    condition, update = reserve_refund(booked, total=taken(order))
     update["$set"]["payment.refund_retry_at"] = None  # this is the attempt now
     reserved = await _update(order.id, {"status": {"$in": list(statuses)}, **condition}, update)
     if reserved is None:
@@ -236,7 +261,7 @@ async def _settle(order: Order, *, actor: str = "system", session) -> Order | No
     """After a refund: the payment's status, and `refunded` once everything is given back."""
     refunded = sum(r.amount for r in order.payment.refunds if r.status == "succeeded")
     pending = any(r.status == "pending" for r in order.payment.refunds)
-    full = refunded >= order.total
+    full = refunded >= taken(order)
     if full and order.status in REFUNDABLE:
         moved = await state.move(
             order,
@@ -275,80 +300,123 @@ async def apply_provider_refunds(
     *, order_id: PydanticObjectId, refunds: list[RefundResult], actor: str = "provider"
 ) -> Order:
     """Bring the order's refunds in line with the provider's list of them (a `charge.refunded`
-    webhook, a refund made in the provider's dashboard).
+    or `refund.failed` webhook, a refund made in the provider's dashboard, the job).
 
-    Each refund of the provider's is matched to one of ours still pending by its provider id,
-    then by its reference (`refund-<our refund id>`, the key we asked with): `succeeded`
-    completes ours, `failed` (or cancelled) fails it and gives its amount back, `pending`
-    leaves it be. A succeeded one we never asked for is recorded as made by the provider.
-    Refunding everything makes the order `refunded` (and restocks it when nothing shipped);
-    less keeps its status, with `payment.status` `partially_refunded`.
+    Each refund of the provider's is matched to one of ours by its provider id, then (while
+    ours is pending) by its reference (`refund-<our refund id>`, the key we asked with): for
+    a pending one, `succeeded` completes it, `failed` (or cancelled) fails it and gives its
+    amount back, `pending` leaves it be; one that succeeded and is now `failed` failed later:
+    its amount is taken back out of `amount_refunded` and the active admins are emailed,
+    in the same transaction (see the module's docstring). A succeeded one we never asked for
+    is recorded as made by the provider. Refunding everything makes the order `refunded` (and
+    restocks it when nothing shipped); less keeps its status, with `payment.status` saying
+    what was given back (`refund_failed` when a cancelled or refunded order owes some).
+    Applying the same list twice, or concurrently, changes nothing twice.
     """
     for _ in range(5):
-        order = await reload(order_id)
-        pending = [r for r in order.payment.refunds if r.status == "pending"]
-        by_provider_id = {r.provider_refund_id: r for r in pending if r.provider_refund_id}
-        by_reference = {f"refund-{r.id}": r for r in pending}
-        known = {r.provider_refund_id for r in order.payment.refunds if r.provider_refund_id}
-        completing: dict[Any, str] = {}
-        failing: dict[Any, str] = {}
-        made_elsewhere: list[Refund] = []
-        for result in refunds:
-            mine = by_provider_id.get(result.id) or by_reference.get(result.reference or "")
-            if mine is not None:
-                if mine.id in completing or mine.id in failing:
-                    continue
-                if result.status == "succeeded":
-                    completing[mine.id] = result.id
-                elif result.status == "failed":
-                    failing[mine.id] = (result.failure_reason or "failed")[:200]
-                continue  # still pending at the provider
-            if result.status != "succeeded" or result.id in known:
-                continue
-            made_elsewhere.append(
-                Refund(
-                    amount=result.amount,
-                    reason="refunded at the payment provider",
-                    status="succeeded",
-                    provider_refund_id=result.id,
-                    actor=actor,
-                )
-            )
-        if not completing and not failing and not made_elsewhere:
-            return order
-        updated = [refund.model_copy() for refund in order.payment.refunds]
-        released = 0
-        for refund in updated:
-            if refund.id in completing:
-                refund.status = "succeeded"
-                refund.provider_refund_id = completing[refund.id]
-            elif refund.id in failing:
-                refund.status = "failed"  # the reservation is given back: it can be retried
-                refund.failure_reason, refund.failed_at = failing[refund.id], utcnow()
-                released += refund.amount
-        updated.extend(made_elsewhere)
-        # The provider's word is the truth: recorded even past what we thought was left.
-        changed = await _update(
-            order_id,
-            {"payment.refunds_version": order.payment.refunds_version},
-            {
-                "$set": {"payment.refunds": [refund.model_dump() for refund in updated]},
-                "$inc": {
-                    "payment.refunds_version": 1,
-                    "payment.amount_refunded": sum(r.amount for r in made_elsewhere) - released,
+
+        async def work(session) -> tuple[Order, bool] | None:
+            order = await reload(order_id, session=session)
+            changes = _match_provider_refunds(order, refunds, actor=actor)
+            if changes is None:
+                return order, True
+            updated, released, made_elsewhere, failed_later = changes
+            # The provider's word is the truth: recorded even past what we thought was left.
+            changed = await _update(
+                order_id,
+                {"payment.refunds_version": order.payment.refunds_version},
+                {
+                    "$set": {"payment.refunds": [refund.model_dump() for refund in updated]},
+                    "$inc": {
+                        "payment.refunds_version": 1,
+                        "payment.amount_refunded": sum(r.amount for r in made_elsewhere) - released,
+                    },
                 },
-            },
-        )
-        if changed is not None:
-            log.info(
-                "order %s: provider refunds applied (%d completed, %d failed, %d made elsewhere)",
-                changed.number,
-                len(completing),
-                len(failing),
-                len(made_elsewhere),
+                session=session,
             )
-            return await _settle_latest(order_id, actor=actor)
+            if changed is None:
+                return None  # changed meanwhile: read it again
+            for refund in failed_later:
+                log.error(
+                    "order %s: refund %s (%s) failed after it succeeded: %s",
+                    changed.number,
+                    refund.id,
+                    refund.amount,
+                    refund.failure_reason,
+                )
+                await refund_failed_alert(changed, refund, session=session)
+            settled = await _settle(changed, actor=actor, session=session)
+            return (settled, True) if settled is not None else (changed, False)
+
+        outcome = await db.run_in_transaction(work)
+        if outcome is None:
+            continue
+        order, settled = outcome
+        # Its status changed as it was settled (no transactions): settle it as it is now.
+        return order if settled else await _settle_latest(order_id, actor=actor)
     raise Conflict("The order's refunds changed concurrently; try again.", code=ErrorCode.CONFLICT)
+
+
+def _match_provider_refunds(
+    order: Order, results: list[RefundResult], *, actor: str
+) -> tuple[list[Refund], int, list[Refund], list[Refund]] | None:
+    """The order's refunds after the provider's list, the amount given back to the order
+    (failed refunds), the refunds made elsewhere, and those that failed after they succeeded;
+    None when the list changes nothing."""
+    open_ = [r for r in order.payment.refunds if r.status in ("pending", "succeeded")]
+    by_provider_id = {r.provider_refund_id: r for r in open_ if r.provider_refund_id}
+    by_reference = {f"refund-{r.id}": r for r in open_ if r.status == "pending"}
+    known = {r.provider_refund_id for r in order.payment.refunds if r.provider_refund_id}
+    completing: dict[Any, str] = {}
+    failing: dict[Any, str] = {}
+    made_elsewhere: list[Refund] = []
+    for result in results:
+        mine = by_provider_id.get(result.id) or by_reference.get(result.reference or "")
+        if mine is not None:
+            if mine.id in completing or mine.id in failing:
+                continue
+            if result.status == "failed":
+                failing[mine.id] = (result.failure_reason or "failed")[:200]
+            elif result.status == "succeeded" and mine.status == "pending":
+                completing[mine.id] = result.id
+            continue  # still pending at the provider, or succeeded as we know
+        if result.status != "succeeded" or result.id in known:
+            continue
+        made_elsewhere.append(
+            Refund(
+                amount=result.amount,
+                reason="refunded at the payment provider",
+                status="succeeded",
+                provider_refund_id=result.id,
+                actor=actor,
+            )
+        )
+    if not completing and not failing and not made_elsewhere:
+        return None
+    updated = [refund.model_copy() for refund in order.payment.refunds]
+    released = 0
+    failed_later: list[Refund] = []
+    for refund in updated:
+        if refund.id in completing:
+            refund.status = "succeeded"
+            refund.provider_refund_id = completing[refund.id]
+        elif refund.id in failing:
+            if refund.status == "succeeded":
+                failed_later.append(refund)
+            refund.status = "failed"  # the reservation is given back: it can be retried
+            refund.failure_reason, refund.failed_at = failing[refund.id], utcnow()
+            released += refund.amount
+    updated.extend(made_elsewhere)
+    log.info(
+        "order %s: provider refunds applied (%d completed, %d failed, %d failed after they "
+        "succeeded, %d made elsewhere)",
+        order.number,
+        len(completing),
+        len(failing) - len(failed_later),
+        len(failed_later),
+        len(made_elsewhere),
+    )
+    return updated, released, made_elsewhere, failed_later
 
 
 async def _settle_latest(order_id: PydanticObjectId, *, actor: str) -> Order:
@@ -401,8 +469,8 @@ async def pending_refunds(*, older_than: timedelta, limit: int = 100) -> list[tu
 
 
 async def owed_refunds(*, limit: int = 100) -> list[PydanticObjectId]:
-    """Cancelled orders whose money is owed and due to be asked for again, longest waiting
-    first (index `refund_retry`)."""
+    """Cancelled (or refunded) orders whose money is owed and due to be asked for again,
+    longest waiting first (index `refund_retry`)."""
     rows = (
         await Order.get_pymongo_collection()
         .find(
@@ -417,9 +485,9 @@ async def owed_refunds(*, limit: int = 100) -> list[PydanticObjectId]:
 
 
 async def retry_owed_refund(order_id: PydanticObjectId) -> Order | None:
-    """Ask the provider again for what a cancelled order owes, once it is due; the order
-    after, or None when there was nothing to do (not due, not owed, or taken by someone
-    else: an admin's refund, another worker).
+    """Ask the provider again for what a cancelled (or refunded) order owes, once it is due;
+    the order after, or None when there was nothing to do (not due, not owed, or taken by
+    someone else: an admin's refund, another worker).
 
     The provider's refunds are read first: money given back elsewhere meanwhile (a refund in
     its dashboard whose webhook has not come) is recorded, not asked for a second time. The
@@ -442,12 +510,12 @@ async def retry_owed_refund(order_id: PydanticObjectId) -> Order | None:
     booked = Refund(
         amount=owed, reason=refused[-1].reason if refused else "order cancelled", actor="system"
     )
-    condition, update = reserve_refund(booked, total=order.total)
+    condition, update = reserve_refund(booked, total=taken(order))
     update["$set"]["payment.refund_retry_at"] = None
     reserved = await _update(
         order_id,
         {
-            "status": "cancelled",
+            "status": {"$in": list(GIVE_ALL_BACK)},
             "payment.status": "refund_failed",
             "payment.refund_retry_at": {"$lte": now},
             **condition,

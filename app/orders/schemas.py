@@ -144,6 +144,10 @@ class PaymentOut(OutModel):
     client_secret: str | None
     status: PaymentStatus
     failure_reason: str | None
+    amount_received: int | None = Field(
+        description="What the provider took when it is not the total (`amount_mismatch`: "
+        "an under- or overpayment): what a cancel gives back. Null when it took the total."
+    )
     amount_refunded: int
     refunds: list[RefundOut]
     refund_retry_at: UTCDateTime | None = Field(

@@ -118,10 +118,14 @@ async def _cancel_once(
     restocking and booking its refund in the same transaction: (the order after, the refund
     booked), or (None, None) when the order changed since it was read (or `also_match` no
     longer holds)."""
-    left = order.total - order.payment.amount_refunded
+    taken = refunds.taken(order)
+    left = taken - order.payment.amount_refunded
+    # A payment that did not match the order (`amount_mismatch`) was taken all the same:
+    # cancelling gives back what was received, like any paid order's cancel.
+    mismatched = order.status == "pending_payment" and order.payment.status == "amount_mismatch"
     owed = (
         Refund(amount=left, reason="order cancelled", actor=actor, restock=False)
-        if order.status in refunds.REFUNDABLE and left > 0
+        if (order.status in refunds.REFUNDABLE or mismatched) and left > 0
         else None
     )
 
@@ -130,9 +134,18 @@ async def _cancel_once(
         also_update: dict[str, Any] = {}
         condition: dict[str, Any] = dict(also_match or {})
         if owed is not None:
-            reserve_condition, also_update = refunds.reserve_refund(owed, total=order.total)
+            reserve_condition, also_update = refunds.reserve_refund(owed, total=taken)
             condition.update(reserve_condition)
             also_set = also_update.pop("$set")
+            if mismatched:  # still what was read: the refund is for that amount
+                condition["payment.status"] = "amount_mismatch"
+                condition["payment.amount_received"] = order.payment.amount_received
+        elif order.status == "pending_payment":
+            # Unpaid as read: a mismatched payment recorded meanwhile is refunded, not kept
+            # (the move fails, the caller reads it again).
+            condition["payment.status"] = {"$ne": "amount_mismatch"}
+            if order.payment.intent_id:
+                also_set["payment.status"] = "cancelled"
         elif order.payment.intent_id:
             also_set["payment.status"] = "cancelled"
         moved = await state.move(

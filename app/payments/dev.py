@@ -173,8 +173,10 @@ class DevGateway:
             RefundResult(
                 id=made["id"],
                 amount=made["amount"],
-                status="succeeded",
+                # A refund can fail after it succeeded (Stripe: `pm_card_refundFail`).
+                status=made.get("status", "succeeded"),
                 reference=made["reference"],
+                failure_reason=made.get("failure_reason"),
             )
             for made in row.get("refunds", [])
         ]

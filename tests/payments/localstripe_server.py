@@ -45,6 +45,14 @@ def main() -> None:
             pickle.dump(dict(store), file, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, state)
 
+    # Stripe's refunds can fail after they succeeded (`pm_card_refundFail`); localstripe's
+    # cannot. Give them Stripe's `failure_reason` (so a test can fail one with the update
+    # API, `status=failed`), and count only the refunds that stand in a charge's
+    # `amount_refunded`, as Stripe does.
+    resources.Refund.failure_reason = None
+    resources.Charge.amount_refunded = property(
+        lambda charge: sum(r.amount for r in charge.refunds._list if r.status != "failed")
+    )
     resources.Store.try_load_from_disk = load
     resources.Store.dump_to_disk = dump
     load(resources.store)
