@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     STRIPE_SECRET_KEY: str | None = None
     STRIPE_WEBHOOK_SECRET: str | None = None
     STRIPE_API_BASE: str | None = None
+    # Fault-injection load test: the dev provider takes Stripe-format events signed with this
+    # (unset: it takes no webhooks at all).
+    DEV_WEBHOOK_SECRET: str | None = None
 
     ACCESS_TOKEN_TTL: int = Field(default=15 * 60, gt=0)
     REFRESH_TOKEN_TTL: int = Field(default=30 * 24 * 3600, gt=0)
