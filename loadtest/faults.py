@@ -26,6 +26,7 @@ retries, reconciliation), every Idempotency-Key is replayed, and the invariants 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -48,7 +49,7 @@ WIRE_VENV = ROOT / ".venv-wire"
 WIRE_SERVER = "secantusdb==0.7.0b3"
 APPS = int(os.environ.get("LOADTEST_FAULT_APPS", "3"))
 SHOPPERS = int(os.environ.get("LOADTEST_FAULT_SHOPPERS", "36"))
-LOAD_SECONDS = float(os.environ.get("LOADTEST_FAULT_SECONDS", "75"))
+LOAD_SECONDS = float(os.environ.get("LOADTEST_FAULT_SECONDS", "90"))
 MIN_KILLS = int(os.environ.get("LOADTEST_FAULT_KILLS", "20"))
 DRAIN_SECONDS = 240.0  # jobs finishing: expiry (60 s), a dead /pay's lease (120 s), retries
 PRODUCTS = [("Crash Kettle", 2500, 80), ("Crash Mug", 900, 120), ("Crash Lamp", 4900, 60)]
@@ -182,6 +183,8 @@ class App:
         self.starts = 0
         self.answered = False  # since its last start (a kill before that hits its start-up)
         self.down_until = 0.0  # a client that met it dead tries the others first a while
+        self.started_at = 0.0
+        self.start_up_seconds: list[float] = []  # start to ready, each time it got there
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -193,6 +196,7 @@ class App:
         )
         self.starts += 1
         self.answered = False
+        self.started_at = time.monotonic()
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -216,6 +220,9 @@ class App:
                 raise RuntimeError(f"app {self.n} exited with {self.process.returncode}")
             try:
                 if (await client.get(f"{self.base}/ready", timeout=2)).status_code == 200:
+                    if not self.answered:
+                        self.start_up_seconds.append(time.monotonic() - self.started_at)
+                    self.answered = True
                     return
             except httpx.HTTPError:
                 pass
@@ -242,7 +249,7 @@ class Cluster:
         self.tally = Tally()
 
     async def request(
-        self, method: str, path: str, *, deadline: float, retry_on=(), **kwargs
+        self, method: str, path: str, *, deadline: float, retry_on=(), pause=0.5, **kwargs
     ) -> httpx.Response | None:
         """Send until a live process answers with neither a 5xx nor a status in `retry_on`
         (or `deadline` passes: None)."""
@@ -255,7 +262,7 @@ class Cluster:
             except DEAD:
                 self.tally.dead += 1
                 app.down_until = time.monotonic() + 1.0
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.3)
                 continue
             app.answered = True
             self.tally.latencies.append(time.perf_counter() - started)
@@ -265,7 +272,7 @@ class Cluster:
                 await asyncio.sleep(0.3)
                 continue
             if response.status_code in retry_on:
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(pause)
                 continue
             return response
         return None
@@ -323,6 +330,7 @@ async def deliver_event(run: Run, event: dict, copies: int) -> None:
             content=payload,
             headers=headers,
             retry_on=(409,),
+            pause=3.0,  # "being applied elsewhere": a provider delivers again later
             deadline=run.hard_deadline,
         )
         if response is None:
@@ -470,13 +478,31 @@ async def killer(apps: list[App], client: httpx.AsyncClient, seed: int, until: f
     kills: Counter = Counter()
     in_start_up = 0
     restarts_failed = 0
+    watchers = set()
+
+    async def watch(app: App) -> None:
+        with contextlib.suppress(RuntimeError):  # killed again before it was ready
+            await app.ready(client)
+
     while time.monotonic() < until or sum(kills.values()) < MIN_KILLS:
-        await asyncio.sleep(rng.uniform(1.0, 4.0))
-        app = rng.choice(apps)
+        await asyncio.sleep(rng.uniform(1.5, 4.5))
+        # Mostly a process that serves (so kills land in requests and jobs: waiting a little
+        # for one when all are starting), sometimes any (a kill in the middle of start-up:
+        # indexes, seeding, the admin).
+        any_process = rng.random() < 0.15
+        for _ in range(20):
+            serving = [app for app in apps if app.answered]
+            if serving or any_process:
+                break
+            await asyncio.sleep(0.25)
+        app = rng.choice(serving if serving and not any_process else apps)
         in_start_up += not app.answered
         app.kill()
         kills[app.n] += 1
         app.start()
+        watcher = asyncio.create_task(watch(app))
+        watchers.add(watcher)
+        watcher.add_done_callback(watchers.discard)
     # Every process serving again before the drain.
     for app in apps:
         if app.process.poll() is not None:
@@ -489,6 +515,11 @@ async def killer(apps: list[App], client: httpx.AsyncClient, seed: int, until: f
         "in_start_up": in_start_up,
         "restarts_failed": restarts_failed,
     }
+
+
+def start_up(apps: list[App]) -> str:
+    times = sorted(t for app in apps for t in app.start_up_seconds)
+    return f"{times[len(times) // 2]:.1f}, {times[-1]:.1f}" if times else "-"
 
 
 def answer(record: Keyed) -> str:
@@ -831,6 +862,7 @@ async def scenario(main, apps: list[App], mongo_uri: str, db_name: str, sink, se
                 "kills": kills["kills"],
                 "kills per app": kills["per_app"],
                 "kills of a process still starting": kills["in_start_up"],
+                "start-up to ready, s (median, max)": start_up(apps),
                 "requests": sum(tally.statuses.values()) + tally.dead,
                 "requests that met a dead process": tally.dead,
                 "5xx from a live process": len(tally.server_errors),
