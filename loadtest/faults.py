@@ -26,7 +26,6 @@ retries, reconciliation), every Idempotency-Key is replayed, and the invariants 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -479,10 +478,17 @@ async def killer(apps: list[App], client: httpx.AsyncClient, seed: int, until: f
     in_start_up = 0
     restarts_failed = 0
     watchers = set()
+    failed_starts: list[str] = []
 
     async def watch(app: App) -> None:
-        with contextlib.suppress(RuntimeError):  # killed again before it was ready
-            await app.ready(client)
+        for _ in range(5):
+            try:
+                return await app.ready(client)
+            except RuntimeError:
+                if app.process.returncode == -signal.SIGKILL:
+                    return  # killed again before it was ready
+                failed_starts.append(f"app {app.n} exited by itself ({app.process.returncode})")
+                app.start()
 
     while time.monotonic() < until or sum(kills.values()) < MIN_KILLS:
         await asyncio.sleep(rng.uniform(1.5, 4.5))
@@ -513,6 +519,7 @@ async def killer(apps: list[App], client: httpx.AsyncClient, seed: int, until: f
         "kills": sum(kills.values()),
         "per_app": dict(sorted(kills.items())),
         "in_start_up": in_start_up,
+        "failed_starts": failed_starts,
         "restarts_failed": restarts_failed,
     }
 
@@ -879,6 +886,11 @@ async def scenario(main, apps: list[App], mongo_uri: str, db_name: str, sink, se
                 "replays": replays,
                 "left after the drain": left,
             }
+            result.check(
+                f"every restart came up ({len(kills['failed_starts'])} start-ups failed by "
+                f"themselves: {kills['failed_starts'][:3]})",
+                not kills["failed_starts"],
+            )
             result.check(
                 f"at least {MIN_KILLS} SIGKILLs ({kills['kills']})", kills["kills"] >= MIN_KILLS
             )
