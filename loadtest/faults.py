@@ -32,6 +32,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -92,6 +93,13 @@ class WireServer:
         self.work = Path(tempfile.mkdtemp(prefix="shop-faults-"))
 
     def __enter__(self) -> WireServer:
+        try:
+            return self._start()
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def _start(self) -> WireServer:
         from pymongo import MongoClient
 
         binary = ensure_wire_server()
@@ -137,6 +145,7 @@ class WireServer:
 
     def __exit__(self, *exc) -> None:
         self._stop()
+        shutil.rmtree(self.work, ignore_errors=True)
         log("stopped SecantusDB")
 
 
