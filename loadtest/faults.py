@@ -257,10 +257,9 @@ class Cluster:
         self.tally = Tally()
 
     async def request(
-        self, method: str, path: str, *, deadline: float, retry_on=(), pause=0.5, **kwargs
+        self, method: str, path: str, *, deadline: float, **kwargs
     ) -> httpx.Response | None:
-        """Send until a live process answers with neither a 5xx nor a status in `retry_on`
-        (or `deadline` passes: None)."""
+        """Send until a live process answers without a 5xx (or `deadline` passes: None)."""
         while time.monotonic() < deadline:
             now = time.monotonic()
             app = self.rng.choice([a for a in self.apps if a.down_until < now] or self.apps)
@@ -278,9 +277,6 @@ class Cluster:
             if response.status_code >= 500:
                 self.tally.server_errors.append(f"{method} {path}: {response.status_code}")
                 await asyncio.sleep(0.3)
-                continue
-            if response.status_code in retry_on:
-                await asyncio.sleep(pause)
                 continue
             return response
         return None
@@ -330,17 +326,19 @@ async def deliver_event(run: Run, event: dict, copies: int) -> None:
     again until acknowledged (a 409 means "being applied elsewhere: deliver later")."""
 
     async def one() -> None:
-        payload, signature = signed(event)
-        headers = {"Content-Type": "application/json", "Stripe-Signature": signature}
-        response = await run.cluster.request(
-            "POST",
-            "/api/v1/payments/webhook",
-            content=payload,
-            headers=headers,
-            retry_on=(409,),
-            pause=3.0,  # "being applied elsewhere": a provider delivers again later
-            deadline=run.hard_deadline,
-        )
+        while True:  # each delivery signed afresh, as the provider does
+            payload, signature = signed(event)
+            headers = {"Content-Type": "application/json", "Stripe-Signature": signature}
+            response = await run.cluster.request(
+                "POST",
+                "/api/v1/payments/webhook",
+                content=payload,
+                headers=headers,
+                deadline=run.hard_deadline,
+            )
+            if response is None or response.status_code != 409:
+                break
+            await asyncio.sleep(3)  # "being applied elsewhere": delivered again later
         if response is None:
             run.unacknowledged += 1
         else:
@@ -377,7 +375,7 @@ async def pay_at_provider(run: Run, intent_id: str) -> bool:
     return changed.modified_count == 1
 
 
-async def keyed(run: Run, token: str, path: str, body: dict, retry_on=(409,)):
+async def keyed(run: Run, token: str, path: str, body: dict):
     """A POST with an Idempotency-Key, sent again with the same key until it is answered."""
     record = Keyed(token=token, path=path, body=body, key=secrets.token_hex(12))
     run.keys.append(record)
@@ -386,11 +384,10 @@ async def keyed(run: Run, token: str, path: str, body: dict, retry_on=(409,)):
         path,
         json=body,
         headers={**bearer(token), "Idempotency-Key": record.key},
-        # 409 idempotency_conflict: the first attempt (on a process that died) holds the key
-        # until its lease runs out; other 409s end the retries (see below).
-        retry_on=(),
         deadline=run.hard_deadline,
     )
+    # 409 idempotency_conflict: the first attempt (on a process that died) holds the key until
+    # its lease runs out. Any other answer is the answer.
     while response is not None and response.status_code == 409:
         if response.json().get("code") != "idempotency_conflict":
             break
