@@ -283,6 +283,9 @@ async def run(base: str) -> list[Result]:
         shoppers = await set_up_shoppers(client, SHOPPERS)
         print(">> checkout rush", flush=True)
         results = [await checkout_rush(client, admin_token, shoppers)]
+    # Fresh connections: one left idle since the rush can be closed by the server's keep-alive
+    # time-out just as a login goes out on it (httpx.ReadError on a busy machine).
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
         print(">> logins under catalog reads", flush=True)
         results += await logins_under_reads(client, shoppers)
     return results
