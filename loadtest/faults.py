@@ -756,7 +756,16 @@ async def check(run: Run, sink: MailSink, result) -> dict:
         else:
             ours = sum(r["amount"] for r in order["payment"]["refunds"] if r["status"] != "failed")
             if ours != intent.get("amount_refunded", 0):
-                bad_payments.append(order["number"] + " (refunds)")
+                refunds = [
+                    (r["amount"], r["status"], r.get("provider_refund_id"), r.get("reason"))
+                    for r in order["payment"]["refunds"]
+                ]
+                bad_payments.append(
+                    f"{order['number']} ({order['status']}, total {order['total']}): refunds "
+                    f"ours {refunds} vs the provider's {intent.get('refunds')} "
+                    f"(amount_refunded {intent.get('amount_refunded', 0)}); history "
+                    f"{[(h['status'], h.get('actor'), h.get('note')) for h in order['history']]}"
+                )
     by_intent = {o["payment"]["intent_id"]: o for o in orders}
     # Money the provider took for an order we never recorded as paid must have gone back.
     kept = [
