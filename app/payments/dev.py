@@ -139,7 +139,12 @@ class DevGateway:
         paid = (await self._get(intent_id))["amount"]  # fixed for the intent's lifetime
         made = {"id": refund_id, "amount": amount, "reference": idempotency_key}
         row = await self._collection().find_one_and_update(
-            {"_id": intent_id, "status": SUCCEEDED, "amount_refunded": {"$lte": paid - amount}},
+            {
+                "_id": intent_id,
+                "status": SUCCEEDED,
+                "amount_refunded": {"$lte": paid - amount},
+                "refund_ids": {"$ne": refund_id},  # never the same refund twice
+            },
             {
                 "$inc": {"amount_refunded": amount},
                 "$push": {"refund_ids": refund_id, "refunds": made},
@@ -147,6 +152,15 @@ class DevGateway:
             return_document=ReturnDocument.AFTER,
         )
         if row is None:
+            # A request with the same key (another worker's retry) made it meanwhile: that
+            # refund is this one, as with Stripe's idempotency keys; not a refusal.
+            made_meanwhile = await self._collection().find_one(
+                {"_id": intent_id, "refund_ids": refund_id}
+            )
+            if made_meanwhile is not None:
+                return RefundResult(
+                    id=refund_id, amount=amount, status="succeeded", reference=idempotency_key
+                )
             return RefundResult(id=refund_id, amount=amount, status="failed")
         return RefundResult(
             id=refund_id, amount=amount, status="succeeded", reference=idempotency_key
