@@ -17,7 +17,7 @@ help:
 	@echo "make test-wire   the same suite over the wire protocol, on a SecantusDB it starts"
 	@echo "make lint        ruff check + ruff format --check"
 	@echo "make bench       the benchmark over HTTP (wrk): writes bench/out/latest.md and a chart"
-	@echo "make loadtest    concurrent checkouts, logins under reads, webhook storm"
+	@echo "make loadtest    concurrent checkouts, logins under reads, webhook storm, SIGKILL fault run"
 	@echo "make client-test a TypeScript client generated from /openapi.json walks a live server"
 
 $(PY):
@@ -121,7 +121,7 @@ bench: $(STAMP_BENCH)
 	$(VENV_BENCH)/bin/python -m bench $(BENCH_ARGS)
 
 loadtest: $(STAMP_DEV)
-	@echo ">> load test (live server on 127.0.0.1, embedded engine)"
+	@echo ">> load test (live servers on 127.0.0.1: embedded engine; the fault run on its own SecantusDB)"
 	$(PY) -m loadtest
 
 # Node and npm from Debian's packages when missing; see clients/typescript/run.py.

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # test-mode keys (`sk_test_`, `rk_test_`) unless this says the deployment takes no real
     # money on purpose (a staging site).
     STRIPE_ALLOW_TEST_MODE: bool = False
+    # Fault-injection load test: the dev provider takes Stripe-format events signed with this
+    # (unset: it takes no webhooks at all).
+    DEV_WEBHOOK_SECRET: str | None = None
 
     ACCESS_TOKEN_TTL: int = Field(default=15 * 60, gt=0)
     REFRESH_TOKEN_TTL: int = Field(default=30 * 24 * 3600, gt=0)

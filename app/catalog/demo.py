@@ -14,7 +14,9 @@ from quart import current_app
 from app.catalog.cache import bump_catalog_version
 from app.catalog.models import Category, Product
 from app.catalog.service import build_product, slugify
+from app.core import db
 from app.core.clock import utcnow
+from app.inventory import service as inventory
 
 # The demo data reads best as a table: one row per line.
 # fmt: off
@@ -223,9 +225,18 @@ async def seed_demo_catalog() -> dict:
             created_at=now - timedelta(days=len(PRODUCTS) - index),
             updated_at=now,
         )
+
+        async def work(session, product=product) -> None:
+            # With its opening stock's ledger row, as every created product: the ledger adds
+            # up to the stock, even if the process dies in between.
+            await product.insert(session=session)
+            await inventory.record_initial_stock(
+                product_id=product.id, stock=product.stock, actor="system", session=session
+            )
+
         try:
-            await product.insert()
-        except DuplicateKeyError:
+            await db.run_in_transaction(work)
+        except DuplicateKeyError:  # a concurrent seeder got there first
             continue
         created["products"] += 1
     if any(created.values()):

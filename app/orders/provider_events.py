@@ -84,6 +84,8 @@ async def find_order(*, intent_id: str, metadata: dict) -> Order | None:
 
 async def _succeeded(order: Order, event: WebhookEvent) -> str:
     intent = event.intent or await gateway().retrieve(intent_id=event.intent_id)
+    if not intent.succeeded:
+        return "unchanged"  # the provider's own record says nothing was paid (yet)
     after = await payments.record_success(order_id=order.id, intent=intent, actor="provider")
     return _outcome(order, after)
 

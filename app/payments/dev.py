@@ -9,6 +9,7 @@ Intents live in the database, so confirmations and refunds are checked as a prov
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 
 from pymongo import ReturnDocument
 
@@ -150,7 +151,12 @@ class DevGateway:
         paid = (await self._get(intent_id))["amount"]  # fixed for the intent's lifetime
         made = {"id": refund_id, "amount": amount, "reference": idempotency_key}
         row = await self._collection().find_one_and_update(
-            {"_id": intent_id, "status": SUCCEEDED, "amount_refunded": {"$lte": paid - amount}},
+            {
+                "_id": intent_id,
+                "status": SUCCEEDED,
+                "amount_refunded": {"$lte": paid - amount},
+                "refund_ids": {"$ne": refund_id},  # never the same refund twice
+            },
             {
                 "$inc": {"amount_refunded": amount},
                 "$push": {"refund_ids": refund_id, "refunds": made},
@@ -158,6 +164,15 @@ class DevGateway:
             return_document=ReturnDocument.AFTER,
         )
         if row is None:
+            # A request with the same key (another worker's retry) made it meanwhile: that
+            # refund is this one, as with Stripe's idempotency keys; not a refusal.
+            made_meanwhile = await self._collection().find_one(
+                {"_id": intent_id, "refund_ids": refund_id}
+            )
+            if made_meanwhile is not None:
+                return RefundResult(
+                    id=refund_id, amount=amount, status="succeeded", reference=idempotency_key
+                )
             current = await self._get(intent_id)
             reason = (
                 "payment_not_succeeded" if current["status"] != SUCCEEDED else "amount_too_large"
@@ -182,4 +197,13 @@ class DevGateway:
         ]
 
     def parse_webhook(self, *, payload: bytes, signature: str | None) -> WebhookEvent:
-        raise WebhookSignatureError("the dev payment provider sends no webhooks")
+        """With DEV_WEBHOOK_SECRET set, events in Stripe's format signed with it (as a load
+        test or a frontend playing the provider sends them). The intent is never taken from
+        the body: the handlers read it from this provider's own records."""
+        secret = self.settings.DEV_WEBHOOK_SECRET
+        if not secret:
+            raise WebhookSignatureError("the dev payment provider sends no webhooks")
+        from app.payments.stripe_gateway import parse_signed_event
+
+        event = parse_signed_event(payload=payload, signature=signature, secret=secret)
+        return replace(event, intent=None)

@@ -312,52 +312,58 @@ class StripeGateway:
     def parse_webhook(self, *, payload: bytes, signature: str | None) -> WebhookEvent:
         if not self._webhook_secret:
             raise WebhookSignatureError("STRIPE_WEBHOOK_SECRET is not set")
-        try:
-            event = stripe.Webhook.construct_event(payload, signature, self._webhook_secret)
-            return self._event(event.to_dict())
-        except stripe.SignatureVerificationError as error:
-            raise WebhookSignatureError(str(error.user_message or error)) from None
-        except (ValueError, TypeError, KeyError, AttributeError):
-            # Signed with our secret yet not a Stripe event: refuse it all the same.
-            raise WebhookSignatureError("the body is not a Stripe event") from None
+        return parse_signed_event(payload=payload, signature=signature, secret=self._webhook_secret)
 
-    @staticmethod
-    def _event(event: dict[str, Any]) -> WebhookEvent:
-        kind = str(event["type"])
-        obj = (event.get("data") or {}).get("object") or {}
-        if kind.startswith("payment_intent."):
-            intent = to_intent(obj)
-            return WebhookEvent(
-                id=str(event["id"]),
-                type=kind,
-                intent_id=intent.id,
-                amount=intent.amount_received,
-                currency=intent.currency,
-                failure_reason=intent.failure_reason,
-                metadata=intent.metadata,
-                intent=intent,
-            )
-        if kind.startswith("charge.dispute."):  # a dispute: names its charge and intent
-            dispute = to_dispute(obj)
-            return WebhookEvent(
-                id=str(event["id"]),
-                type=kind,
-                intent_id=_id_of(obj.get("payment_intent")),
-                amount=dispute.amount,
-                currency=dispute.currency,
-                metadata=obj.get("metadata") or {},
-                dispute=dispute,
-                created_at=_moment(event.get("created")),
-            )
-        if kind.startswith(("charge.", "refund.")):  # a charge, or a refund: both name the intent
-            intent_id = _id_of(obj.get("payment_intent"))
-            return WebhookEvent(
-                id=str(event["id"]),
-                type=kind,
-                intent_id=intent_id,
-                amount=obj.get("amount"),
-                currency=obj.get("currency"),
-                amount_refunded=obj.get("amount_refunded"),
-                metadata=obj.get("metadata") or {},
-            )
-        return WebhookEvent(id=str(event["id"]), type=kind)
+
+def parse_signed_event(*, payload: bytes, signature: str | None, secret: str) -> WebhookEvent:
+    """Verify a Stripe-signed event (`Stripe-Signature`, HMAC-SHA256 with `secret`, five
+    minutes' tolerance) and reduce it to a WebhookEvent; raises WebhookSignatureError."""
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, secret)
+        return _event(event.to_dict())
+    except stripe.SignatureVerificationError as error:
+        raise WebhookSignatureError(str(error.user_message or error)) from None
+    except (ValueError, TypeError, KeyError, AttributeError):
+        # Signed with our secret yet not a Stripe event: refuse it all the same.
+        raise WebhookSignatureError("the body is not a Stripe event") from None
+
+
+def _event(event: dict[str, Any]) -> WebhookEvent:
+    kind = str(event["type"])
+    obj = (event.get("data") or {}).get("object") or {}
+    if kind.startswith("payment_intent."):
+        intent = to_intent(obj)
+        return WebhookEvent(
+            id=str(event["id"]),
+            type=kind,
+            intent_id=intent.id,
+            amount=intent.amount_received,
+            currency=intent.currency,
+            failure_reason=intent.failure_reason,
+            metadata=intent.metadata,
+            intent=intent,
+        )
+    if kind.startswith("charge.dispute."):  # a dispute: names its charge and intent
+        dispute = to_dispute(obj)
+        return WebhookEvent(
+            id=str(event["id"]),
+            type=kind,
+            intent_id=_id_of(obj.get("payment_intent")),
+            amount=dispute.amount,
+            currency=dispute.currency,
+            metadata=obj.get("metadata") or {},
+            dispute=dispute,
+            created_at=_moment(event.get("created")),
+        )
+    if kind.startswith(("charge.", "refund.")):  # a charge, or a refund: both name the intent
+        intent_id = _id_of(obj.get("payment_intent"))
+        return WebhookEvent(
+            id=str(event["id"]),
+            type=kind,
+            intent_id=intent_id,
+            amount=obj.get("amount"),
+            currency=obj.get("currency"),
+            amount_refunded=obj.get("amount_refunded"),
+            metadata=obj.get("metadata") or {},
+        )
+    return WebhookEvent(id=str(event["id"]), type=kind)

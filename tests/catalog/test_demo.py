@@ -41,6 +41,15 @@ async def test_seed_creates_a_realistic_shop(demo):
     assert len({p.slug for p in products}) == len(products)
 
 
+async def test_every_demo_product_opens_its_ledger_with_its_stock(demo):
+    from app.inventory.models import StockMovement
+
+    for product in await Product.find_all().to_list():
+        rows = await StockMovement.find({"product_id": product.id}).to_list()
+        assert sum(row.delta for row in rows) == product.stock, product.slug
+        assert all(row.reason == "initial" for row in rows)
+
+
 async def test_seeding_twice_creates_nothing_new(demo):
     before = (await Product.count(), await Category.count())
     assert await seed_demo_catalog() == {"categories": 0, "products": 0}

@@ -262,6 +262,35 @@ async def test_a_failed_attempt_frees_its_key(customer, stock, fill_cart, checko
     assert first.status_code == 422 and second.status_code == 201
 
 
+async def test_a_key_whose_process_died_after_the_order_was_made_replays_that_order(
+    customer, stock, fill_cart, checkout
+):
+    """The process committed the order, then died before storing the response: its record is
+    left `processing` until its lease runs out. The retry that takes it over answers with the
+    order made, not `cart_empty` (the cart was emptied with the order)."""
+    from datetime import timedelta
+
+    from app.core.clock import utcnow
+    from app.core.idempotency import IdempotencyRecord
+
+    user, headers = customer
+    await fill_cart(user, (stock.mug, 1))
+    first = await checkout(headers, key="crash-1")
+    await IdempotencyRecord.get_pymongo_collection().update_one(
+        {"user_id": user.id, "key": "crash-1"},
+        {
+            "$set": {"state": "processing", "locked_until": utcnow() - timedelta(seconds=1)},
+            "$unset": {"status_code": "", "body": ""},
+        },
+    )
+
+    again = await checkout(headers, key="crash-1")
+
+    assert again.status_code == 201, await again.get_data(as_text=True)
+    assert (await again.get_json())["id"] == (await first.get_json())["id"]
+    assert await order_count() == 1 and await stock_of(stock.mug) == 2
+
+
 async def test_concurrent_requests_with_one_key_create_one_order(
     customer, stock, fill_cart, checkout
 ):
