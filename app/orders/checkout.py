@@ -128,16 +128,17 @@ async def place_order(
     hold_keys = [holds.user_key(user.id)]
 
     async def work(session) -> Order:
-        if idempotency_key is not None:
-            # This key's order was made by an attempt whose process died before it could
-            # answer (its cart is empty now): the answer is that order.
-            made = await Order.find_one(
-                {"user_id": user.id, "idempotency_key": idempotency_key}, session=session
-            )
-            if made is not None:
-                return made
         lines = await cart.checkout_lines(user_id=user.id, session=session)
         if not lines:
+            if idempotency_key is not None:
+                # This key's order was made by an attempt whose process died before it could
+                # answer, and emptied the cart: the answer is that order. (A cart filled
+                # again meets the unique key below, which answers the same.)
+                made = await Order.find_one(
+                    {"user_id": user.id, "idempotency_key": idempotency_key}, session=session
+                )
+                if made is not None:
+                    return made
             raise Invalid("Your cart is empty.", code=ErrorCode.CART_EMPTY)
         address = await _shipping_address(
             user_id=user.id, given=shipping_address, address_id=address_id, session=session
