@@ -377,8 +377,11 @@ class _TrackedStore(mongomock_store.CollectionStore):
 
     def begin_transaction(self) -> None:
         self.saved, self.saved_positions = {}, {}
-        self._saved_indexes = copy.deepcopy(self.indexes)
-        self._saved_ttl_indexes = copy.deepcopy(self._ttl_indexes)
+        # Shallow copies: mongomock-ng never changes an index's description in place (it
+        # adds, deletes or rebinds whole entries), and deep-copying them cost more than the
+        # rest of beginning a transaction (once per collection a transaction touches).
+        self._saved_indexes = dict(self.indexes)
+        self._saved_ttl_indexes = dict(self._ttl_indexes)
 
     def commit_transaction(self) -> None:
         self.saved = self.saved_positions = None
@@ -553,6 +556,23 @@ class _FastCollection(mongomock_collection.Collection):
         if getattr(store, "saved", None) is None:
             return found
         return (_saved_first(store, document) for document in found)
+
+    def find_one(self, filter=None, *args, **kwargs):
+        """mongomock-ng's find_one, which its find_one_and_update and find_one_and_delete call
+        twice (the document before, then the one returned), through `_find` when the query is
+        simple: the stored document is looked at in place and only the answer is copied, by
+        `_copy` (mongomock-ng's find copies, projects, then makes datetimes aware, each a walk
+        over the whole document)."""
+        if filter is None:
+            filter = {}
+        if not isinstance(filter, Mapping):
+            filter = {"_id": filter}
+        query = _FindArgs.of(filter, *args, **kwargs)
+        if query is None or not query.simple or not isinstance(self._store, _TrackedStore):
+            return super().find_one(filter, *args, **kwargs)
+        query.limit = 1
+        found = _find(self, query)
+        return found[0] if found else None
 
     def _ensure_uniques(self, new_data):
         store = self._store
