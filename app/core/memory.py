@@ -744,17 +744,16 @@ def _find(inner, query: _FindArgs) -> list[dict]:
     if query.limit:
         documents = documents[: abs(query.limit)]
     options = inner.codec_options
+    tz_aware = options.tz_aware
     fields = _top_level_fields(query.projection)
     results = []
     for document in documents:
         if fields is not None:
             include, names = fields
             if include:
-                copied = {k: _copy(v, options.tz_aware) for k, v in document.items() if k in names}
+                copied = _copy({k: v for k, v in document.items() if k in names}, tz_aware)
             else:
-                copied = {
-                    k: _copy(v, options.tz_aware) for k, v in document.items() if k not in names
-                }
+                copied = _copy({k: v for k, v in document.items() if k not in names}, tz_aware)
         else:  # dotted paths: mongomock-ng's own projection
             projection = query.projection
             projection = dict(projection) if isinstance(projection, Mapping) else list(projection)
@@ -790,9 +789,20 @@ def _top_level_fields(projection) -> tuple[bool, set[str]] | None:
 _IMMUTABLE = (str, int, float, bool, type(None), bytes, mongomock_ng.ObjectId, uuid.UUID)
 
 
+# The exact types of _IMMUTABLE: a set lookup decides most values without a call.
+_LEAVES = frozenset(_IMMUTABLE)
+
+
 def _copy(value, tz_aware: bool):
     """A deep copy of a stored value, as `make_datetime_timezone_aware_in_document` shapes it:
     datetimes in UTC when the client is tz-aware, tuples as lists."""
+    kind = type(value)
+    if kind is dict:  # plain containers first, their plain values kept without a call
+        return {k: v if type(v) in _LEAVES else _copy(v, tz_aware) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _LEAVES else _copy(v, tz_aware) for v in value]
+    if kind in _LEAVES:
+        return value
     if isinstance(value, dict):
         return {k: _copy(v, tz_aware) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
