@@ -844,6 +844,44 @@ def _bulk_load(inner, documents: list[dict]) -> None:
         store[document["_id"]] = document
 
 
+# mongomock-ng's two walks over every document a write takes in (the datetimes made naive
+# and cut to milliseconds; the snapshot an update is compared with and restored from), with
+# a set lookup deciding plain values without a call each. Anything else, subclasses
+# included, goes to mongomock-ng's own function: the answers are the same.
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes, mongomock_ng.ObjectId})
+_patch_datetimes = helpers.patch_datetime_awareness_in_document
+_clone = helpers._clone_document
+
+
+def _patched_datetimes(value):
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k: v if type(v) in _PLAIN else _patched_datetimes(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _PLAIN else _patched_datetimes(v) for v in value]
+    return _patch_datetimes(value)
+
+
+_CLONE_PLAIN = _PLAIN | {datetime}
+
+
+def _cloned(document):
+    kind = type(document)
+    if kind in _CLONE_PLAIN:
+        return document
+    if kind is dict:
+        return {k: v if type(v) in _CLONE_PLAIN else _cloned(v) for k, v in document.items()}
+    if kind is list:
+        return [v if type(v) in _CLONE_PLAIN else _cloned(v) for v in document]
+    return _clone(document)
+
+
+helpers.patch_datetime_awareness_in_document = _patched_datetimes
+mongomock_collection._clone_document = _cloned  # imported there by name
+
+
 class MemoryCursor:
     """An async cursor over a mongomock cursor; results are read under the gate on first use."""
 

@@ -379,3 +379,39 @@ async def test_a_transaction_keeps_the_indexes_as_they_were_without_deep_copies(
     assert sorted(await items.index_information()) == ["_id_", "slug_1"]
     with pytest.raises(DuplicateKeyError):
         await items.insert_one({"_id": 2, "slug": "a"})  # the unique index is back
+
+
+def test_the_faster_walks_answer_as_mongomock_ngs_own():
+    from collections import OrderedDict
+    from datetime import timezone
+
+    from bson import Timestamp
+
+    aware = datetime(2026, 1, 1, 0, 0, 0, 999_999, tzinfo=timezone(timedelta(hours=2)))
+    samples = [
+        1,
+        "a",
+        None,
+        True,
+        1.5,
+        b"x",
+        ObjectId(),
+        datetime(2026, 1, 1, 1, 1, 1, 123_456),
+        aware,
+        {"a": [1, {"b": aware}], "c": (1, 2), "d": OrderedDict(x=aware), "e": {1, 2}},
+        [(1,), {"s": [datetime(2026, 5, 1, 0, 0, 0, 1_500)]}],
+        OrderedDict(a=datetime(2026, 1, 1, 0, 0, 0, 1_500)),
+        Timestamp(5, 1),
+    ]
+    for value in samples:
+        patched, theirs = memory._patched_datetimes(value), memory._patch_datetimes(value)
+        assert patched == theirs and type(patched) is type(theirs), value
+        cloned, theirs = memory._cloned(value), memory._clone(value)
+        assert cloned == theirs and type(cloned) is type(theirs), value
+        if isinstance(value, (dict, list)):
+            assert cloned is not value
+    nested = {"lines": [{"qty": 1}]}
+    memory._cloned(nested)["lines"][0]["qty"] = 2
+    assert nested == {"lines": [{"qty": 1}]}  # a deep copy
+    assert memory.helpers.patch_datetime_awareness_in_document is memory._patched_datetimes
+    assert memory.mongomock_collection._clone_document is memory._cloned
