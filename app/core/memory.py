@@ -60,6 +60,11 @@ class _Gate:
 
     async def acquire(self) -> None:
         self._check_not_owner()
+        if not self._lock.locked() and not self._lock._waiters:
+            # Free with nobody queued: asyncio.Lock takes it at once, so no timer is armed
+            # (one per database call, about ten times the cost of taking the lock).
+            await self._lock.acquire()
+            return
         try:
             async with asyncio.timeout(GATE_TIMEOUT_SECONDS):
                 await self._lock.acquire()

@@ -415,3 +415,25 @@ def test_the_faster_walks_answer_as_mongomock_ngs_own():
     assert nested == {"lines": [{"qty": 1}]}  # a deep copy
     assert memory.helpers.patch_datetime_awareness_in_document is memory._patched_datetimes
     assert memory.mongomock_collection._clone_document is memory._cloned
+
+
+async def test_the_gate_arms_its_timeout_only_to_wait(monkeypatch):
+    client = MemoryClient()
+    things = client["test"]["things"]
+    await things.insert_one({"_id": 1})
+    armed = []
+    real = asyncio.timeout
+    monkeypatch.setattr(memory.asyncio, "timeout", lambda delay: armed.append(delay) or real(delay))
+    for _ in range(5):
+        await things.find_one({"_id": 1})
+        await things.update_one({"_id": 1}, {"$inc": {"n": 1}})
+    assert armed == []  # the gate was free each time
+    monkeypatch.setattr(memory, "GATE_TIMEOUT_SECONDS", 0.05)
+    async with client.start_session() as session:
+        await session.start_transaction()
+        # Another task waits for the transaction, and gives up when it never ends.
+        with pytest.raises(TransactionMisuse, match="waited too long"):
+            await asyncio.create_task(things.find_one({"_id": 1}))
+        await session.abort_transaction()
+    assert armed == [0.05]
+    assert (await things.find_one({"_id": 1}))["n"] == 5
