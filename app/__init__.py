@@ -13,6 +13,7 @@ from quart_cors import cors
 from quart_schema import QuartSchema
 
 from app.core import db
+from app.core import validation as _validation  # noqa: F401 (one TypeAdapter per type)
 from app.core.http_security import apply_proxy_fix, register_security_headers
 from app.core.openapi import ShopOpenAPIProvider, docs_assets
 from app.errors import AppError, ErrorCode, register_error_handlers

@@ -51,7 +51,10 @@ async def load_user_from_claims(claims: dict[str, Any]) -> User:
     Raises Unauthenticated when the token was revoked (logout, its session ended, issued
     before a password reset) or the user is unknown or deactivated.
     """
-    if await RevokedAccessToken.find_one(RevokedAccessToken.jti == claims["jti"]):
+    # The two checks of every authenticated request read the driver's documents (the fields
+    # they test) instead of building Beanie models nobody keeps.
+    revoked = RevokedAccessToken.get_pymongo_collection()
+    if await revoked.find_one({"jti": claims["jti"]}, projection={"_id": 1}):
         raise invalid_token()
     subject = claims.get("sub", "")
     user = await User.get(PydanticObjectId(subject)) if PydanticObjectId.is_valid(subject) else None
@@ -76,12 +79,16 @@ async def session_alive(session_id: str, *, user_id: PydanticObjectId | None = N
     """True when the session exists, is neither revoked nor expired (and is `user_id`'s)."""
     if not PydanticObjectId.is_valid(session_id):
         return False
-    auth_session = await AuthSession.get(PydanticObjectId(session_id))
+    auth_session = await AuthSession.get_pymongo_collection().find_one(
+        {"_id": PydanticObjectId(session_id)},
+        projection={"user_id": 1, "revoked_at": 1, "expires_at": 1},
+    )
     return (
         auth_session is not None
-        and (user_id is None or auth_session.user_id == user_id)
-        and auth_session.revoked_at is None
-        and as_utc(auth_session.expires_at) > utcnow()
+        and (user_id is None or auth_session.get("user_id") == user_id)
+        and auth_session.get("revoked_at") is None
+        and isinstance(auth_session.get("expires_at"), datetime)
+        and as_utc(auth_session["expires_at"]) > utcnow()
     )
 
 

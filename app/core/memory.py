@@ -60,6 +60,11 @@ class _Gate:
 
     async def acquire(self) -> None:
         self._check_not_owner()
+        if not self._lock.locked() and not self._lock._waiters:
+            # Free with nobody queued: asyncio.Lock takes it at once, so no timer is armed
+            # (one per database call, about ten times the cost of taking the lock).
+            await self._lock.acquire()
+            return
         try:
             async with asyncio.timeout(GATE_TIMEOUT_SECONDS):
                 await self._lock.acquire()
@@ -377,8 +382,11 @@ class _TrackedStore(mongomock_store.CollectionStore):
 
     def begin_transaction(self) -> None:
         self.saved, self.saved_positions = {}, {}
-        self._saved_indexes = copy.deepcopy(self.indexes)
-        self._saved_ttl_indexes = copy.deepcopy(self._ttl_indexes)
+        # Shallow copies: mongomock-ng never changes an index's description in place (it
+        # adds, deletes or rebinds whole entries), and deep-copying them cost more than the
+        # rest of beginning a transaction (once per collection a transaction touches).
+        self._saved_indexes = dict(self.indexes)
+        self._saved_ttl_indexes = dict(self._ttl_indexes)
 
     def commit_transaction(self) -> None:
         self.saved = self.saved_positions = None
@@ -554,6 +562,23 @@ class _FastCollection(mongomock_collection.Collection):
             return found
         return (_saved_first(store, document) for document in found)
 
+    def find_one(self, filter=None, *args, **kwargs):
+        """mongomock-ng's find_one, which its find_one_and_update and find_one_and_delete call
+        twice (the document before, then the one returned), through `_find` when the query is
+        simple: the stored document is looked at in place and only the answer is copied, by
+        `_copy` (mongomock-ng's find copies, projects, then makes datetimes aware, each a walk
+        over the whole document)."""
+        if filter is None:
+            filter = {}
+        if not isinstance(filter, Mapping):
+            filter = {"_id": filter}
+        query = _FindArgs.of(filter, *args, **kwargs)
+        if query is None or not query.simple or not isinstance(self._store, _TrackedStore):
+            return super().find_one(filter, *args, **kwargs)
+        query.limit = 1
+        found = _find(self, query)
+        return found[0] if found else None
+
     def _ensure_uniques(self, new_data):
         store = self._store
         maps = store.unique_maps() if isinstance(store, _TrackedStore) else None
@@ -724,17 +749,16 @@ def _find(inner, query: _FindArgs) -> list[dict]:
     if query.limit:
         documents = documents[: abs(query.limit)]
     options = inner.codec_options
+    tz_aware = options.tz_aware
     fields = _top_level_fields(query.projection)
     results = []
     for document in documents:
         if fields is not None:
             include, names = fields
             if include:
-                copied = {k: _copy(v, options.tz_aware) for k, v in document.items() if k in names}
+                copied = _copy({k: v for k, v in document.items() if k in names}, tz_aware)
             else:
-                copied = {
-                    k: _copy(v, options.tz_aware) for k, v in document.items() if k not in names
-                }
+                copied = _copy({k: v for k, v in document.items() if k not in names}, tz_aware)
         else:  # dotted paths: mongomock-ng's own projection
             projection = query.projection
             projection = dict(projection) if isinstance(projection, Mapping) else list(projection)
@@ -770,9 +794,20 @@ def _top_level_fields(projection) -> tuple[bool, set[str]] | None:
 _IMMUTABLE = (str, int, float, bool, type(None), bytes, mongomock_ng.ObjectId, uuid.UUID)
 
 
+# The exact types of _IMMUTABLE: a set lookup decides most values without a call.
+_LEAVES = frozenset(_IMMUTABLE)
+
+
 def _copy(value, tz_aware: bool):
     """A deep copy of a stored value, as `make_datetime_timezone_aware_in_document` shapes it:
     datetimes in UTC when the client is tz-aware, tuples as lists."""
+    kind = type(value)
+    if kind is dict:  # plain containers first, their plain values kept without a call
+        return {k: v if type(v) in _LEAVES else _copy(v, tz_aware) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _LEAVES else _copy(v, tz_aware) for v in value]
+    if kind in _LEAVES:
+        return value
     if isinstance(value, dict):
         return {k: _copy(v, tz_aware) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -812,6 +847,44 @@ def _bulk_load(inner, documents: list[dict]) -> None:
                 seen.add(key)
     for document in prepared:
         store[document["_id"]] = document
+
+
+# mongomock-ng's two walks over every document a write takes in (the datetimes made naive
+# and cut to milliseconds; the snapshot an update is compared with and restored from), with
+# a set lookup deciding plain values without a call each. Anything else, subclasses
+# included, goes to mongomock-ng's own function: the answers are the same.
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes, mongomock_ng.ObjectId})
+_patch_datetimes = helpers.patch_datetime_awareness_in_document
+_clone = helpers._clone_document
+
+
+def _patched_datetimes(value):
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k: v if type(v) in _PLAIN else _patched_datetimes(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _PLAIN else _patched_datetimes(v) for v in value]
+    return _patch_datetimes(value)
+
+
+_CLONE_PLAIN = _PLAIN | {datetime}
+
+
+def _cloned(document):
+    kind = type(document)
+    if kind in _CLONE_PLAIN:
+        return document
+    if kind is dict:
+        return {k: v if type(v) in _CLONE_PLAIN else _cloned(v) for k, v in document.items()}
+    if kind is list:
+        return [v if type(v) in _CLONE_PLAIN else _cloned(v) for v in document]
+    return _clone(document)
+
+
+helpers.patch_datetime_awareness_in_document = _patched_datetimes
+mongomock_collection._clone_document = _cloned  # imported there by name
 
 
 class MemoryCursor:

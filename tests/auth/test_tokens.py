@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from bson import ObjectId
 
 from app.auth.models import AuthSession, RefreshToken, RevokedAccessToken, User
 from app.core.security import create_access_token, token_digest
@@ -290,3 +291,42 @@ async def test_logout_requires_an_access_token(client, customer, login):
     assert (
         await client.post(REFRESH, json={"refresh_token": tokens["refresh_token"]})
     ).status_code == 200
+
+
+async def test_each_request_checks_its_session_and_denylist_without_building_models(
+    client, customer, monkeypatch
+):
+    """Issue 16: the checks every authenticated request makes read the fields they test; the
+    session's expiry, end or another owner still refuse the token at once."""
+    built = []
+
+    class Counting:
+        def __init__(self, model):
+            self.model, self.real = model, model.__pydantic_validator__
+
+        def __getattr__(self, name):
+            built.append(self.model.__name__)
+            return getattr(self.real, name)
+
+    for model in (AuthSession, RevokedAccessToken):
+        monkeypatch.setattr(model, "__pydantic_validator__", Counting(model))
+    token = customer[1]["Authorization"].split()[1]
+    assert await me_status(client, token) == 200
+    assert built == []
+    monkeypatch.undo()
+    session = await AuthSession.get(session_of(customer))
+    session.user_id = ObjectId()
+    await session.save()
+    assert await me_code(client, token) == "invalid_token"
+    session.user_id = customer[0].id
+    session.revoked_at = datetime.now(UTC)
+    await session.save()
+    assert await me_code(client, token) == "invalid_token"
+    session.revoked_at = None
+    await session.save()
+    assert await me_status(client, token) == 200
+    # Expired (a TTL index removes it in time; until then the check refuses it).
+    await AuthSession.get_pymongo_collection().update_one(
+        {"_id": session.id}, {"$set": {"expires_at": datetime.now(UTC) - timedelta(seconds=1)}}
+    )
+    assert await me_code(client, token) == "invalid_token"

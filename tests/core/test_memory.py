@@ -316,3 +316,124 @@ async def test_expiry_pops_what_is_due_instead_of_testing_every_document(monkeyp
     left = await sessions.find({}).to_list()
     assert {d["_id"] % 3 for d in left} == {2} | {0}  # the 3 h ones, and _id 0 moved to 9 h
     assert 0 in {d["_id"] for d in left} and len(left) == 100
+
+
+async def test_find_one_and_update_copies_the_document_once_for_its_answer(monkeypatch):
+    # mongomock-ng's find_one_and_update reads the document with its own find (copy, project,
+    # then make datetimes aware: three walks over it), updates it, and reads it again the same
+    # way; the facade reads the stored document in place and copies the answer only.
+    client = MemoryClient()
+    orders = client["test"]["orders"]
+    lines = [{"sku": f"s{n}", "qty": 1, "at": datetime(2026, 1, 1, tzinfo=UTC)} for n in range(200)]
+    await orders.insert_many([{"_id": n, "status": "new", "lines": lines} for n in range(3)])
+    walked = []
+    spy_modules = [
+        (memory.mongomock_collection, "_copy_field"),
+        (memory, "_copy"),
+        (memory.mongomock_collection, "_clone_document"),
+        (memory.helpers, "make_datetime_timezone_aware_in_document"),
+    ]
+    for module, name in spy_modules:
+        real = getattr(module, name)
+        monkeypatch.setattr(
+            module, name, lambda *a, _real=real, **k: walked.append(1) or _real(*a, **k)
+        )
+    before = await orders.find_one_and_update(
+        {"_id": 1, "status": "new"}, {"$set": {"status": "paid"}}
+    )
+    after = await orders.find_one_and_update(
+        {"_id": 2}, {"$set": {"status": "paid"}}, return_document=ReturnDocument.AFTER
+    )
+    assert before["status"] == "new" and after["status"] == "paid"
+    assert before["lines"] == lines and after["lines"][0]["at"] == lines[0]["at"]
+    assert after["lines"][0]["at"].tzinfo is not None  # as a tz-aware client answers
+    after["lines"][0]["qty"] = 99  # a copy: the stored document is not changed
+    assert (await orders.find_one({"_id": 2}))["lines"][0]["qty"] == 1
+    # Per call: the answer's copy and mongomock-ng's snapshot of the document it updates,
+    # one value each (a line and its three fields: about 800 per walk), not four walks more.
+    assert len(walked) < 2 * 2 * 900, len(walked)
+
+
+async def test_a_transaction_keeps_the_indexes_as_they_were_without_deep_copies(monkeypatch):
+    client = MemoryClient()
+    items = client["test"]["items"]
+    await items.create_indexes([IndexModel([("slug", ASCENDING)], unique=True)])
+    await items.insert_one({"_id": 1, "slug": "a"})
+    deep_copies = []
+    real = memory.copy.deepcopy
+
+    def spy(value, *args):
+        deep_copies.append(sorted(value) if isinstance(value, dict) else None)  # its keys then
+        return real(value, *args)
+
+    monkeypatch.setattr(memory.copy, "deepcopy", spy)
+    with pytest.raises(RuntimeError):
+        async with client.start_session() as session:
+            async with await session.start_transaction():
+                await items.update_one({"_id": 1}, {"$set": {"n": 1}}, session=session)
+                await items.create_index([("n", ASCENDING)], session=session)
+                await items.drop_index("slug_1", session=session)
+                raise RuntimeError("roll back")
+    # Of the index descriptions (per collection per transaction, it cost more than the rest).
+    assert not [keys for keys in deep_copies if keys and "slug_1" in keys]
+    assert sorted(await items.index_information()) == ["_id_", "slug_1"]
+    with pytest.raises(DuplicateKeyError):
+        await items.insert_one({"_id": 2, "slug": "a"})  # the unique index is back
+
+
+def test_the_faster_walks_answer_as_mongomock_ngs_own():
+    from collections import OrderedDict
+    from datetime import timezone
+
+    from bson import Timestamp
+
+    aware = datetime(2026, 1, 1, 0, 0, 0, 999_999, tzinfo=timezone(timedelta(hours=2)))
+    samples = [
+        1,
+        "a",
+        None,
+        True,
+        1.5,
+        b"x",
+        ObjectId(),
+        datetime(2026, 1, 1, 1, 1, 1, 123_456),
+        aware,
+        {"a": [1, {"b": aware}], "c": (1, 2), "d": OrderedDict(x=aware), "e": {1, 2}},
+        [(1,), {"s": [datetime(2026, 5, 1, 0, 0, 0, 1_500)]}],
+        OrderedDict(a=datetime(2026, 1, 1, 0, 0, 0, 1_500)),
+        Timestamp(5, 1),
+    ]
+    for value in samples:
+        patched, theirs = memory._patched_datetimes(value), memory._patch_datetimes(value)
+        assert patched == theirs and type(patched) is type(theirs), value
+        cloned, theirs = memory._cloned(value), memory._clone(value)
+        assert cloned == theirs and type(cloned) is type(theirs), value
+        if isinstance(value, (dict, list)):
+            assert cloned is not value
+    nested = {"lines": [{"qty": 1}]}
+    memory._cloned(nested)["lines"][0]["qty"] = 2
+    assert nested == {"lines": [{"qty": 1}]}  # a deep copy
+    assert memory.helpers.patch_datetime_awareness_in_document is memory._patched_datetimes
+    assert memory.mongomock_collection._clone_document is memory._cloned
+
+
+async def test_the_gate_arms_its_timeout_only_to_wait(monkeypatch):
+    client = MemoryClient()
+    things = client["test"]["things"]
+    await things.insert_one({"_id": 1})
+    armed = []
+    real = asyncio.timeout
+    monkeypatch.setattr(memory.asyncio, "timeout", lambda delay: armed.append(delay) or real(delay))
+    for _ in range(5):
+        await things.find_one({"_id": 1})
+        await things.update_one({"_id": 1}, {"$inc": {"n": 1}})
+    assert armed == []  # the gate was free each time
+    monkeypatch.setattr(memory, "GATE_TIMEOUT_SECONDS", 0.05)
+    async with client.start_session() as session:
+        await session.start_transaction()
+        # Another task waits for the transaction, and gives up when it never ends.
+        with pytest.raises(TransactionMisuse, match="waited too long"):
+            await asyncio.create_task(things.find_one({"_id": 1}))
+        await session.abort_transaction()
+    assert armed == [0.05]
+    assert (await things.find_one({"_id": 1}))["n"] == 5
