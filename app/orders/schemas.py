@@ -76,8 +76,17 @@ class PayIn(InModel):
     payment_method: PaymentMethodId
 
 
+def _shipping_needs_tracking(schema: dict) -> None:
+    _no_null_defaults(schema)
+    # What the service enforces, said in the schema: `shipped` comes with a tracking number.
+    schema["if"] = {"properties": {"status": {"const": "shipped"}}, "required": ["status"]}
+    schema["then"] = {"required": ["tracking_number"]}
+
+
 class StatusChangeIn(InModel):
-    model_config = ConfigDict(json_schema_extra=_no_null_defaults)
+    """`tracking_number` is required when `status` is `shipped`."""
+
+    model_config = ConfigDict(json_schema_extra=_shipping_needs_tracking)
 
     status: OrderStatus
     tracking_number: TrackingNumber | None = None
