@@ -1,7 +1,11 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { createBrowserRouter, RouterProvider } from "react-router";
-import { AdminHome } from "./admin/AdminHome";
+import { AdminHome, LowStockPage } from "./admin/AdminHome";
+import { AdminOrderPage } from "./admin/AdminOrderPage";
+import { OrdersPage } from "./admin/OrdersPage";
+import { EditProductPage, NewProductPage } from "./admin/ProductFormPage";
+import { ProductsPage } from "./admin/ProductsPage";
 import { AdminLayout } from "./admin/AdminLayout";
 import { AuthProvider } from "./auth/AuthContext";
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./store/AccountRecovery";
@@ -22,6 +26,12 @@ const router = createBrowserRouter([
     element: <AdminLayout />,
     children: [
       { index: true, element: <AdminHome /> },
+      { path: "products", element: <ProductsPage /> },
+      { path: "products/new", element: <NewProductPage /> },
+      { path: "products/:id", element: <EditProductPage /> },
+      { path: "low-stock", element: <LowStockPage /> },
+      { path: "orders", element: <OrdersPage /> },
+      { path: "orders/:id", element: <AdminOrderPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

@@ -40,6 +40,9 @@ export function AdminLayout() {
           <NavLink to="/admin" end>
             Overview
           </NavLink>
+          <NavLink to="/admin/products">Products</NavLink>
+          <NavLink to="/admin/low-stock">Low stock</NavLink>
+          <NavLink to="/admin/orders">Orders</NavLink>
           <NavLink to="/">Storefront</NavLink>
           <AccountLinks />
         </nav>
