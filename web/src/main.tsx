@@ -7,6 +7,10 @@ import { OrdersPage } from "./admin/OrdersPage";
 import { EditProductPage, NewProductPage } from "./admin/ProductFormPage";
 import { ProductsPage } from "./admin/ProductsPage";
 import { AdminLayout } from "./admin/AdminLayout";
+import { AccountLayout } from "./account/AccountLayout";
+import { AddressesPage } from "./account/AddressesPage";
+import { OrdersListPage } from "./account/OrdersListPage";
+import { ProfilePage } from "./account/ProfilePage";
 import { AuthProvider } from "./auth/AuthContext";
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./store/AccountRecovery";
 import { CartPage } from "./store/CartPage";
@@ -44,6 +48,15 @@ const router = createBrowserRouter([
       { path: "cart", element: <CartPage /> },
       { path: "checkout", element: <CheckoutPage /> },
       { path: "orders/:id", element: <OrderPage /> },
+      {
+        path: "account",
+        element: <AccountLayout />,
+        children: [
+          { index: true, element: <ProfilePage /> },
+          { path: "addresses", element: <AddressesPage /> },
+          { path: "orders", element: <OrdersListPage /> },
+        ],
+      },
       { path: "login", element: <LoginPage /> },
       { path: "register", element: <RegisterPage /> },
       { path: "verify-email", element: <VerifyEmailPage /> },

@@ -32,6 +32,11 @@ export function AdminOrderPage() {
     id,
   );
   const [updated, setUpdated] = useState<Order | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const done = (next: Order, text: string) => {
+    setUpdated(next);
+    setMessage(text);
+  };
   const order = updated?.id === id ? updated : loaded.state === "ready" ? loaded.data : null;
   useTitle(order ? `Order ${order.number}` : "Order");
   if (!order) {
@@ -60,10 +65,11 @@ export function AdminOrderPage() {
         Customer: <a href={`mailto:${order.email}`}>{order.email}</a> · placed{" "}
         <time dateTime={order.created_at}>{new Date(order.created_at).toLocaleString()}</time>
       </p>
+      {message ? <Notice kind="success">{message}</Notice> : null}
       <div className="admin-order-actions">
-        <StatusForm order={order} onDone={setUpdated} />
+        <StatusForm order={order} onDone={done} onStart={() => setMessage(null)} />
         {REFUNDABLE.includes(order.status) && order.payment.amount_refunded < order.total ? (
-          <RefundForm order={order} onDone={setUpdated} />
+          <RefundForm order={order} onDone={done} onStart={() => setMessage(null)} />
         ) : null}
       </div>
       <h2>Products</h2>
@@ -151,17 +157,22 @@ export function AdminOrderPage() {
   );
 }
 
-function StatusForm({ order, onDone }: { order: Order; onDone: (order: Order) => void }) {
+interface FormProps {
+  order: Order;
+  onDone: (order: Order, message: string) => void;
+  onStart: () => void;
+}
+
+function StatusForm({ order, onDone, onStart }: FormProps) {
   const choices = [...(NEXT[order.status] ?? []), ...(CANCELLABLE.includes(order.status) ? (["cancelled"] as Status[]) : [])];
   const [target, setTarget] = useState<Status | "">(choices[0] ?? "");
   const action = useAction();
-  const [done, setDone] = useState<string | null>(null);
   const formRef = useRef<HTMLFormElement>(null);
   if (!choices.length) return null;
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    setDone(null);
+    onStart();
     const form = new FormData(event.currentTarget);
     const status = textOf(form, "status") as Status;
     const tracking = textOf(form, "tracking_number");
@@ -177,8 +188,9 @@ function StatusForm({ order, onDone }: { order: Order; onDone: (order: Order) =>
           },
         }),
       );
-      setDone(`The order is now: ${STATUS_LABELS[moved.status]}.`);
-      onDone(moved);
+      formRef.current?.reset();
+      setTarget(NEXT[moved.status]?.[0] ?? "");
+      onDone(moved, `The order is now: ${STATUS_LABELS[moved.status]}.`);
     });
   }
 
@@ -186,7 +198,6 @@ function StatusForm({ order, onDone }: { order: Order; onDone: (order: Order) =>
   return (
     <form ref={formRef} onSubmit={submit} noValidate className="panel" aria-labelledby="status-heading">
       <h2 id="status-heading">Change the status</h2>
-      {done ? <Notice kind="success">{done}</Notice> : null}
       {action.error ? <ErrorNotice error={action.error} /> : null}
       <SelectField
         label="New status"
@@ -212,15 +223,15 @@ function StatusForm({ order, onDone }: { order: Order; onDone: (order: Order) =>
   );
 }
 
-function RefundForm({ order, onDone }: { order: Order; onDone: (order: Order) => void }) {
+function RefundForm({ order, onDone, onStart }: FormProps) {
   const action = useAction();
   const [local, setLocal] = useState<string | undefined>();
-  const [done, setDone] = useState<string | null>(null);
   const left = order.total - order.payment.amount_refunded;
+  const formRef = useRef<HTMLFormElement>(null);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    setDone(null);
+    onStart();
     const form = new FormData(event.currentTarget);
     const amountText = textOf(form, "amount");
     const amount = amountText ? parseMoney(amountText, order.currency) : null;
@@ -237,21 +248,21 @@ function RefundForm({ order, onDone }: { order: Order; onDone: (order: Order) =>
           body: { ...(amount !== null ? { amount } : {}), ...(reason ? { reason } : {}) },
         }),
       );
-      setDone(
-        `Refunded ${formatMoney(amount ?? left, order.currency)}. ${
-          refunded.status === "refunded" ? "The order is refunded in full." : ""
+      formRef.current?.reset();
+      onDone(
+        refunded,
+        `Refunded ${formatMoney(amount ?? left, order.currency)}.${
+          refunded.status === "refunded" ? " The order is refunded in full." : ""
         }`,
       );
-      onDone(refunded);
     });
   }
 
   const fields = action.fields;
   const digits = minorDigits(order.currency);
   return (
-    <form onSubmit={submit} noValidate className="panel" aria-labelledby="refund-heading">
+    <form ref={formRef} onSubmit={submit} noValidate className="panel" aria-labelledby="refund-heading">
       <h2 id="refund-heading">Refund</h2>
-      {done ? <Notice kind="success">{done}</Notice> : null}
       {action.error ? <ErrorNotice error={action.error} /> : null}
       <Field
         label={`Amount (${order.currency.toUpperCase()}, optional)`}
