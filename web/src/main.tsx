@@ -3,6 +3,9 @@ import { createRoot } from "react-dom/client";
 import { createBrowserRouter, RouterProvider } from "react-router";
 import { AdminHome, LowStockPage } from "./admin/AdminHome";
 import { AdminOrderPage } from "./admin/AdminOrderPage";
+import { CategoriesPage } from "./admin/CategoriesPage";
+import { EmailsPage } from "./admin/EmailsPage";
+import { UsersPage } from "./admin/UsersPage";
 import { OrdersPage } from "./admin/OrdersPage";
 import { EditProductPage, NewProductPage } from "./admin/ProductFormPage";
 import { ProductsPage } from "./admin/ProductsPage";
@@ -36,6 +39,9 @@ const router = createBrowserRouter([
       { path: "low-stock", element: <LowStockPage /> },
       { path: "orders", element: <OrdersPage /> },
       { path: "orders/:id", element: <AdminOrderPage /> },
+      { path: "categories", element: <CategoriesPage /> },
+      { path: "users", element: <UsersPage /> },
+      { path: "emails", element: <EmailsPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

@@ -2,7 +2,7 @@
 import { Link, useSearchParams } from "react-router";
 import { api, unwrap } from "../api";
 import { Pager, pageParam } from "../components/Pager";
-import { ErrorNotice, Loading } from "../components/Status";
+import { ErrorNotice, Loading, TableWrap } from "../components/Status";
 import { formatMoney } from "../lib/money";
 import { useLoad, useTitle } from "../lib/useLoad";
 import { STATUS_LABELS } from "../store/OrderPage";
@@ -27,7 +27,7 @@ export function OrdersListPage() {
       ) : null}
       {list.state === "ready" && list.data.items.length ? (
         <>
-          <div className="table-wrap">
+          <TableWrap label="Your orders">
             <table>
               <thead>
                 <tr>
@@ -54,7 +54,7 @@ export function OrdersListPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
           <Pager page={list.data.page} pages={list.data.pages} />
         </>
       ) : null}

@@ -1,7 +1,7 @@
 import { Link, useSearchParams } from "react-router";
 import { api, unwrap } from "../api";
 import { Pager, pageParam } from "../components/Pager";
-import { ErrorNotice, Loading } from "../components/Status";
+import { ErrorNotice, Loading, TableWrap } from "../components/Status";
 import { useLoad, useTitle } from "../lib/useLoad";
 
 /** Active products at or under their threshold, lowest stock first. */
@@ -20,7 +20,7 @@ function LowStockTable({ perPage, paged }: { perPage: number; paged: boolean }) 
       <p className="result-count">
         {lowStock.data.total === 1 ? "1 product" : `${lowStock.data.total} products`} at or under their threshold
       </p>
-      <div className="table-wrap">
+      <TableWrap label="Low-stock products">
         <table>
           <thead>
             <tr>
@@ -41,7 +41,7 @@ function LowStockTable({ perPage, paged }: { perPage: number; paged: boolean }) 
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       {paged ? (
         <Pager page={lowStock.data.page} pages={lowStock.data.pages} />
       ) : lowStock.data.total > lowStock.data.items.length ? (

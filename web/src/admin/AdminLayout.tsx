@@ -44,6 +44,9 @@ export function AdminLayout() {
           <NavLink to="/admin/products">Products</NavLink>
           <NavLink to="/admin/low-stock">Low stock</NavLink>
           <NavLink to="/admin/orders">Orders</NavLink>
+          <NavLink to="/admin/categories">Categories</NavLink>
+          <NavLink to="/admin/users">Users</NavLink>
+          <NavLink to="/admin/emails">Emails</NavLink>
           <NavLink to="/">Storefront</NavLink>
           <AccountLinks />
         </nav>

@@ -5,7 +5,7 @@ import { Link, useParams } from "react-router";
 import { api, unwrap } from "../api";
 import type { paths } from "../api/schema";
 import { Field, SelectField } from "../components/Field";
-import { ErrorNotice, Loading, Notice } from "../components/Status";
+import { ErrorNotice, Loading, Notice, TableWrap } from "../components/Status";
 import { formatMoney, minorDigits, parseMoney } from "../lib/money";
 import { textOf, useAction } from "../lib/useAction";
 import { useLoad, useTitle } from "../lib/useLoad";
@@ -73,7 +73,7 @@ export function AdminOrderPage() {
         ) : null}
       </div>
       <h2>Products</h2>
-      <div className="table-wrap">
+      <TableWrap label="Products in this order">
         <table>
           <thead>
             <tr>
@@ -96,7 +96,7 @@ export function AdminOrderPage() {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       <dl className="totals">
         <div>
           <dt>Subtotal</dt>

@@ -3,7 +3,7 @@ import type { FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { api, unwrap } from "../api";
 import { Pager, pageParam } from "../components/Pager";
-import { ErrorNotice, Loading } from "../components/Status";
+import { ErrorNotice, Loading, TableWrap } from "../components/Status";
 import { formatMoney } from "../lib/money";
 import { useLoad, useTitle } from "../lib/useLoad";
 import { STATUS_LABELS } from "../store/OrderPage";
@@ -68,7 +68,7 @@ export function OrdersPage() {
             {list.data.total === 1 ? "1 order" : `${list.data.total} orders`}
           </p>
           {list.data.items.length ? (
-            <div className="table-wrap">
+            <TableWrap label="Orders">
               <table>
                 <thead>
                   <tr>
@@ -95,7 +95,7 @@ export function OrdersPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           ) : (
             <p>No orders match.</p>
           )}

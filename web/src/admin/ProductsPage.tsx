@@ -4,7 +4,7 @@ import { type FormEvent, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { api, unwrap } from "../api";
 import { Pager, pageParam } from "../components/Pager";
-import { ErrorNotice, Loading, Notice } from "../components/Status";
+import { ErrorNotice, Loading, Notice, TableWrap } from "../components/Status";
 import { formatMoney } from "../lib/money";
 import { useAction } from "../lib/useAction";
 import { useLoad, useTitle } from "../lib/useLoad";
@@ -92,7 +92,7 @@ export function ProductsPage() {
             {list.data.total === 1 ? "1 product" : `${list.data.total} products`}
           </p>
           {list.data.items.length ? (
-            <div className="table-wrap">
+            <TableWrap label="Products">
               <table>
                 <thead>
                   <tr>
@@ -132,7 +132,7 @@ export function ProductsPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           ) : (
             <p>No products match.</p>
           )}

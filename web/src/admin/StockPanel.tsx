@@ -3,7 +3,7 @@ import { type FormEvent, useRef, useState } from "react";
 import { api, unwrap } from "../api";
 import type { paths } from "../api/schema";
 import { Field, SelectField } from "../components/Field";
-import { ErrorNotice, Loading, Notice } from "../components/Status";
+import { ErrorNotice, Loading, Notice, TableWrap } from "../components/Status";
 import { textOf, useAction } from "../lib/useAction";
 import { useLoad } from "../lib/useLoad";
 
@@ -12,7 +12,7 @@ type Product = paths["/api/v1/admin/products/{product_id}"]["get"]["responses"][
 export function describeActor(actor: string | null): string {
   if (!actor) return "—";
   if (actor.startsWith("admin:")) return "an admin";
-  if (actor.startsWith("user:") || actor.startsWith("customer:")) return "the customer";
+  if (actor === "customer" || actor.startsWith("user:") || actor.startsWith("customer:")) return "the customer";
   return actor;
 }
 
@@ -86,7 +86,7 @@ export function StockPanel({ product, onChanged }: { product: Product; onChanged
       {ledger.state === "error" ? <ErrorNotice error={ledger.error} retry={retry} /> : null}
       {ledger.state === "ready" && ledger.data.items.length === 0 ? <p>No stock changes yet.</p> : null}
       {ledger.state === "ready" && ledger.data.items.length ? (
-        <div className="table-wrap">
+        <TableWrap label="Stock ledger">
           <table>
             <caption className="visually-hidden">Stock changes of {product.name}, newest first</caption>
             <thead>
@@ -112,7 +112,7 @@ export function StockPanel({ product, onChanged }: { product: Product; onChanged
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : null}
     </section>
   );
