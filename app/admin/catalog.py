@@ -45,6 +45,7 @@ async def get_product(product_id: str) -> ProductOut:
 @links(
     201,
     GetProduct=("get_get_product", "reference=$response.body#/id"),
+    GetAdminProduct=("get_admin_get_product", "product_id=$response.body#/id"),
     UpdateProduct=("patch_admin_update_product", "product_id=$response.body#/id"),
     AdjustStock=("post_admin_adjust_stock", "product_id=$response.body#/id"),
     ArchiveProduct=("delete_admin_archive_product", "product_id=$response.body#/id"),
