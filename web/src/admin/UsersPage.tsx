@@ -95,7 +95,7 @@ export function UsersPage() {
           <p className="result-count">{list.data.total === 1 ? "1 user" : `${list.data.total} users`}</p>
           {list.data.items.length ? (
             <TableWrap label="Users">
-              <table>
+              <table className="wide">
                 <thead>
                   <tr>
                     <th scope="col">User</th>
