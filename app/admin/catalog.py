@@ -1,10 +1,12 @@
 """Catalog administration: products (create, edit, archive) and the category tree."""
 
-from quart_schema import validate_request, validate_response
+from quart_schema import validate_querystring, validate_request, validate_response
 
 from app.admin import bp
 from app.catalog import service
 from app.catalog.schemas import (
+    AdminProductItem,
+    AdminProductQuery,
     CategoryIn,
     CategoryOut,
     CategoryUpdate,
@@ -13,6 +15,7 @@ from app.catalog.schemas import (
     ProductUpdate,
 )
 from app.core.openapi import links, no_content, problems
+from app.core.pagination import Page
 from app.core.security import admin_required, current_user
 
 
@@ -20,10 +23,29 @@ def _category_out(category) -> CategoryOut:
     return CategoryOut.model_validate({**category.model_dump(), "id": str(category.id)})
 
 
+@bp.get("/products")
+@admin_required
+@validate_querystring(AdminProductQuery)
+@validate_response(Page[AdminProductItem])
+async def list_products(query_args: AdminProductQuery) -> Page[AdminProductItem]:
+    """Products for the admin panel: the catalog's filters and sorts, active or archived,
+    with stock numbers (added for the web app's product list)."""
+    return await service.admin_list_products(query=query_args)
+
+
+@bp.get("/products/<product_id>")
+@admin_required
+@validate_response(ProductOut)
+async def get_product(product_id: str) -> ProductOut:
+    """One product by id, archived or not (added for the web app's edit form)."""
+    return await service.get_product_any_status(product_id=product_id)
+
+
 @bp.post("/products")
 @links(
     201,
     GetProduct=("get_get_product", "reference=$response.body#/id"),
+    GetAdminProduct=("get_admin_get_product", "product_id=$response.body#/id"),
     UpdateProduct=("patch_admin_update_product", "product_id=$response.body#/id"),
     AdjustStock=("post_admin_adjust_stock", "product_id=$response.body#/id"),
     ArchiveProduct=("delete_admin_archive_product", "product_id=$response.body#/id"),

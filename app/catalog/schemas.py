@@ -109,6 +109,14 @@ class ProductQuery(PageQuery, QueryModel):
         return value
 
 
+class AdminProductQuery(ProductQuery):
+    """`GET /admin/products`: the catalog's filters, on active or archived products."""
+
+    status: Literal["active", "archived"] = Field(
+        default="active", description="active (the catalog) or archived"
+    )
+
+
 # -- admin bodies ----------------------------------------------------------------------------
 
 
@@ -208,6 +216,12 @@ class ProductListItem(OutModel):
     images: list[ImageOut]
     rating: RatingOut
     stock_status: Literal["in_stock", "low_stock", "out_of_stock"]
+
+
+class AdminProductItem(ProductListItem):
+    stock: int
+    low_stock_threshold: int
+    status: Literal["active", "archived"]
 
 
 class ProductOut(ProductListItem):

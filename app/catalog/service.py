@@ -29,6 +29,8 @@ from app.catalog.models import (
     utcnow,
 )
 from app.catalog.schemas import (
+    AdminProductItem,
+    AdminProductQuery,
     CategoryNode,
     CategoryRef,
     ProductIn,
@@ -46,6 +48,7 @@ log = logging.getLogger("app.catalog")
 
 # What a list item needs from the database, and nothing more.
 LIST_PROJECTION = {
+    "status": 1,
     "name": 1,
     "slug": 1,
     "price": 1,
@@ -326,12 +329,15 @@ def _list_item(row: dict, categories: dict) -> ProductListItem:
     )
 
 
-async def list_products(*, query: ProductQuery) -> Page[ProductListItem]:
-    """One page of active products matching the filters, in the requested order.
+async def list_products(
+    *, query: ProductQuery, status: str = "active", item=_list_item
+) -> Page[ProductListItem]:
+    """One page of products in `status` (the catalog: active) matching the filters, in the
+    requested order. Every index leads with `status`, so archived ones list the same way.
 
     Unknown category slug or a query without searchable words: an empty page.
     """
-    filters: dict[str, Any] = {"status": "active"}
+    filters: dict[str, Any] = {"status": status}
     empty = Page.build([], query=query, total=0)
     if query.category:
         category = await Category.find_one({"slug": query.category})
@@ -368,7 +374,22 @@ async def list_products(*, query: ProductQuery) -> Page[ProductListItem]:
         collection, plan, projection=LIST_PROJECTION, skip=query.skip, limit=query.per_page
     )
     categories = await category_refs(row.get("category_id") for row in rows)
-    return Page.build([_list_item(row, categories) for row in rows], query=query, total=total)
+    return Page.build([item(row, categories) for row in rows], query=query, total=total)
+
+
+def _admin_list_item(row: dict, categories: dict) -> AdminProductItem:
+    return AdminProductItem(
+        **_list_item(row, categories).model_dump(),
+        stock=row.get("stock", 0),
+        low_stock_threshold=row.get("low_stock_threshold", 5),
+        status=row["status"],
+    )
+
+
+async def admin_list_products(*, query: AdminProductQuery) -> Page[AdminProductItem]:
+    """The admin's product list: the catalog's filters and sorts on either status, each item
+    with its stock numbers and status (the same indexes: every one leads with `status`)."""
+    return await list_products(query=query, status=query.status, item=_admin_list_item)
 
 
 async def _product_out(product: Product) -> ProductOut:
@@ -392,6 +413,11 @@ async def _product_out(product: Product) -> ProductOut:
         created_at=as_utc(product.created_at),
         updated_at=as_utc(product.updated_at),
     )
+
+
+async def get_product_any_status(*, product_id: str) -> ProductOut:
+    """A product by id, archived or not (the admin's edit form). Raises NotFound."""
+    return await _product_out(await _get_product_any_status(product_id))
 
 
 async def get_product(*, reference: str) -> ProductOut:

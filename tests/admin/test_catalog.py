@@ -316,6 +316,46 @@ async def test_archived_product_can_be_restored(client, admin, category):
     assert (await client.get(f"/api/v1/products/{made['slug']}")).status_code == 200
 
 
+async def test_admin_lists_products_by_status_with_stock(client, admin, customer, category):
+    _, headers = admin
+    kept = await create(client, headers, category, name="Kept Shirt", stock=7)
+    gone = await create(client, headers, category, name="Gone Shirt", low_stock_threshold=2)
+    await client.delete(f"{PRODUCTS}/{gone['id']}", headers=headers)
+
+    active = await (await client.get(PRODUCTS, headers=headers)).get_json()
+    assert [item["id"] for item in active["items"]] == [kept["id"]]
+    assert active["items"][0]["stock"] == 7
+    assert active["items"][0]["status"] == "active"
+    archived = await (
+        await client.get(PRODUCTS, query_string={"status": "archived"}, headers=headers)
+    ).get_json()
+    assert [item["id"] for item in archived["items"]] == [gone["id"]]
+    assert archived["items"][0]["low_stock_threshold"] == 2
+    assert archived["items"][0]["status"] == "archived"
+    found = await (
+        await client.get(
+            PRODUCTS, query_string={"status": "archived", "q": "gone"}, headers=headers
+        )
+    ).get_json()
+    assert found["total"] == 1
+    missed = await (
+        await client.get(PRODUCTS, query_string={"q": "gone"}, headers=headers)
+    ).get_json()
+    assert missed["total"] == 0
+    bad = await client.get(PRODUCTS, query_string={"status": "deleted"}, headers=headers)
+    assert bad.status_code == 422
+
+    # One product by id, archived included; customers are refused.
+    one = await client.get(f"{PRODUCTS}/{gone['id']}", headers=headers)
+    assert one.status_code == 200
+    assert (await one.get_json())["status"] == "archived"
+    assert (await client.get(f"{PRODUCTS}/{ZERO_ID}", headers=headers)).status_code == 404
+    _, customer_headers = customer
+    assert (await client.get(PRODUCTS, headers=customer_headers)).status_code == 403
+    refused = await client.get(f"{PRODUCTS}/{gone['id']}", headers=customer_headers)
+    assert refused.status_code == 403
+
+
 @pytest.mark.parametrize("product_id", [ZERO_ID, "nope"])
 async def test_delete_unknown_product_is_404(client, admin, product_id):
     _, headers = admin

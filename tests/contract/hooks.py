@@ -30,6 +30,7 @@ from app.auth.passwords import MAX_BYTES, common_passwords
 # Query parameters whose upper bound must not be below their lower bound (422 otherwise).
 RANGES = {
     ("GET", "/api/v1/products"): ("min_price", "max_price", int),
+    ("GET", "/api/v1/admin/products"): ("min_price", "max_price", int),
     ("GET", "/api/v1/admin/orders"): ("created_from", "created_to", "date-time"),
     ("GET", "/api/v1/admin/inventory/movements"): ("at_from", "at_to", "date-time"),
 }

@@ -1,8 +1,19 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { createBrowserRouter, RouterProvider } from "react-router";
-import { AdminHome } from "./admin/AdminHome";
+import { AdminHome, LowStockPage } from "./admin/AdminHome";
+import { AdminOrderPage } from "./admin/AdminOrderPage";
+import { CategoriesPage } from "./admin/CategoriesPage";
+import { EmailsPage } from "./admin/EmailsPage";
+import { UsersPage } from "./admin/UsersPage";
+import { OrdersPage } from "./admin/OrdersPage";
+import { EditProductPage, NewProductPage } from "./admin/ProductFormPage";
+import { ProductsPage } from "./admin/ProductsPage";
 import { AdminLayout } from "./admin/AdminLayout";
+import { AccountLayout } from "./account/AccountLayout";
+import { AddressesPage } from "./account/AddressesPage";
+import { OrdersListPage } from "./account/OrdersListPage";
+import { ProfilePage } from "./account/ProfilePage";
 import { AuthProvider } from "./auth/AuthContext";
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./store/AccountRecovery";
 import { CartPage } from "./store/CartPage";
@@ -22,6 +33,15 @@ const router = createBrowserRouter([
     element: <AdminLayout />,
     children: [
       { index: true, element: <AdminHome /> },
+      { path: "products", element: <ProductsPage /> },
+      { path: "products/new", element: <NewProductPage /> },
+      { path: "products/:id", element: <EditProductPage /> },
+      { path: "low-stock", element: <LowStockPage /> },
+      { path: "orders", element: <OrdersPage /> },
+      { path: "orders/:id", element: <AdminOrderPage /> },
+      { path: "categories", element: <CategoriesPage /> },
+      { path: "users", element: <UsersPage /> },
+      { path: "emails", element: <EmailsPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },
@@ -34,6 +54,15 @@ const router = createBrowserRouter([
       { path: "cart", element: <CartPage /> },
       { path: "checkout", element: <CheckoutPage /> },
       { path: "orders/:id", element: <OrderPage /> },
+      {
+        path: "account",
+        element: <AccountLayout />,
+        children: [
+          { index: true, element: <ProfilePage /> },
+          { path: "addresses", element: <AddressesPage /> },
+          { path: "orders", element: <OrdersListPage /> },
+        ],
+      },
       { path: "login", element: <LoginPage /> },
       { path: "register", element: <RegisterPage /> },
       { path: "verify-email", element: <VerifyEmailPage /> },

@@ -4,7 +4,7 @@ import { Link, NavLink, Navigate, Outlet, useLocation } from "react-router";
 import { useAuth } from "../auth/AuthContext";
 import { Loading } from "../components/Status";
 import { useTitle } from "../lib/useLoad";
-import { AccountLinks } from "../store/StoreLayout";
+import { AccountLinks, useRouteFocus } from "../store/StoreLayout";
 
 function Forbidden() {
   useTitle("Not allowed");
@@ -22,6 +22,7 @@ function Forbidden() {
 export function AdminLayout() {
   const { user } = useAuth();
   const location = useLocation();
+  useRouteFocus();
   if (user === undefined) return <Loading />;
   if (user === null) {
     return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
@@ -40,6 +41,12 @@ export function AdminLayout() {
           <NavLink to="/admin" end>
             Overview
           </NavLink>
+          <NavLink to="/admin/products">Products</NavLink>
+          <NavLink to="/admin/low-stock">Low stock</NavLink>
+          <NavLink to="/admin/orders">Orders</NavLink>
+          <NavLink to="/admin/categories">Categories</NavLink>
+          <NavLink to="/admin/users">Users</NavLink>
+          <NavLink to="/admin/emails">Emails</NavLink>
           <NavLink to="/">Storefront</NavLink>
           <AccountLinks />
         </nav>

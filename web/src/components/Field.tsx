@@ -1,28 +1,36 @@
-// A labelled input with the API's message for that field beside it (errors[].loc).
-import { type InputHTMLAttributes, useId } from "react";
+// Labelled inputs with the API's message for that field beside them (errors[].loc).
+import {
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+  useId,
+} from "react";
 
-interface FieldProps extends Omit<InputHTMLAttributes<HTMLInputElement>, "id"> {
+interface Described {
   label: string;
   name: string;
   error?: string | undefined;
-  hint?: string;
+  hint?: string | undefined;
 }
 
-export function Field({ label, name, error, hint, ...input }: FieldProps) {
-  const id = useId();
+function Frame({
+  id,
+  label,
+  error,
+  hint,
+  children,
+}: Described & { id: string; children: (props: { "aria-invalid"?: true; "aria-describedby"?: string }) => ReactNode }) {
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
   const describedBy = [hint ? hintId : null, error ? errorId : null].filter(Boolean).join(" ");
   return (
     <div className={error ? "field field-invalid" : "field"}>
       <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        name={name}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy || undefined}
-        {...input}
-      />
+      {children({
+        ...(error ? { "aria-invalid": true as const } : {}),
+        ...(describedBy ? { "aria-describedby": describedBy } : {}),
+      })}
       {hint ? (
         <p id={hintId} className="field-hint">
           {hint}
@@ -34,5 +42,43 @@ export function Field({ label, name, error, hint, ...input }: FieldProps) {
         </p>
       ) : null}
     </div>
+  );
+}
+
+type FieldProps = Described & Omit<InputHTMLAttributes<HTMLInputElement>, "id" | "name">;
+
+export function Field({ label, name, error, hint, ...input }: FieldProps) {
+  const id = useId();
+  return (
+    <Frame id={id} label={label} name={name} error={error} hint={hint}>
+      {(aria) => <input id={id} name={name} {...aria} {...input} />}
+    </Frame>
+  );
+}
+
+type TextAreaProps = Described & Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, "id" | "name">;
+
+export function TextAreaField({ label, name, error, hint, ...input }: TextAreaProps) {
+  const id = useId();
+  return (
+    <Frame id={id} label={label} name={name} error={error} hint={hint}>
+      {(aria) => <textarea id={id} name={name} {...aria} {...input} />}
+    </Frame>
+  );
+}
+
+type SelectProps = Described &
+  Omit<SelectHTMLAttributes<HTMLSelectElement>, "id" | "name"> & { children: ReactNode };
+
+export function SelectField({ label, name, error, hint, children, ...input }: SelectProps) {
+  const id = useId();
+  return (
+    <Frame id={id} label={label} name={name} error={error} hint={hint}>
+      {(aria) => (
+        <select id={id} name={name} {...aria} {...input}>
+          {children}
+        </select>
+      )}
+    </Frame>
   );
 }

@@ -29,3 +29,13 @@ export function Notice({ children, kind = "info" }: { children: ReactNode; kind?
     </div>
   );
 }
+
+/** A wide table that scrolls sideways on a phone: focusable, so the keyboard can scroll it. */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    // Focusable so the keyboard can scroll it (axe: scrollable-region-focusable).
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={label}>
+      {children}
+    </div>
+  );
+}

@@ -11,13 +11,16 @@ export function asProblem(error: unknown): ApiProblem {
   return error instanceof ApiProblem ? error : new ApiProblem(0, null, null);
 }
 
-/** Runs `load` when `key` changes (and on `retry`); a stale answer never overwrites a newer one. */
-export function useLoad<T>(load: () => Promise<T>, key: string): [Loaded<T>, () => void] {
+/**
+ * Runs `load` when `key` changes (and on `retry`); a stale answer never overwrites a newer one.
+ * With `keep`, a reload keeps showing the data it has (no flash of "Loading…" after a save).
+ */
+export function useLoad<T>(load: () => Promise<T>, key: string, keep = false): [Loaded<T>, () => void] {
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: "loading" });
   const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     let current = true;
-    setLoaded({ state: "loading" });
+    if (!keep) setLoaded({ state: "loading" });
     load().then(
       (data) => current && setLoaded({ state: "ready", data }),
       (error: unknown) => current && setLoaded({ state: "error", error: asProblem(error) }),

@@ -32,6 +32,14 @@ export function CheckoutPage() {
 function CheckoutForm({ defaultName, defaultPhone }: { defaultName: string; defaultPhone: string }) {
   const navigate = useNavigate();
   const [cart, retry] = useLoad(() => unwrap(api.GET("/api/v1/cart")), "cart");
+  const [saved] = useLoad(
+    () => unwrap(api.GET("/api/v1/users/me/addresses", { params: { query: { per_page: 100 } } })),
+    "addresses",
+  );
+  const addresses = saved.state === "ready" ? saved.data.items : [];
+  // A saved address (the default first) or "new"; the new address's fields keep their input.
+  const [choice, setChoice] = useState<string | null>(null);
+  const chosen = choice ?? (addresses.find((address) => address.is_default) ?? addresses[0])?.id ?? "new";
   const [key, setKey] = useState(newKey);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiProblem | null>(null);
@@ -47,7 +55,7 @@ function CheckoutForm({ defaultName, defaultPhone }: { defaultName: string; defa
       const order = await unwrap(
         api.POST("/api/v1/orders", {
           params: { header: { "Idempotency-Key": key } },
-          body: {
+          body: chosen !== "new" ? { address_id: chosen } : {
             shipping_address: {
               line1: text("line1"),
               city: text("city"),
@@ -71,7 +79,7 @@ function CheckoutForm({ defaultName, defaultPhone }: { defaultName: string; defa
     }
   }
 
-  if (cart.state === "loading") return <Loading label="Loading your cart…" />;
+  if (cart.state === "loading" || saved.state === "loading") return <Loading label="Loading your cart…" />;
   if (cart.state === "error") return <ErrorNotice error={cart.error} retry={retry} />;
   if (cart.data.items.length === 0) {
     return (
@@ -108,6 +116,35 @@ function CheckoutForm({ defaultName, defaultPhone }: { defaultName: string; defa
         <form onSubmit={submit} noValidate aria-labelledby="address-heading">
           <h2 id="address-heading">Shipping address</h2>
           {error ? <ErrorNotice error={error} /> : null}
+          {addresses.length ? (
+            <fieldset className="saved-addresses">
+              <legend>Ship to</legend>
+              {addresses.map((address) => (
+                <div className="field field-check" key={address.id}>
+                  <input
+                    type="radio"
+                    id={`ship-${address.id}`}
+                    name="ship_to"
+                    value={address.id}
+                    checked={chosen === address.id}
+                    onChange={() => setChoice(address.id)}
+                  />
+                  <label htmlFor={`ship-${address.id}`}>
+                    {[address.line1, address.line2, `${address.postal_code} ${address.city}`, address.country]
+                      .filter(Boolean)
+                      .join(", ")}
+                    {address.is_default ? " (default)" : ""}
+                  </label>
+                </div>
+              ))}
+              <div className="field field-check">
+                <input type="radio" id="ship-new" name="ship_to" value="new" checked={chosen === "new"} onChange={() => setChoice("new")} />
+                <label htmlFor="ship-new">A new address</label>
+              </div>
+            </fieldset>
+          ) : null}
+          {fields.address_id && chosen !== "new" ? <p className="field-error">{fields.address_id}</p> : null}
+          <div hidden={chosen !== "new"}>
           <Field label="Full name" name="name" autoComplete="name" defaultValue={defaultName} error={field("name")} />
           <Field label="Address" name="line1" autoComplete="address-line1" required error={field("line1")} />
           <Field label="Address line 2 (optional)" name="line2" autoComplete="address-line2" error={field("line2")} />
@@ -115,6 +152,7 @@ function CheckoutForm({ defaultName, defaultPhone }: { defaultName: string; defa
           <Field label="Postal code" name="postal_code" autoComplete="postal-code" required error={field("postal_code")} />
           <Field label="Country" name="country" autoComplete="country" required error={field("country")} />
           <Field label="Phone (optional)" name="phone" type="tel" autoComplete="tel" defaultValue={defaultPhone} error={field("phone")} />
+          </div>
           <button type="submit" disabled={busy}>
             {busy ? "Placing the order…" : "Place the order"}
           </button>

@@ -115,6 +115,9 @@ export function OrderPage() {
 
   return (
     <article className="order">
+      <p className="breadcrumb">
+        <Link to="/account/orders">Your orders</Link>
+      </p>
       <h1>Order {order.number}</h1>
       <p className={`order-status order-status-${order.status}`}>
         Status: <strong>{STATUS_LABELS[order.status]}</strong>

@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useState } from "react";
+import { type FormEvent, useEffect, useRef, useState } from "react";
 import { Link, NavLink, Outlet, useLocation, useNavigate, useSearchParams } from "react-router";
 import { useAuth } from "../auth/AuthContext";
 
@@ -48,9 +48,10 @@ export function AccountLinks() {
   return (
     <>
       {user.role === "admin" ? <NavLink to="/admin">Admin</NavLink> : null}
-      <span className="who" title={user.email}>
+      <NavLink to="/account" title={user.email}>
+        <span className="visually-hidden">Your account: </span>
         {user.name}
-      </span>
+      </NavLink>
       <button
         type="button"
         className="link-button"
@@ -62,7 +63,25 @@ export function AccountLinks() {
   );
 }
 
+/**
+ * After a client-side route change, focus moves to the page's main content (as a page load
+ * would put a screen reader at the top), and the window scrolls to the top.
+ */
+export function useRouteFocus(): void {
+  const { pathname } = useLocation();
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    window.scrollTo(0, 0);
+    document.getElementById("main")?.focus({ preventScroll: true });
+  }, [pathname]);
+}
+
 export function StoreLayout() {
+  useRouteFocus();
   return (
     <>
       <a className="skip-link" href="#main">

@@ -61,3 +61,13 @@ export async function checkPage(page: Page, testInfo: TestInfo, name: string): P
     fullPage: true,
   });
 }
+
+/** Opens `path`, which asks for a login, and logs in there (landing back on `path`). */
+export async function loginAs(page: Page, path: string, email: string, password: string): Promise<void> {
+  await page.goto(path);
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(new RegExp(`${path.replace(/[?]/g, "\\?")}$`));
+}
