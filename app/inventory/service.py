@@ -38,7 +38,6 @@ from app.catalog.schemas import MAX_STOCK
 from app.core import db
 from app.core.clock import utcnow
 from app.core.pagination import Page, PageQuery
-from app.email import service as email
 from app.errors import Conflict, ErrorCode, NotFound
 from app.inventory.models import StockMovement
 from app.inventory.schemas import LowStockItemOut, MovementOut
@@ -212,12 +211,7 @@ async def _set(
 
 async def _alert_low_stock(product: dict[str, Any], *, session=None) -> None:
     """One `low_stock` email to every active admin, in the caller's transaction."""
-    recipients = await users.active_admin_emails(session=session)
-    if not recipients:
-        log.warning("product %s is low on stock and there is no active admin", product["_id"])
-        return
-    await email.enqueue_many(
-        recipients=recipients,
+    sent = await users.email_admins(
         kind="low_stock",
         context={
             "product_id": str(product["_id"]),
@@ -226,9 +220,11 @@ async def _alert_low_stock(product: dict[str, Any], *, session=None) -> None:
             "stock": product["stock"],
             "threshold": product.get("low_stock_threshold", 5),
         },
+        about=f"product {product['_id']} is low on stock",
         session=session,
     )
-    log.info("low-stock alert for product %s sent to %d admins", product["_id"], len(recipients))
+    if sent:
+        log.info("low-stock alert for product %s sent to %d admins", product["_id"], sent)
 
 
 async def backfill_low_stock_flags() -> int:

@@ -17,7 +17,6 @@ from beanie import PydanticObjectId
 from app.core import db
 from app.core.clock import as_utc, utcnow
 from app.core.money import format_amount
-from app.email import service as email
 from app.errors import Conflict, ErrorCode
 from app.orders.models import Order, PaymentDispute
 from app.orders.store import reload
@@ -109,13 +108,9 @@ async def _alert_admins(
     order: Order, dispute: PaymentDispute, *, opened: bool, session=None
 ) -> None:
     """One `payment_dispute` email to every active admin, in the caller's transaction."""
-    recipients = await users.active_admin_emails(session=session)
-    if not recipients:
-        log.warning("order %s: dispute %s and there is no active admin", order.number, dispute.id)
-        return
-    await email.enqueue_many(
-        recipients=recipients,
+    sent = await users.email_admins(
         kind="payment_dispute",
+        about=f"order {order.number}: dispute {dispute.id}",
         context={
             "number": order.number,
             "order_id": str(order.id),
@@ -138,5 +133,5 @@ async def _alert_admins(
         dispute.id,
         "closed" if dispute.closed_at else "opened",
         dispute.status,
-        len(recipients),
+        sent,
     )

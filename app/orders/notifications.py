@@ -69,14 +69,10 @@ async def refund_failed_alert(order: Order, refund: Refund, *, session=None) -> 
     """One `refund_failed` email to every active admin (in the caller's transaction): a
     refund the provider had completed failed later, so the money never reached the
     customer. `order` is as it is after the refund was marked failed."""
-    recipients = await users.active_admin_emails(session=session)
-    if not recipients:
-        log.warning("order %s: a refund failed later and there is no active admin", order.number)
-        return 0
     money = lambda amount: format_amount(amount, order.currency)  # noqa: E731
-    return await email.enqueue_many(
-        recipients=recipients,
+    return await users.email_admins(
         kind="refund_failed",
+        about=f"order {order.number}: a refund failed later",
         context={
             "number": order.number,
             "order_id": str(order.id),

@@ -7,6 +7,7 @@ address is the default whenever there is any.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,10 @@ from pymongo import ReturnDocument
 from app.auth.models import Address, User
 from app.core.clock import utcnow
 from app.core.pagination import Page, PageQuery
+from app.email import service as email
 from app.errors import AppError, Conflict, ErrorCode, NotFound
+
+log = logging.getLogger("app.users")
 
 MAX_ADDRESSES = 20
 _ATTEMPTS = 5
@@ -176,3 +180,16 @@ async def active_admin_emails(*, session=None) -> list[str]:
         {"role": "admin", "is_active": True}, {"email": 1, "_id": 0}, session=session
     )
     return [row["email"] for row in await cursor.to_list()]
+
+
+async def email_admins(*, kind: str, context: dict, about: str, session=None) -> int:
+    """One `kind` email to every active admin (an alert to staff), in the caller's
+    transaction. With no active admin nothing is sent and `about` is logged. Returns how many
+    were queued."""
+    recipients = await active_admin_emails(session=session)
+    if not recipients:
+        log.warning("%s, and there is no active admin to tell", about)
+        return 0
+    return await email.enqueue_many(
+        recipients=recipients, kind=kind, context=context, session=session
+    )
