@@ -5,7 +5,8 @@ import { Link, useParams } from "react-router";
 import { api, unwrap } from "../api";
 import type { paths } from "../api/schema";
 import { Field, SelectField } from "../components/Field";
-import { ErrorNotice, Loading, Notice, TableWrap } from "../components/Status";
+import { OrderLines } from "../components/OrderLines";
+import { ErrorNotice, Loading, Notice } from "../components/Status";
 import { formatMoney, minorDigits, parseMoney } from "../lib/money";
 import { textOf, useAction } from "../lib/useAction";
 import { useLoad, useTitle } from "../lib/useLoad";
@@ -73,52 +74,7 @@ export function AdminOrderPage() {
         ) : null}
       </div>
       <h2>Products</h2>
-      <TableWrap label="Products in this order">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Product</th>
-              <th scope="col">Price</th>
-              <th scope="col">Quantity</th>
-              <th scope="col">Total</th>
-            </tr>
-          </thead>
-          <tbody>
-            {order.items.map((line) => (
-              <tr key={line.product_id}>
-                <th scope="row">
-                  <Link to={`/admin/products/${line.product_id}`}>{line.name}</Link>
-                </th>
-                <td>{formatMoney(line.unit_price, order.currency)}</td>
-                <td>{line.quantity}</td>
-                <td>{formatMoney(line.line_total, order.currency)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableWrap>
-      <dl className="totals">
-        <div>
-          <dt>Subtotal</dt>
-          <dd>{formatMoney(order.subtotal, order.currency)}</dd>
-        </div>
-        <div>
-          <dt>Shipping</dt>
-          <dd>{formatMoney(order.shipping_total, order.currency)}</dd>
-        </div>
-        <div>
-          <dt>Total</dt>
-          <dd>
-            <strong>{formatMoney(order.total, order.currency)}</strong>
-          </dd>
-        </div>
-        {order.payment.amount_refunded ? (
-          <div>
-            <dt>Refunded</dt>
-            <dd>{formatMoney(order.payment.amount_refunded, order.currency)}</dd>
-          </div>
-        ) : null}
-      </dl>
+      <OrderLines order={order} linkTo={(line) => `/admin/products/${line.product_id}`} showRefunded />
       <h2>Shipping to</h2>
       <address>
         {[address.name, address.line1, address.line2, `${address.postal_code} ${address.city}`, address.country, address.phone]

@@ -5,6 +5,7 @@ import { Link, useParams } from "react-router";
 import { api, unwrap } from "../api";
 import type { ApiProblem } from "../api/problem";
 import type { paths } from "../api/schema";
+import { OrderLines } from "../components/OrderLines";
 import { ErrorNotice, Loading, Notice } from "../components/Status";
 import { formatMoney } from "../lib/money";
 import { asProblem, useLoad, useTitle } from "../lib/useLoad";
@@ -132,45 +133,7 @@ export function OrderPage() {
       {order.status === "pending_payment" && order.payment.provider === "dev" ? (
         <PaymentForm order={order} onPaid={setUpdated} />
       ) : null}
-      <table>
-        <caption className="visually-hidden">Products in this order</caption>
-        <thead>
-          <tr>
-            <th scope="col">Product</th>
-            <th scope="col">Price</th>
-            <th scope="col">Quantity</th>
-            <th scope="col">Total</th>
-          </tr>
-        </thead>
-        <tbody>
-          {order.items.map((line) => (
-            <tr key={line.product_id}>
-              <th scope="row">
-                <Link to={`/products/${line.slug}`}>{line.name}</Link>
-              </th>
-              <td>{formatMoney(line.unit_price, order.currency)}</td>
-              <td>{line.quantity}</td>
-              <td>{formatMoney(line.line_total, order.currency)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <dl className="totals">
-        <div>
-          <dt>Subtotal</dt>
-          <dd>{formatMoney(order.subtotal, order.currency)}</dd>
-        </div>
-        <div>
-          <dt>Shipping</dt>
-          <dd>{formatMoney(order.shipping_total, order.currency)}</dd>
-        </div>
-        <div>
-          <dt>Total</dt>
-          <dd>
-            <strong>{formatMoney(order.total, order.currency)}</strong>
-          </dd>
-        </div>
-      </dl>
+      <OrderLines order={order} linkTo={(line) => `/products/${line.slug}`} />
       <h2>Shipping to</h2>
       <address>
         {[order.shipping_address.name, order.shipping_address.line1, order.shipping_address.line2,
