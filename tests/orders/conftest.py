@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
+from beanie import PydanticObjectId
 
 from app.cart.models import Cart, CartLine
 from app.catalog.models import Product
 from app.core import db
+from app.core.clock import utcnow
 from app.orders.models import Order
+from app.payments.dev import DevGateway
+from app.payments.gateway import RefundResult
+from app.payments.models import DevPaymentIntent
 from tests.email.conftest import SMTPServer
 
 ADDRESS = {
@@ -121,3 +127,82 @@ def smtp_server():
     server.start()
     yield server
     server.stop()
+
+
+# -- refunds the provider refuses ---------------------------------------------------------------
+
+
+@pytest.fixture
+def provider(monkeypatch):
+    """The dev gateway; `provider.refusing` refuses new refunds (as when the merchant's
+    balance cannot cover them), `provider.asked` lists every refund asked of it, and
+    `provider.during` runs inside the next refund call, before it answers."""
+    real = DevGateway.refund
+
+    class Provider:
+        refusing = False
+        asked: list[tuple[str, int]] = []
+        during = None
+
+    state = Provider()
+
+    async def refund(self, *, intent_id, amount, idempotency_key, reason=None):
+        state.asked.append((idempotency_key, amount))
+        if state.during is not None:
+            during, state.during = state.during, None
+            await during()
+        if state.refusing:
+            return RefundResult(
+                id=f"re_refused_{len(state.asked)}",
+                amount=amount,
+                status="failed",
+                reference=idempotency_key,
+                failure_reason="insufficient_funds",
+            )
+        return await real(self, intent_id=intent_id, amount=amount, idempotency_key=idempotency_key)
+
+    monkeypatch.setattr(DevGateway, "refund", refund)
+    return state
+
+
+@pytest.fixture
+def cancel(client, customer, admin):
+    """`await cancel(order_id)` as the customer, `by="admin"` through the admin's status
+    route: (status code, body)."""
+
+    async def ask(order_id: str, by: str = "customer"):
+        if by == "customer":
+            response = await client.post(f"/api/v1/orders/{order_id}/cancel", headers=customer[1])
+        else:
+            response = await client.post(
+                f"/api/v1/admin/orders/{order_id}/status",
+                json={"status": "cancelled"},
+                headers=admin[1],
+            )
+        return response.status_code, await response.get_json()
+
+    return ask
+
+
+@pytest.fixture
+def admin_refund(client, admin):
+    async def ask(order_id: str, **body):
+        response = await client.post(
+            f"/api/v1/admin/orders/{order_id}/refund", json=body, headers=admin[1]
+        )
+        return response.status_code, await response.get_json()
+
+    return ask
+
+
+async def make_due(order_id) -> None:
+    """The backoff has run out (the clock moved on): the job may ask again now."""
+    await Order.get_pymongo_collection().update_one(
+        {"_id": PydanticObjectId(order_id)},
+        {"$set": {"payment.refund_retry_at": utcnow() - timedelta(seconds=1)}},
+    )
+
+
+async def provider_refunded(order: dict) -> int:
+    """What the dev provider has given back on the order's intent."""
+    return (await DevPaymentIntent.get(order["payment"]["intent_id"])).amount_refunded

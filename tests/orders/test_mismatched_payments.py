@@ -13,41 +13,12 @@ from beanie import PydanticObjectId
 from app.core.clock import utcnow
 from app.orders import service
 from app.orders.models import Order
-from app.payments.dev import DevGateway
-from app.payments.gateway import RefundResult
 from app.payments.models import DevPaymentIntent
-from tests.orders.conftest import stock_of
+from tests.orders.conftest import make_due, provider_refunded, stock_of
 
 pytestmark = pytest.mark.usefixtures("app")
 
 UNDER, OVER = 3000, 4500  # the order's total is 3800
-
-
-@pytest.fixture
-def provider(monkeypatch):
-    """The dev gateway; `provider.refusing` refuses refunds, `provider.asked` lists them."""
-    real = DevGateway.refund
-
-    class Provider:
-        refusing = False
-        asked: list[tuple[str, int]] = []
-
-    state = Provider()
-
-    async def refund(self, *, intent_id, amount, idempotency_key, reason=None):
-        state.asked.append((idempotency_key, amount))
-        if state.refusing:
-            return RefundResult(
-                id=f"re_refused_{len(state.asked)}",
-                amount=amount,
-                status="failed",
-                reference=idempotency_key,
-                failure_reason="insufficient_funds",
-            )
-        return await real(self, intent_id=intent_id, amount=amount, idempotency_key=idempotency_key)
-
-    monkeypatch.setattr(DevGateway, "refund", refund)
-    return state
 
 
 async def charge_differently(order: dict, received: int) -> None:
@@ -89,44 +60,6 @@ def mismatched(placed_order, pay, customer):
         return order
 
     return make
-
-
-@pytest.fixture
-def cancel(client, customer, admin):
-    async def ask(order_id: str, by: str = "customer"):
-        if by == "customer":
-            response = await client.post(f"/api/v1/orders/{order_id}/cancel", headers=customer[1])
-        else:
-            response = await client.post(
-                f"/api/v1/admin/orders/{order_id}/status",
-                json={"status": "cancelled"},
-                headers=admin[1],
-            )
-        return response.status_code, await response.get_json()
-
-    return ask
-
-
-@pytest.fixture
-def admin_refund(client, admin):
-    async def ask(order_id: str, **body):
-        response = await client.post(
-            f"/api/v1/admin/orders/{order_id}/refund", json=body, headers=admin[1]
-        )
-        return response.status_code, await response.get_json()
-
-    return ask
-
-
-async def provider_refunded(order: dict) -> int:
-    return (await DevPaymentIntent.get(order["payment"]["intent_id"])).amount_refunded
-
-
-async def make_due(order_id: str) -> None:
-    await Order.get_pymongo_collection().update_one(
-        {"_id": PydanticObjectId(order_id)},
-        {"$set": {"payment.refund_retry_at": utcnow() - timedelta(seconds=1)}},
-    )
 
 
 @pytest.mark.parametrize("by", ["customer", "admin"])

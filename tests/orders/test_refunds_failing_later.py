@@ -10,19 +10,17 @@ signed webhooks are in tests/payments/test_refunds_failing_later.py."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 import pytest
 from beanie import PydanticObjectId
 
-from app.core.clock import utcnow
 from app.email.models import OutboxEmail
 from app.orders import refunds, service
 from app.orders.models import Order
 from app.payments.dev import DevGateway
 from app.payments.gateway import RefundResult
 from app.payments.models import DevPaymentIntent
-from tests.orders.conftest import stock_of
+from tests.orders.conftest import make_due, provider_refunded, stock_of
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -42,34 +40,6 @@ async def admins(create_user, admin):
     return sorted([admin[0].email, second.email])
 
 
-@pytest.fixture
-def provider(monkeypatch):
-    """The dev gateway; `provider.refusing` refuses new refunds (as when the merchant's
-    balance cannot cover them), `provider.asked` lists the refunds asked of it."""
-    real = DevGateway.refund
-
-    class Provider:
-        refusing = False
-        asked: list[tuple[str, int]] = []
-
-    state = Provider()
-
-    async def refund(self, *, intent_id, amount, idempotency_key, reason=None):
-        state.asked.append((idempotency_key, amount))
-        if state.refusing:
-            return RefundResult(
-                id=f"re_refused_{len(state.asked)}",
-                amount=amount,
-                status="failed",
-                reference=idempotency_key,
-                failure_reason="insufficient_funds",
-            )
-        return await real(self, intent_id=intent_id, amount=amount, idempotency_key=idempotency_key)
-
-    monkeypatch.setattr(DevGateway, "refund", refund)
-    return state
-
-
 async def fail_later(order: dict, provider_refund_id: str, reason: str = REASON) -> None:
     """At the provider, a refund that succeeded fails: its list now says so, and the money
     is the merchant's again (so it can be refunded anew)."""
@@ -83,39 +53,8 @@ async def listed(order: dict) -> list[RefundResult]:
     return await DevGateway(None).list_refunds(intent_id=order["payment"]["intent_id"])
 
 
-async def provider_refunded(order: dict) -> int:
-    return (await DevPaymentIntent.get(order["payment"]["intent_id"])).amount_refunded
-
-
 async def alerts() -> list[OutboxEmail]:
     return await OutboxEmail.find({"kind": "refund_failed"}).sort("to").to_list()
-
-
-async def make_due(order_id: str) -> None:
-    await Order.get_pymongo_collection().update_one(
-        {"_id": PydanticObjectId(order_id)},
-        {"$set": {"payment.refund_retry_at": utcnow() - timedelta(seconds=1)}},
-    )
-
-
-@pytest.fixture
-def cancel(client, customer):
-    async def ask(order_id: str):
-        response = await client.post(f"/api/v1/orders/{order_id}/cancel", headers=customer[1])
-        return response.status_code, await response.get_json()
-
-    return ask
-
-
-@pytest.fixture
-def admin_refund(client, admin):
-    async def ask(order_id: str, **body):
-        response = await client.post(
-            f"/api/v1/admin/orders/{order_id}/refund", json=body, headers=admin[1]
-        )
-        return response.status_code, await response.get_json()
-
-    return ask
 
 
 async def test_the_job_finds_a_refund_that_failed_later_and_asks_for_all_that_is_owed(

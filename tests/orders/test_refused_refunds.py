@@ -17,7 +17,7 @@ from app.orders.models import Order
 from app.payments.dev import DevGateway
 from app.payments.gateway import RefundResult
 from app.payments.models import DevPaymentIntent
-from tests.orders.conftest import stock_of
+from tests.orders.conftest import make_due, provider_refunded, stock_of
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -30,68 +30,10 @@ def settings_overrides() -> dict:
 
 
 @pytest.fixture
-def provider(monkeypatch):
-    """The dev gateway, refusing refunds while `provider.refusing` (as a provider does when
-    the merchant's balance cannot cover them); `provider.asked` lists every refund asked of
-    it; `provider.during` runs inside the next refund call, before it answers."""
-    real = DevGateway.refund
-
-    class Provider:
-        refusing = True
-        asked: list[tuple[str, int]] = []
-        during = None
-
-    state = Provider()
-
-    async def refund(self, *, intent_id, amount, idempotency_key, reason=None):
-        state.asked.append((idempotency_key, amount))
-        if state.during is not None:
-            during, state.during = state.during, None
-            await during()
-        if state.refusing:
-            return RefundResult(
-                id=f"re_refused_{len(state.asked)}",
-                amount=amount,
-                status="failed",
-                reference=idempotency_key,
-                failure_reason="insufficient_funds",
-            )
-        return await real(self, intent_id=intent_id, amount=amount, idempotency_key=idempotency_key)
-
-    monkeypatch.setattr(DevGateway, "refund", refund)
-    return state
-
-
-@pytest.fixture
-def cancel(client, customer):
-    async def ask(order_id: str):
-        response = await client.post(f"/api/v1/orders/{order_id}/cancel", headers=customer[1])
-        return response.status_code, await response.get_json()
-
-    return ask
-
-
-@pytest.fixture
-def admin_refund(client, admin):
-    async def ask(order_id: str, **body):
-        response = await client.post(
-            f"/api/v1/admin/orders/{order_id}/refund", json=body, headers=admin[1]
-        )
-        return response.status_code, await response.get_json()
-
-    return ask
-
-
-async def make_due(order_id) -> None:
-    """The backoff has run out (the clock moved on): the job may ask again now."""
-    await Order.get_pymongo_collection().update_one(
-        {"_id": PydanticObjectId(order_id)},
-        {"$set": {"payment.refund_retry_at": utcnow() - timedelta(seconds=1)}},
-    )
-
-
-async def provider_refunded(order: dict) -> int:
-    return (await DevPaymentIntent.get(order["payment"]["intent_id"])).amount_refunded
+def provider(provider):
+    """Here the provider refuses refunds until a test says otherwise."""
+    provider.refusing = True
+    return provider
 
 
 async def test_a_refused_refund_on_cancel_leaves_the_money_visibly_owed(
