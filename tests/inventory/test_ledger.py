@@ -108,6 +108,10 @@ async def test_delta_below_zero_is_refused_and_writes_nothing(client, admin, sto
     problem = await response.get_json()
     assert problem["code"] == "insufficient_stock" and problem["available"] == 2
     assert response.content_type == "application/problem+json"
+    # The payload the API documents for insufficient_stock, as the cart and checkout answer it.
+    assert problem["lines"] == [
+        {"product_id": str(product.id), "name": product.name, "requested": 3, "available": 2}
+    ]
     after = await stored(product)
     assert (after.stock, after.updated_at) == (2, before.updated_at)
     assert await StockMovement.count() == 0
