@@ -1,9 +1,11 @@
 """One product: its reads (product page, the admin's edit form, many by id) and the writes of
 its own fields (create, edit, archive).
 
-Stock is not written here: a product's stock fields belong to app/inventory/stock.py, which
-composes these writes with the stock's (app/inventory/products.py: the opening stock of a
-new product, an edit that changes stock or threshold) in one transaction.
+Stock is not written here: a product's stock fields belong to app/inventory/stock.py. The
+admin's create and edit are app/inventory/products.py, which runs these writes and the
+stock's in one transaction (a new product is inserted with its opening stock, whose ledger
+row the inventory writes beside it; an edit's stock and threshold go through the inventory).
+The catalog never calls the inventory: the inventory builds on the catalog.
 """
 
 from __future__ import annotations
@@ -22,12 +24,10 @@ from app.catalog.categories import category_refs, find_category, invalid, object
 from app.catalog.models import Category, Facets, Product, ProductImage, utcnow
 from app.catalog.schemas import ProductIn, ProductOut
 from app.catalog.slugs import ensure_slug_free
+from app.catalog.stock_fields import STOCK_FIELDS
 from app.core import db
 from app.core.clock import as_utc
 from app.errors import Conflict, ErrorCode, Invalid, NotFound
-
-# The fields of a product that its stock's owner writes (see app/inventory/stock.py).
-STOCK_FIELDS = ("stock", "low_stock_threshold")
 
 # -- reads -----------------------------------------------------------------------------------
 

@@ -13,6 +13,10 @@ from typing import Literal
 
 StockStatus = Literal["in_stock", "low_stock", "out_of_stock"]
 
+# The stock fields an admin's product form carries; the catalog's own writes leave them to
+# app/inventory/products.py.
+STOCK_FIELDS = ("stock", "low_stock_threshold")
+
 # The most units one product can hold: `stock + delta` then stays far inside int64.
 MAX_STOCK = 1_000_000_000
 # A product at or under its threshold is low on stock; products stored before the

@@ -15,6 +15,7 @@ from app.catalog import products as catalog
 from app.catalog.models import Product
 from app.catalog.schemas import ProductIn, ProductOut
 from app.catalog.slugs import insert_under_free_slug, slugify
+from app.catalog.stock_fields import STOCK_FIELDS
 from app.core import db
 from app.inventory import stock
 
@@ -50,7 +51,7 @@ async def update_product(
     Raises NotFound, Invalid (unknown category), Conflict `slug_taken`, Conflict when the
     product changed underneath us (revision check; retry).
     """
-    own = {k: v for k, v in changes.items() if k not in catalog.STOCK_FIELDS}
+    own = {k: v for k, v in changes.items() if k not in STOCK_FIELDS}
 
     async def work(session: Any) -> Product:
         product = await catalog.edit_product(product_id=product_id, changes=own, session=session)
