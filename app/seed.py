@@ -19,7 +19,7 @@ async def on_startup(settings) -> None:
 
 async def seed_demo(settings) -> dict:
     """Load the demo shop (idempotent); returns what was created."""
-    from app.catalog.demo import seed_demo_catalog
+    from app.inventory.demo import seed_demo_catalog
 
     result = await seed_demo_catalog()
     log.info("demo catalog: %s", result)

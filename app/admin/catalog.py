@@ -17,6 +17,7 @@ from app.catalog.schemas import (
 from app.core.openapi import links, no_content, problems
 from app.core.pagination import Page
 from app.core.security import admin_required, current_user
+from app.inventory import service as inventory
 
 
 def _category_out(category) -> CategoryOut:
@@ -59,7 +60,7 @@ async def get_product(product_id: str) -> ProductOut:
 async def create_product(data: ProductIn) -> tuple[ProductOut, int]:
     """Create a product (slug generated from the name)."""
     actor = f"admin:{current_user().id}"
-    return await service.create_product(data=data, actor=actor), 201
+    return await inventory.create_product(data=data, actor=actor), 201
 
 
 @bp.patch("/products/<product_id>")
@@ -69,7 +70,7 @@ async def create_product(data: ProductIn) -> tuple[ProductOut, int]:
 @problems(409)
 async def update_product(product_id: str, data: ProductUpdate) -> ProductOut:
     """Update some fields of a product."""
-    return await service.update_product(
+    return await inventory.update_product(
         product_id=product_id, changes=data.changes(), actor=f"admin:{current_user().id}"
     )
 

@@ -3,7 +3,6 @@
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from app.admin import bp
-from app.catalog.models import stock_status
 from app.core.openapi import problems
 from app.core.pagination import Page
 from app.core.security import admin_required, current_user
@@ -19,14 +18,16 @@ from app.inventory.schemas import (
 
 
 def _level_out(change: service.StockChange) -> StockLevelOut:
-    product = change.after
+    product = change.product
+    if change.movement is None:  # only a `set` told to skip an unchanged stock has none
+        raise ValueError("an adjustment always records a movement")
     return StockLevelOut(
-        product_id=str(product["_id"]),
-        name=product["name"],
-        stock=product["stock"],
-        low_stock_threshold=product["low_stock_threshold"],
-        stock_status=stock_status(product["stock"], product["low_stock_threshold"]),
-        movement=service.movement_out(change.movement, {product["_id"]: product["name"]}),
+        product_id=str(product.id),
+        name=product.name,
+        stock=product.stock,
+        low_stock_threshold=product.low_stock_threshold,
+        stock_status=product.stock_status,
+        movement=service.movement_out(change.movement, {product.id: product.name}),
     )
 
 

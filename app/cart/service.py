@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
@@ -27,15 +26,18 @@ from quart import current_app
 from app.cart.models import MAX_LINE_QUANTITY, MAX_LINES, Cart, CartLine
 from app.cart.schemas import CartItemOut, CartOut
 from app.catalog import service as catalog
+from app.catalog.models import Product
 from app.core.clock import utcnow
 from app.errors import Conflict, ErrorCode, NotFound
+from app.inventory import service as inventory
+from app.inventory.errors import InsufficientStock, Shortage
 
 # Attempts of one write before giving up with 409: enough for a burst of concurrent adds
 # from one shopper (several tabs, a double click), each losing round backing off a little.
 WRITE_ATTEMPTS = 8
 GONE_PRODUCT_NAME = "Product no longer available"
 
-Products = dict[PydanticObjectId, Any]  # catalog Products, from its service
+Products = dict[PydanticObjectId, Product]  # from catalog.products_by_id
 Edit = Callable[[list[CartLine], Products], None]
 
 
@@ -61,11 +63,9 @@ def _store_currency() -> str:
     return current_app.config["SETTINGS"].STORE_CURRENCY
 
 
-def _buyable(product) -> int:
+def _buyable(product: Product | None) -> int:
     """How many units of `product` one line can hold now."""
-    if product is None or product.status != "active":
-        return 0
-    return max(0, min(product.stock, MAX_LINE_QUANTITY))
+    return min(inventory.available(product), MAX_LINE_QUANTITY)
 
 
 def _priced(lines: list[CartLine], products: Products) -> CartOut:
@@ -162,25 +162,18 @@ def _find_line(lines: list[CartLine], product_id: PydanticObjectId | None) -> Ca
 
 
 def _short_of_stock(
-    product_id: PydanticObjectId, product, *, requested: int, in_cart: int
-) -> Conflict:
-    available = _buyable(product)
-    return Conflict(
-        f"Only {available} of this product can be bought now; {requested} were asked for.",
-        code=ErrorCode.INSUFFICIENT_STOCK,
-        product_id=str(product_id),
+    product_id: PydanticObjectId, product: Product | None, *, requested: int, in_cart: int
+) -> InsufficientStock:
+    shortage = Shortage(
+        product_id=product_id,
+        name=product.name if product is not None else None,
         requested=requested,
-        available=available,
+        available=_buyable(product),
+    )
+    return InsufficientStock(
+        f"Only {shortage.available} of this product can be bought now; {requested} were asked for.",
+        shortages=[shortage],
         in_cart=in_cart,
-        # The same shape as checkout's 409, so one handler serves both.
-        lines=[
-            {
-                "product_id": str(product_id),
-                "name": getattr(product, "name", None),
-                "requested": requested,
-                "available": available,
-            }
-        ],
     )
 
 
@@ -223,7 +216,7 @@ async def add_item(
                 code=ErrorCode.CART_FULL,
                 max_lines=MAX_LINES,
             )
-        if merged > product.stock:
+        if merged > inventory.available(product):
             raise _short_of_stock(wanted, product, requested=merged, in_cart=in_cart)
         if line is None:
             lines.append(CartLine(product_id=wanted, quantity=merged))

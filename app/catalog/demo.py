@@ -1,7 +1,6 @@
-"""The demo shop: a small, realistic catalog for `quart seed` and the embedded engine.
+"""The demo shop's data: a small, realistic catalog for `quart seed` and the embedded engine.
 
-Idempotent: categories and products are keyed by slug, so seeding twice (or after an admin
-edited the demo data) creates only what is missing and changes nothing that exists.
+Seeded by app/inventory/demo.py (each product with its opening stock in the stock ledger).
 """
 
 from __future__ import annotations
@@ -11,12 +10,10 @@ from datetime import timedelta
 from pymongo.errors import DuplicateKeyError
 from quart import current_app
 
-from app.catalog.cache import bump_catalog_version
 from app.catalog.models import Category, Product
-from app.catalog.service import build_product, slugify
-from app.core import db
+from app.catalog.products import build_product
+from app.catalog.slugs import slugify
 from app.core.clock import utcnow
-from app.inventory import service as inventory
 
 # The demo data reads best as a table: one row per line.
 # fmt: off
@@ -162,7 +159,9 @@ def demo_image_url(base_url: str, slug: str, view: int) -> str:
     return f"{base_url.rstrip('/')}/media/demo/{slug}/{view}.svg"
 
 
-async def _ensure_category(slug: str, name: str, description: str | None, parent) -> tuple:
+async def _ensure_category(
+    slug: str, name: str, description: str | None, parent: Category | None
+) -> tuple[Category, bool]:
     existing = await Category.find_one({"slug": slug})
     if existing is not None:
         return existing, False
@@ -176,23 +175,32 @@ async def _ensure_category(slug: str, name: str, description: str | None, parent
     try:
         await category.insert()
     except DuplicateKeyError:  # a concurrent seeder got there first
-        return await Category.find_one({"slug": slug}), False
+        found = await Category.find_one({"slug": slug})
+        if found is None:
+            raise
+        return found, False
     return category, True
 
 
-async def seed_demo_catalog() -> dict:
-    """Create the demo categories and products that are missing; return the counts created."""
-    created = {"categories": 0, "products": 0}
+async def seed_demo_categories() -> tuple[dict[str, Category], int]:
+    """Create the demo categories that are missing (keyed by slug, so seeding twice creates
+    nothing): every demo category by slug, and how many were created."""
+    created = 0
     by_slug: dict[str, Category] = {}
     for slug, name, description, children in CATEGORIES:
         top, new = await _ensure_category(slug, name, description, None)
         by_slug[slug] = top
-        created["categories"] += new
+        created += new
         for child_slug, child_name in children:
             child, new = await _ensure_category(child_slug, child_name, None, top)
             by_slug[child_slug] = child
-            created["categories"] += new
+            created += new
+    return by_slug, created
 
+
+async def missing_demo_products(categories: dict[str, Category]) -> list[Product]:
+    """The demo products not stored yet (keyed by slug: an admin's edits of a seeded one stay),
+    built but not inserted, in `categories` (from `seed_demo_categories`)."""
     slugs = [slugify(row[1]) for row in PRODUCTS]
     existing = {
         row["slug"]
@@ -202,43 +210,30 @@ async def seed_demo_catalog() -> dict:
     }
     now = utcnow()
     settings = current_app.config["SETTINGS"]
+    missing = []
     for index, (row, slug) in enumerate(zip(PRODUCTS, slugs, strict=True)):
         if slug in existing:
             continue
         category, name, brand, price, stock, color, size, average, count, description = row
-        product = build_product(
-            category=by_slug[category],
-            name=name,
-            slug=slug,
-            description=description,
-            price=price,
-            currency=settings.STORE_CURRENCY,
-            brand=brand,
-            attributes={"color": color, "size": size},
-            images=[
-                {"url": demo_image_url(settings.public_url, slug, 1), "alt": name},
-                {"url": demo_image_url(settings.public_url, slug, 2), "alt": f"{name}, detail"},
-            ],
-            stock=stock,
-            rating={"average": average, "count": count},
-            # Staggered arrivals, newest last in the list, so "newest first" means something.
-            created_at=now - timedelta(days=len(PRODUCTS) - index),
-            updated_at=now,
-        )
-
-        async def work(session, product=product) -> None:
-            # With its opening stock's ledger row, as every created product: the ledger adds
-            # up to the stock, even if the process dies in between.
-            await product.insert(session=session)
-            await inventory.record_initial_stock(
-                product_id=product.id, stock=product.stock, actor="system", session=session
+        missing.append(
+            build_product(
+                category=categories[category],
+                name=name,
+                slug=slug,
+                description=description,
+                price=price,
+                currency=settings.STORE_CURRENCY,
+                brand=brand,
+                attributes={"color": color, "size": size},
+                images=[
+                    {"url": demo_image_url(settings.public_url, slug, 1), "alt": name},
+                    {"url": demo_image_url(settings.public_url, slug, 2), "alt": f"{name}, detail"},
+                ],
+                stock=stock,
+                rating={"average": average, "count": count},
+                # Staggered arrivals, newest last in the list, so "newest first" means something.
+                created_at=now - timedelta(days=len(PRODUCTS) - index),
+                updated_at=now,
             )
-
-        try:
-            await db.run_in_transaction(work)
-        except DuplicateKeyError:  # a concurrent seeder got there first
-            continue
-        created["products"] += 1
-    if any(created.values()):
-        await bump_catalog_version()
-    return created
+        )
+    return missing

@@ -9,10 +9,10 @@ from beanie import Document, Indexed, PydanticObjectId
 from pydantic import BaseModel, Field, model_validator
 from pymongo import ASCENDING, DESCENDING, TEXT, IndexModel
 
+from app.catalog.stock_fields import DEFAULT_LOW_STOCK_THRESHOLD, StockStatus, stock_status
 from app.core.clock import utcnow
 
 ProductStatus = Literal["active", "archived"]
-StockStatus = Literal["in_stock", "low_stock", "out_of_stock"]
 
 
 class Category(Document):
@@ -77,14 +77,6 @@ class Facets(BaseModel):
         )
 
 
-def stock_status(stock: int, threshold: int) -> StockStatus:
-    if stock <= 0:
-        return "out_of_stock"
-    if stock <= threshold:
-        return "low_stock"
-    return "in_stock"
-
-
 # Each list sort, with `_id` as the tie-breaker in the same direction, so pages never overlap
 # and one index (traversed forwards or backwards) delivers the order without a blocking sort.
 SORTS: dict[str, list[tuple[str, int]]] = {
@@ -117,14 +109,14 @@ class Product(Document):
     attributes: dict[str, str] = Field(default_factory=dict)
     images: list[ProductImage] = Field(default_factory=list)
     stock: int = 0
-    low_stock_threshold: int = 5
+    low_stock_threshold: int = DEFAULT_LOW_STOCK_THRESHOLD
     # `stock <= low_stock_threshold`, stored: a comparison of two fields is something no index
-    # can serve, a boolean is. The stock ledger (app/inventory) recomputes it in the same
+    # can serve, a boolean is. app/inventory/stock.py recomputes it in the same
     # atomic update as every stock change, and its False -> True flip is the low-stock
     # crossing that alerts the admins exactly once.
     low_stock: bool = False
     # The last low-stock alert to the admins, and the id of the stock update that claimed it
-    # (app/inventory: at most one per LOW_STOCK_ALERT_INTERVAL_SECONDS).
+    # (app/inventory/alerts.py: at most one per LOW_STOCK_ALERT_INTERVAL_SECONDS).
     low_stock_alerted_at: datetime | None = None
     low_stock_alert_id: PydanticObjectId | None = None
     rating: Rating = Field(default_factory=Rating)

@@ -15,6 +15,7 @@ from pydantic import (
     field_validator,
 )
 
+from app.catalog.stock_fields import DEFAULT_LOW_STOCK_THRESHOLD, MAX_STOCK
 from app.core.money import CURRENCY_CODES, STORE_CURRENCY_MARK, iso_currency
 from app.core.pagination import PageQuery
 from app.core.schemas import (
@@ -30,7 +31,6 @@ from app.core.schemas import (
 
 SortKey = Literal["price", "-price", "name", "-created_at", "-rating"]
 
-MAX_STOCK = 1_000_000_000
 Quantity = Annotated[
     int, Field(strict=True, ge=0, le=MAX_STOCK, description=JSON_INTEGER.capitalize())
 ]
@@ -134,7 +134,7 @@ class ProductIn(InModel):
     attributes: Attributes = Field(default_factory=dict)
     images: Images = Field(default_factory=list)
     stock: Quantity
-    low_stock_threshold: Quantity = 5
+    low_stock_threshold: Quantity = DEFAULT_LOW_STOCK_THRESHOLD
 
 
 def _absent_is_not_null(schema: dict[str, Any]) -> None:

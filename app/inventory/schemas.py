@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from app.catalog.schemas import MAX_STOCK
+from app.catalog.stock_fields import MAX_STOCK
 from app.core.clock import as_utc
 from app.core.pagination import PageQuery
 from app.core.schemas import (

@@ -18,11 +18,11 @@ from pymongo.errors import DuplicateKeyError
 from quart import current_app
 
 from app.cart import service as cart
-from app.catalog.service import products_by_id
 from app.core import db
 from app.core.money import format_amount
-from app.errors import Conflict, ErrorCode, Invalid
+from app.errors import ErrorCode, Invalid
 from app.inventory import service as inventory
+from app.inventory.errors import InsufficientStock
 from app.orders import holds, payments
 from app.orders.models import (
     HistoryEntry,
@@ -46,10 +46,6 @@ def new_order_number(order_id: PydanticObjectId) -> str:
     day = order_id.generation_time.strftime("%y%m%d")
     tail = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(6))
     return f"SO-{day}-{tail}"
-
-
-class InsufficientStock(Conflict):
-    code = ErrorCode.INSUFFICIENT_STOCK
 
 
 class AmountOutOfRange(Invalid):
@@ -87,24 +83,6 @@ async def _shipping_address(
         "No such saved address.",
         errors=[{"loc": ["address_id"], "msg": "no such address in your address book"}],
     )
-
-
-async def _shortages(lines, *, session) -> list[dict]:
-    """What each short line asked for and what can be had now (for the 409)."""
-    products = await products_by_id([line.product_id for line in lines], session=session)
-    short = []
-    for line in lines:
-        product = products.get(line.product_id)
-        active = product is not None and product.status == "active"
-        short.append(
-            {
-                "product_id": str(line.product_id),
-                "name": product.name if product else None,
-                "requested": line.quantity,
-                "available": max(product.stock, 0) if active else 0,
-            }
-        )
-    return short
 
 
 async def place_order(
@@ -151,7 +129,7 @@ async def place_order(
         inserted = False
         try:
             for line in lines:
-                product = await inventory.take_stock(
+                taken = await inventory.take_stock(
                     product_id=line.product_id,
                     quantity=line.quantity,
                     reason="sale",
@@ -159,25 +137,25 @@ async def place_order(
                     actor=actor,
                     session=session,
                 )
-                if product is None:
-                    short.append(line)
+                if taken is None:
+                    short.append((line.product_id, line.quantity))
                     continue
-                images = product.get("images") or []
+                product = taken.product
                 items.append(
                     OrderItem(
-                        product_id=product["_id"],
-                        name=product["name"],
-                        slug=product["slug"],
-                        unit_price=product["price"],
+                        product_id=product.id,
+                        name=product.name,
+                        slug=product.slug,
+                        unit_price=product.price,
                         quantity=line.quantity,
-                        line_total=product["price"] * line.quantity,
-                        image=images[0]["url"] if images else None,
+                        line_total=product.price * line.quantity,
+                        image=product.images[0].url if product.images else None,
                     )
                 )
             if short:
                 raise InsufficientStock(
                     "Not enough stock for some items in your cart; nothing was ordered.",
-                    lines=await _shortages(short, session=session),
+                    shortages=await inventory.shortages(short, session=session),
                 )
             subtotal = sum(item.line_total for item in items)
             # Before the insert: a refusal aborts the transaction (or gives the stock back).

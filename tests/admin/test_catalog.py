@@ -114,16 +114,16 @@ async def test_slugs_are_generated_and_unique(client, admin, category, names, sl
 
 async def test_free_slug_past_a_batch_of_taken_suffixes(make_category, make_product):
     from app.catalog.models import Product
-    from app.catalog.service import SLUG_BATCH, _free_slug
+    from app.catalog.slugs import SLUG_BATCH, free_slug
 
     home = await make_category("Home")
     taken = ["tee", *(f"tee-{n}" for n in range(2, SLUG_BATCH + 3))]
     for slug in taken:
         await make_product("Tee", home, slug=slug)
-    assert await _free_slug(Product, "tee") == f"tee-{SLUG_BATCH + 3}"
+    assert await free_slug(Product, "tee") == f"tee-{SLUG_BATCH + 3}"
     gap = await Product.find_one({"slug": "tee-30"})
     await gap.delete()
-    assert await _free_slug(Product, "tee") == "tee-30"
+    assert await free_slug(Product, "tee") == "tee-30"
 
 
 async def test_slug_collision_with_an_archived_product(client, admin, category):

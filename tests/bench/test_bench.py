@@ -7,7 +7,7 @@ from bench.report import Run, SizeRun, render
 
 
 async def test_synthetic_catalog_is_seeded_in_one_pass_and_searchable(client):
-    from app.catalog.demo import seed_demo_catalog
+    from app.inventory.demo import seed_demo_catalog
 
     await seed_demo_catalog()
     demo = await Product.count()

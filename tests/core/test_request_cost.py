@@ -22,11 +22,11 @@ from beanie import PydanticObjectId
 
 from app.auth.models import AuthSession
 from app.cart.models import Cart, CartLine
-from app.catalog.demo import seed_demo_catalog
 from app.catalog.models import Category, Product
 from app.catalog.service import slugify
 from app.core.clock import utcnow
 from app.core.idempotency import IdempotencyRecord
+from app.inventory.demo import seed_demo_catalog
 from bench.catalog import seed_products
 from tests.touched import touched
 

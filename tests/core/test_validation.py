@@ -8,8 +8,8 @@ import uuid
 import pydantic.type_adapter
 
 from app.cart.schemas import CartItemIn
-from app.catalog.demo import seed_demo_catalog
 from app.catalog.models import Product
+from app.inventory.demo import seed_demo_catalog
 from tests.core.test_request_cost import ADDRESS
 
 

@@ -108,6 +108,10 @@ async def test_delta_below_zero_is_refused_and_writes_nothing(client, admin, sto
     problem = await response.get_json()
     assert problem["code"] == "insufficient_stock" and problem["available"] == 2
     assert response.content_type == "application/problem+json"
+    # The payload the API documents for insufficient_stock, as the cart and checkout answer it.
+    assert problem["lines"] == [
+        {"product_id": str(product.id), "name": product.name, "requested": 3, "available": 2}
+    ]
     after = await stored(product)
     assert (after.stock, after.updated_at) == (2, before.updated_at)
     assert await StockMovement.count() == 0
@@ -225,7 +229,8 @@ async def test_take_stock_records_a_sale(stocked, transactional, request):
 
     after = await db.run_in_transaction(sell)
 
-    assert after["stock"] == 7 and after["_id"] == product.id and after["name"] == product.name
+    assert after.product.stock == 7 and after.product.id == product.id
+    assert after.product.name == product.name and after.stock_before == 10
     [row] = await ledger(product)
     assert (row.delta, row.stock_after, row.reason) == (-3, 7, "sale")
     assert (row.order_id, row.actor) == (order_id, "user:abc")
@@ -248,7 +253,7 @@ async def test_return_stock_records_each_reason(stocked, reason):
         )
     )
 
-    assert after["stock"] == 6
+    assert after.product.stock == 6
     [row] = await ledger(product)
     assert (row.delta, row.stock_after, row.reason, row.order_id, row.actor) == (
         4,
@@ -265,7 +270,7 @@ async def test_return_stock_reaches_archived_products_and_misses_gone_ones(stock
     after = await inventory.return_stock(product_id=product.id, quantity=2, reason="refund")
     gone = await inventory.return_stock(product_id=PydanticObjectId(), quantity=2, reason="refund")
 
-    assert after["stock"] == 2 and gone is None
+    assert after.product.stock == 2 and gone is None
     assert await StockMovement.count() == 1
 
 

@@ -146,6 +146,38 @@ async def test_one_short_line_of_three_changes_nothing(
     assert await OutboxEmail.find({"kind": "order_status"}).count() == 0
 
 
+async def test_a_short_line_is_refused_with_the_carts_payload(
+    client, customer, stock, fill_cart, checkout
+):
+    # One InsufficientStock for cart and checkout: the same `lines`, and for one short
+    # product its numbers at the top, whichever of the two refuses it.
+    user, headers = customer
+    await fill_cart(user, (stock.mug, 4))
+
+    at_checkout = await (await checkout(headers)).get_json()
+    await fill_cart(user)
+    in_cart = await (
+        await client.post(
+            "/api/v1/cart/items",
+            json={"product_id": str(stock.mug.id), "quantity": 4},
+            headers=headers,
+        )
+    ).get_json()
+
+    line = {
+        "product_id": str(stock.mug.id),
+        "name": "Stoneware Mug",
+        "requested": 4,
+        "available": 3,
+    }
+    for problem in (at_checkout, in_cart):
+        assert (problem["status"], problem["code"]) == (409, "insufficient_stock")
+        assert problem["lines"] == [line]
+        assert {key: problem[key] for key in ("product_id", "requested", "available")} == {
+            key: line[key] for key in ("product_id", "requested", "available")
+        }
+
+
 async def test_every_short_line_is_named(customer, stock, fill_cart, checkout):
     user, headers = customer
     await stock.lamp.set({"status": "archived"})

@@ -5,8 +5,9 @@ from xml.etree import ElementTree
 import pytest
 
 from app import create_app
-from app.catalog.demo import PRODUCTS, seed_demo_catalog
+from app.catalog.demo import PRODUCTS
 from app.catalog.schemas import ImageIn
+from app.inventory.demo import seed_demo_catalog
 from tests.conftest import empty_real_database, make_settings
 
 SVG = "{http://www.w3.org/2000/svg}"
