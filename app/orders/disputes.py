@@ -21,7 +21,7 @@ from app.errors import Conflict, ErrorCode
 from app.orders.models import Order, PaymentDispute
 from app.orders.store import reload
 from app.orders.store import update as _update
-from app.payments.gateway import Dispute
+from app.payments.types import Dispute
 from app.users import service as users
 
 log = logging.getLogger("app.orders.disputes")

@@ -15,7 +15,7 @@ Counting the holder's orders with a query would not: two transactions both count
 insert.
 
 An order leaving `pending_payment` (paid, cancelled by anyone, expired: all go through
-`state.move`) gives its place back in the move's transaction, with an update conditional on
+`lifecycle.move`) gives its place back in the move's transaction, with an update conditional on
 the order being listed: whoever repeats it, it happens once and the counts never go below
 zero. Without transactions the order moves first and the hold follows; a crash between the
 two leaves an order listed that is no longer unpaid (too strict, never too lax), and the
@@ -34,7 +34,8 @@ from quart import current_app
 
 from app.core.clock import utcnow
 from app.errors import Conflict, ErrorCode
-from app.orders.models import Order, UnpaidHold
+from app.orders import store
+from app.orders.models import UnpaidHold
 
 # A place whose order does not exist is a checkout still running (without transactions the
 # place is taken before the order is inserted) until it is clearly older than any checkout.
@@ -138,12 +139,7 @@ async def _give_back_stale(key: str, *, session) -> bool:
     if row is None or not row.get("held"):
         return False
     held = {entry["order_id"]: entry["units"] for entry in row["held"]}
-    rows = (
-        await Order.get_pymongo_collection()
-        .find({"_id": {"$in": list(held)}}, {"status": 1}, session=session)
-        .to_list()
-    )
-    status = {order["_id"]: order["status"] for order in rows}
+    status = await store.statuses(list(held), session=session)
     orphan_before = datetime.now(UTC) - _ORPHAN_AFTER
     stale = [
         oid

@@ -13,7 +13,10 @@ from dataclasses import replace
 
 from pymongo import ReturnDocument
 
-from app.payments.gateway import (
+from app.payments.limits import AmountLimits, stripe_amount_limits
+from app.payments.models import DevPaymentIntent
+from app.payments.stripe_gateway import parse_signed_event
+from app.payments.types import (
     CANCELED,
     REQUIRES_PAYMENT_METHOD,
     SUCCEEDED,
@@ -23,8 +26,7 @@ from app.payments.gateway import (
     WebhookEvent,
     WebhookSignatureError,
 )
-from app.payments.limits import AmountLimits, stripe_amount_limits
-from app.payments.models import DevPaymentIntent
+from config import Settings
 
 # Stripe's test PaymentMethods that decline, with the decline code Stripe reports.
 DECLINES = {
@@ -66,7 +68,7 @@ def _intent(row: dict) -> Intent:
 class DevGateway:
     name = "dev"
 
-    def __init__(self, settings) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     @staticmethod
@@ -203,7 +205,5 @@ class DevGateway:
         secret = self.settings.DEV_WEBHOOK_SECRET
         if not secret:
             raise WebhookSignatureError("the dev payment provider sends no webhooks")
-        from app.payments.stripe_gateway import parse_signed_event
-
         event = parse_signed_event(payload=payload, signature=signature, secret=secret)
         return replace(event, intent=None)
