@@ -32,6 +32,7 @@ from app.orders.models import (
     ShippingAddress,
 )
 from app.orders.notifications import order_status_email
+from app.orders.store import insert_order
 from app.users.service import get_profile
 
 log = logging.getLogger("app.orders")
@@ -197,7 +198,7 @@ async def place_order(
                 idempotency_key=idempotency_key,
                 hold_keys=hold_keys,
             )
-            await order.insert(session=session)
+            await insert_order(order, session=session)
             inserted = True
             await cart.empty(user_id=user.id, session=session)
             await order_status_email(order, session=session)

@@ -23,6 +23,7 @@ from app.orders import store
 from app.orders.models import Order, Refund
 from app.orders.notifications import refund_failed_alert
 from app.orders.settlement import settle, settle_latest
+from app.orders.store import Session
 from app.payments.types import RefundResult
 
 log = logging.getLogger("app.orders.refunds")
@@ -47,7 +48,7 @@ async def apply_provider_refunds(
     """
     for _ in range(5):
 
-        async def work(session) -> tuple[Order, bool] | None:
+        async def work(session: Session) -> tuple[Order, bool] | None:
             order = await store.reload(order_id, session=session)
             changes = _match_provider_refunds(order, refunds, actor=actor)
             if changes is None:

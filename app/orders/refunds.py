@@ -118,7 +118,7 @@ async def drive_refund(*, order_id: PydanticObjectId, refund_id: PydanticObjectI
             "refund %s of order %s refused by the provider: %s", refund_id, order.number, reason
         )
 
-        async def fail(session) -> Order | None:
+        async def fail(session: Session) -> Order | None:
             failed = await _change_pending_refund(
                 order_id,
                 refund_id,
@@ -186,7 +186,7 @@ async def _complete_refund(
     for _ in range(3):
         order = await store.reload(order_id)
 
-        async def work(session, order=order) -> Order | None:
+        async def work(session: Session, order: Order = order) -> Order | None:
             done = await _change_pending_refund(
                 order_id,
                 refund_id,

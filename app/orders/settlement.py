@@ -98,7 +98,7 @@ async def settle(order: Order, *, actor: str = "system", session: Session) -> Or
 async def settle_latest(order_id: PydanticObjectId, *, actor: str) -> Order:
     for _ in range(3):
 
-        async def work(session) -> Order | None:
+        async def work(session: Session) -> Order | None:
             current = await store.reload(order_id, session=session)
             return await settle(current, actor=actor, session=session)
 

@@ -151,6 +151,13 @@ async def owed_refund_ids(*, due_by: datetime, limit: int) -> list[PydanticObjec
 # -- writes -----------------------------------------------------------------------------------
 
 
+async def insert_order(order: Order, *, session: Session = None) -> Order:
+    """Store a new order (checkout). A second order for one Idempotency-Key raises
+    DuplicateKeyError (index `user_idempotency_key`)."""
+    await order.insert(session=session)
+    return order
+
+
 async def update(
     order_id: PydanticObjectId, condition: Query, update: Query, *, session: Session = None
 ) -> Order | None:

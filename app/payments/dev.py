@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
+from typing import Any
 
 from pymongo import ReturnDocument
 
@@ -52,7 +53,7 @@ SUCCEEDS = {
 }
 
 
-def _intent(row: dict) -> Intent:
+def _intent(row: dict[str, Any]) -> Intent:
     return Intent(
         id=row["_id"],
         client_secret=row["client_secret"],
@@ -72,7 +73,7 @@ class DevGateway:
         self.settings = settings
 
     @staticmethod
-    def _collection():
+    def _collection() -> Any:  # the driver's collection, or the embedded engine's
         return DevPaymentIntent.get_pymongo_collection()
 
     def amount_limits(self, currency: str) -> AmountLimits:
@@ -108,7 +109,7 @@ class DevGateway:
         )
         return _intent(row)
 
-    async def _get(self, intent_id: str) -> dict:
+    async def _get(self, intent_id: str) -> dict[str, Any]:
         row = await self._collection().find_one({"_id": intent_id})
         if row is None:
             raise LookupError(f"no such payment intent: {intent_id}")

@@ -170,7 +170,7 @@ class StripeGateway:
         return stripe_amount_limits(currency)
 
     @property
-    def _v1(self):
+    def _v1(self) -> Any:  # stripe's V1Services
         if self._client is None:
             raise ProviderError("STRIPE_SECRET_KEY is not set")
         return self._client.v1
