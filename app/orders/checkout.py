@@ -32,7 +32,7 @@ from app.orders.models import (
     ShippingAddress,
 )
 from app.orders.notifications import order_status_email
-from app.orders.store import insert_order
+from app.orders.store import by_idempotency_key, insert_order
 from app.users.service import get_profile
 
 log = logging.getLogger("app.orders")
@@ -135,9 +135,7 @@ async def place_order(
                 # This key's order was made by an attempt whose process died before it could
                 # answer, and emptied the cart: the answer is that order. (A cart filled
                 # again meets the unique key below, which answers the same.)
-                made = await Order.find_one(
-                    {"user_id": user.id, "idempotency_key": idempotency_key}, session=session
-                )
+                made = await by_idempotency_key(user.id, idempotency_key, session=session)
                 if made is not None:
                     return made
             raise Invalid("Your cart is empty.", code=ErrorCode.CART_EMPTY)
@@ -218,9 +216,7 @@ async def place_order(
         except DuplicateKeyError:
             if idempotency_key is not None:
                 # Another request with this Idempotency-Key placed the order first.
-                existing = await Order.find_one(
-                    {"user_id": user.id, "idempotency_key": idempotency_key}
-                )
+                existing = await by_idempotency_key(user.id, idempotency_key)
                 if existing is not None:
                     return existing
             if attempt == _NUMBER_ATTEMPTS:

@@ -81,6 +81,13 @@ async def by_intent(intent_id: str) -> Order | None:
     return await Order.find_one({"payment.intent_id": intent_id})
 
 
+async def by_idempotency_key(
+    user_id: PydanticObjectId, key: str, *, session: Session = None
+) -> Order | None:
+    """The user's order placed with this Idempotency-Key (index `user_idempotency_key`)."""
+    return await Order.find_one({"user_id": user_id, "idempotency_key": key}, session=session)
+
+
 async def statuses(
     order_ids: list[PydanticObjectId], *, session: Session = None
 ) -> dict[PydanticObjectId, OrderStatus]:
