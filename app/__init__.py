@@ -136,7 +136,9 @@ def _register_blueprints(app: Quart) -> None:
     from app.catalog import bp as catalog_bp
     from app.health import bp as health_bp
     from app.orders import bp as orders_bp
+    from app.orders.provider_events import apply_event
     from app.payments import bp as payments_bp
+    from app.payments import webhooks
     from app.reviews import bp as reviews_bp
     from app.users import bp as users_bp
 
@@ -149,6 +151,8 @@ def _register_blueprints(app: Quart) -> None:
     app.register_blueprint(cart_bp, url_prefix="/api/v1/cart")
     app.register_blueprint(orders_bp, url_prefix="/api/v1/orders")
     app.register_blueprint(payments_bp, url_prefix="/api/v1/payments")
+    # The orders apply the provider's verified events; payments never import the orders.
+    webhooks.on_event(app, apply_event)
     app.register_blueprint(admin_bp, url_prefix="/api/v1/admin")
 
     from app.web import register_web_app

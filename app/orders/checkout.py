@@ -32,6 +32,7 @@ from app.orders.models import (
     ShippingAddress,
 )
 from app.orders.notifications import order_status_email
+from app.orders.store import by_idempotency_key, insert_order
 from app.users.service import get_profile
 
 log = logging.getLogger("app.orders")
@@ -112,9 +113,7 @@ async def place_order(
                 # This key's order was made by an attempt whose process died before it could
                 # answer, and emptied the cart: the answer is that order. (A cart filled
                 # again meets the unique key below, which answers the same.)
-                made = await Order.find_one(
-                    {"user_id": user.id, "idempotency_key": idempotency_key}, session=session
-                )
+                made = await by_idempotency_key(user.id, idempotency_key, session=session)
                 if made is not None:
                     return made
             raise Invalid("Your cart is empty.", code=ErrorCode.CART_EMPTY)
@@ -175,7 +174,7 @@ async def place_order(
                 idempotency_key=idempotency_key,
                 hold_keys=hold_keys,
             )
-            await order.insert(session=session)
+            await insert_order(order, session=session)
             inserted = True
             await cart.empty(user_id=user.id, session=session)
             await order_status_email(order, session=session)
@@ -195,9 +194,7 @@ async def place_order(
         except DuplicateKeyError:
             if idempotency_key is not None:
                 # Another request with this Idempotency-Key placed the order first.
-                existing = await Order.find_one(
-                    {"user_id": user.id, "idempotency_key": idempotency_key}
-                )
+                existing = await by_idempotency_key(user.id, idempotency_key)
                 if existing is not None:
                     return existing
             if attempt == _NUMBER_ATTEMPTS:

@@ -19,9 +19,9 @@ from app.core.clock import as_utc, utcnow
 from app.core.money import format_amount
 from app.errors import Conflict, ErrorCode
 from app.orders.models import Order, PaymentDispute
-from app.orders.store import reload
+from app.orders.store import Session, reload
 from app.orders.store import update as _update
-from app.payments.gateway import Dispute
+from app.payments.types import Dispute
 from app.users import service as users
 
 log = logging.getLogger("app.orders.disputes")
@@ -58,7 +58,9 @@ def _merged(
     return merged
 
 
-async def record_dispute(*, order_id: PydanticObjectId, dispute: Dispute, at: datetime | None):
+async def record_dispute(
+    *, order_id: PydanticObjectId, dispute: Dispute, at: datetime | None
+) -> str:
     """Record what the provider says of one dispute of the order's payment; email the admins
     when it opens or closes. Returns what happened, in a word: `dispute opened`, `dispute
     closed`, `dispute updated` or `unchanged`.
@@ -68,7 +70,7 @@ async def record_dispute(*, order_id: PydanticObjectId, dispute: Dispute, at: da
     """
     at = as_utc(at) if at is not None else utcnow()
 
-    async def work(session) -> str | None:
+    async def work(session: Session) -> str | None:
         order = await reload(order_id, session=session)
         disputes = list(order.payment.disputes)
         index = next((i for i, d in enumerate(disputes) if d.id == dispute.id), None)
@@ -105,7 +107,7 @@ async def record_dispute(*, order_id: PydanticObjectId, dispute: Dispute, at: da
 
 
 async def _alert_admins(
-    order: Order, dispute: PaymentDispute, *, opened: bool, session=None
+    order: Order, dispute: PaymentDispute, *, opened: bool, session: Session = None
 ) -> None:
     """One `payment_dispute` email to every active admin, in the caller's transaction."""
     sent = await users.email_admins(

@@ -15,7 +15,7 @@ Counting the holder's orders with a query would not: two transactions both count
 insert.
 
 An order leaving `pending_payment` (paid, cancelled by anyone, expired: all go through
-`state.move`) gives its place back in the move's transaction, with an update conditional on
+`lifecycle.move`) gives its place back in the move's transaction, with an update conditional on
 the order being listed: whoever repeats it, it happens once and the counts never go below
 zero. Without transactions the order moves first and the hold follows; a crash between the
 two leaves an order listed that is no longer unpaid (too strict, never too lax), and the
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
@@ -34,7 +35,9 @@ from quart import current_app
 
 from app.core.clock import utcnow
 from app.errors import Conflict, ErrorCode
-from app.orders.models import Order, UnpaidHold
+from app.orders import store
+from app.orders.models import UnpaidHold
+from app.orders.store import Session
 
 # A place whose order does not exist is a checkout still running (without transactions the
 # place is taken before the order is inserted) until it is clearly older than any checkout.
@@ -49,7 +52,7 @@ def user_key(user_id: PydanticObjectId) -> str:
     return f"user:{user_id}"
 
 
-def _holds():
+def _holds() -> Any:  # the driver's collection, or the embedded engine's
     return UnpaidHold.get_pymongo_collection()
 
 
@@ -73,7 +76,9 @@ async def ensure(keys: Iterable[str]) -> None:
             pass  # created by a concurrent checkout of the same holder
 
 
-async def take(keys: list[str], *, order_id: PydanticObjectId, units: int, session=None) -> None:
+async def take(
+    keys: list[str], *, order_id: PydanticObjectId, units: int, session: Session = None
+) -> None:
     """Take a place for the order (`units` units) under every key, or none.
 
     Raises UnpaidLimitReached (409 `unpaid_limit_reached`, with the limits and what the
@@ -89,7 +94,7 @@ async def take(keys: list[str], *, order_id: PydanticObjectId, units: int, sessi
         taken.append(key)
 
 
-async def _take_one(key: str, *, order_id, units: int, session) -> bool:
+async def _take_one(key: str, *, order_id: PydanticObjectId, units: int, session: Session) -> bool:
     max_orders, max_units = _limits()
     if units > max_units:
         return False
@@ -116,7 +121,7 @@ async def _take_one(key: str, *, order_id, units: int, session) -> bool:
 
 
 async def release(
-    keys: Iterable[str], *, order_id: PydanticObjectId, units: int, session=None
+    keys: Iterable[str], *, order_id: PydanticObjectId, units: int, session: Session = None
 ) -> None:
     """Give back the order's place under every key; a place no longer held is left alone."""
     for key in keys:
@@ -131,19 +136,14 @@ async def release(
         )
 
 
-async def _give_back_stale(key: str, *, session) -> bool:
+async def _give_back_stale(key: str, *, session: Session) -> bool:
     """Give back the places of orders no longer unpaid, or never placed (see the module's
     docstring); True when there was any. Reads at most the holder's few listed orders."""
     row = await _holds().find_one({"key": key}, session=session)
     if row is None or not row.get("held"):
         return False
     held = {entry["order_id"]: entry["units"] for entry in row["held"]}
-    rows = (
-        await Order.get_pymongo_collection()
-        .find({"_id": {"$in": list(held)}}, {"status": 1}, session=session)
-        .to_list()
-    )
-    status = {order["_id"]: order["status"] for order in rows}
+    status = await store.statuses(list(held), session=session)
     orphan_before = datetime.now(UTC) - _ORPHAN_AFTER
     stale = [
         oid
@@ -156,7 +156,7 @@ async def _give_back_stale(key: str, *, session) -> bool:
     return bool(stale)
 
 
-async def _refusal(key: str, *, units: int, session) -> UnpaidLimitReached:
+async def _refusal(key: str, *, units: int, session: Session) -> UnpaidLimitReached:
     max_orders, max_units = _limits()
     row = await _holds().find_one({"key": key}, session=session) or {}
     held_orders, held_units = row.get("orders", 0), row.get("units", 0)

@@ -145,6 +145,20 @@ class Order(Document):
     def units(self) -> int:
         return sum(item.quantity for item in self.items)
 
+    @property
+    def taken(self) -> int:
+        """What the provider took for the order: its total, or what it reported when that
+        did not match (`amount_mismatch`: `payment.amount_received`)."""
+        received = self.payment.amount_received
+        return self.total if received is None else received
+
+    @property
+    def refundable(self) -> int:
+        """What is left to give back of what was taken (booked refunds, pending ones
+        included, are already out of it; negative when the provider refunded more than we
+        thought was left)."""
+        return self.taken - self.payment.amount_refunded
+
     class Settings:
         name = "orders"
         indexes = [

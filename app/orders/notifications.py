@@ -5,12 +5,14 @@ the admins' notice of a refund that failed after it succeeded (`refund_failed`).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from quart import current_app
 
 from app.core.money import format_amount
 from app.email import service as email
 from app.orders.models import Order, Refund
+from app.orders.store import Session
 from app.users import service as users
 
 log = logging.getLogger("app.orders.notifications")
@@ -35,7 +37,7 @@ HEADLINES = {
 }
 
 
-def _context(order: Order, note: str | None) -> dict:
+def _context(order: Order, note: str | None) -> dict[str, Any]:
     settings = current_app.config["SETTINGS"]
     money = lambda amount: format_amount(amount, order.currency)  # noqa: E731
     headline = HEADLINES[order.status]
@@ -58,14 +60,16 @@ def _context(order: Order, note: str | None) -> dict:
     }
 
 
-async def order_status_email(order: Order, *, note: str | None = None, session=None) -> None:
+async def order_status_email(
+    order: Order, *, note: str | None = None, session: Session = None
+) -> None:
     """Queue the email for the order's current status (in the caller's transaction)."""
     await email.enqueue(
         to=order.email, kind="order_status", context=_context(order, note), session=session
     )
 
 
-async def refund_failed_alert(order: Order, refund: Refund, *, session=None) -> int:
+async def refund_failed_alert(order: Order, refund: Refund, *, session: Session = None) -> int:
     """One `refund_failed` email to every active admin (in the caller's transaction): a
     refund the provider had completed failed later, so the money never reached the
     customer. `order` is as it is after the refund was marked failed."""

@@ -1,7 +1,7 @@
-"""The order side of payments: intents and confirmation, through the gateway (refunds are
-in `app.orders.refunds`).
+"""The order side of payments: intents and confirmation (refunds are in
+`app.orders.refunds`).
 
-The gateway (`app.payments.gateway`) is never called inside a transaction. What it answers
+The provider (through app/orders/provider.py) is never called inside a transaction. What it answers
 is applied with conditional updates, so `/pay`, a webhook and the reconciliation job can race
 on one intent and still converge on one `pending_payment → paid` (one history entry, one
 email).
@@ -12,20 +12,23 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from beanie import PydanticObjectId
 
 from app.core import db
 from app.core.clock import utcnow
 from app.errors import AppError, Conflict, ErrorCode
-from app.orders import state
+from app.orders import lifecycle, provider, state, store
 from app.orders.models import Order, Refund
-from app.orders.refunds import REFUNDABLE, RefundRefused, drive_refund, refund, reserve_refund
-from app.orders.store import reload
-from app.orders.store import update as _update
-from app.payments.gateway import Intent, ProviderUnavailable, gateway
-from app.payments.limits import AmountLimits
+from app.orders.provider import amount_limits  # noqa: F401  # checkout asks it here
+from app.orders.refunds import RefundRefused, drive_refund, refund
+from app.orders.settlement import reserve_refund
+from app.orders.store import Session
+from app.payments.types import Intent, ProviderUnavailable
+
+if TYPE_CHECKING:
+    from app.auth.models import User
 
 log = logging.getLogger("app.orders.payments")
 
@@ -44,12 +47,8 @@ class PaymentUnavailable(AppError):
 
 
 def provider_name() -> str:
-    return gateway().name
-
-
-def amount_limits(currency: str) -> AmountLimits:
-    """What the payment provider charges in `currency` (checkout refuses totals outside)."""
-    return gateway().amount_limits(currency)
+    """The provider recorded on a new order's payment (checkout asks it here)."""
+    return provider.name()
 
 
 # -- intents and confirmation -----------------------------------------------------------------
@@ -62,22 +61,16 @@ async def ensure_intent(order: Order) -> Order:
     if order.payment.intent_id or order.status != "pending_payment":
         return order
     try:
-        intent = await gateway().create_intent(
-            amount=order.total,
-            currency=order.currency,
-            order_id=str(order.id),
-            order_number=order.number,
-            idempotency_key=f"order-{order.id}",
-        )
+        intent = await provider.create_intent(order)
     except ProviderUnavailable as error:
         log.warning("payment intent for order %s not created: %s", order.number, error)
-        changed = await _update(
+        changed = await store.update(
             order.id,
             {"payment.intent_id": None},
             {"$set": {"payment.status": "intent_failed"}},
         )
-        return changed or await reload(order.id)
-    changed = await _update(
+        return changed or await store.reload(order.id)
+    changed = await store.update(
         order.id,
         {"payment.intent_id": None},
         {
@@ -88,7 +81,13 @@ async def ensure_intent(order: Order) -> Order:
             }
         },
     )
-    return changed or await reload(order.id)
+    return changed or await store.reload(order.id)
+
+
+async def pay_mine(*, user: User, order_id: str, payment_method: str) -> Order:
+    """The customer pays their order: see `pay`. Raises NotFound for another user's order."""
+    order = await store.get(order_id=order_id, user_id=user.id)
+    return await pay(order=order, payment_method=payment_method, actor="customer")
 
 
 async def pay(*, order: Order, payment_method: str, actor: str) -> Order:
@@ -105,7 +104,7 @@ async def pay(*, order: Order, payment_method: str, actor: str) -> Order:
     if order.payment.intent_id is None:
         raise PaymentUnavailable("The payment provider cannot be reached; try again shortly.")
     now = utcnow()
-    claimed = await _update(
+    claimed = await store.update(
         order.id,
         {
             "status": "pending_payment",
@@ -117,25 +116,25 @@ async def pay(*, order: Order, payment_method: str, actor: str) -> Order:
         {"$set": {"payment.status": "processing", "payment.attempt_started_at": now}},
     )
     if claimed is None:
-        current = await reload(order.id)
+        current = await store.reload(order.id)
         if current.status == "pending_payment":
             raise Conflict(
                 "A payment for this order is already in progress.",
                 code=ErrorCode.CONFLICT,
                 headers={"Retry-After": "2"},
             )
-        if current.status in REFUNDABLE:
+        if current.status in state.REFUNDABLE:
             return current  # paid meanwhile (a webhook, another tab): nothing to do twice
         raise state.invalid_transition(current.status, "paid")
     try:
-        intent = await gateway().confirm(
+        intent = await provider.confirm(
             intent_id=claimed.payment.intent_id,
             payment_method=payment_method,
             idempotency_key=f"confirm-{order.id}-{uuid.uuid4().hex}",
         )
     except ProviderUnavailable as error:
         log.warning("confirming order %s failed: %s", order.number, error)
-        await _update(
+        await store.update(
             order.id,
             {"payment.status": "processing", "payment.attempt_started_at": now},
             {"$set": {"payment.status": "requires_payment", "payment.attempt_started_at": None}},
@@ -174,7 +173,7 @@ async def record_failure(
             {"payment.status": {"$ne": "processing"}},
             {"payment.attempt_started_at": {"$lt": utcnow() - ATTEMPT_LEASE}},
         ]
-    return await _update(
+    return await store.update(
         order_id,
         condition,
         {
@@ -193,7 +192,7 @@ async def record_success(*, order_id: PydanticObjectId, intent: Intent, actor: s
     its total, another currency) is flagged for an admin, not accepted: an overpayment is as
     much a sign of an intent changed elsewhere as an underpayment, and is owed back. One that
     arrives after the order was cancelled is refunded."""
-    order = await reload(order_id)
+    order = await store.reload(order_id)
     if intent.amount_received != order.total or intent.currency.lower() != order.currency:
         log.error(
             "order %s: provider reports %s %s for a total of %s %s; flagged for review",
@@ -203,7 +202,7 @@ async def record_success(*, order_id: PydanticObjectId, intent: Intent, actor: s
             order.total,
             order.currency,
         )
-        flagged = await _update(
+        flagged = await store.update(
             order_id,
             {"status": "pending_payment"},
             {
@@ -221,8 +220,8 @@ async def record_success(*, order_id: PydanticObjectId, intent: Intent, actor: s
         if order.status != "pending_payment":
             break
 
-        async def work(session, current=order):
-            return await state.move(
+        async def work(session: Session, current: Order = order) -> Order | None:
+            return await lifecycle.move(
                 current,
                 "paid",
                 actor=actor,
@@ -238,7 +237,7 @@ async def record_success(*, order_id: PydanticObjectId, intent: Intent, actor: s
         if moved is not None:
             log.info("order %s paid (%s)", moved.number, actor)
             return moved
-        order = await reload(order_id)
+        order = await store.reload(order_id)
     # Already refunded, being refunded, or owed (`refund_failed`: the job asks again).
     settled = ("refund_pending", "refunded", "refund_failed")
     if order.status == "cancelled" and order.payment.status not in settled:
@@ -246,14 +245,14 @@ async def record_success(*, order_id: PydanticObjectId, intent: Intent, actor: s
         try:
             await refund(
                 order=order,
-                amount=order.total - order.payment.amount_refunded,
+                amount=order.refundable,
                 reason="paid after cancellation",
                 actor="system",
                 allow_cancelled=True,
             )
         except RefundRefused:
             pass  # recorded: the order owes the money (`refund_failed`) and it is asked again
-        order = await reload(order_id)
+        order = await store.reload(order_id)
     return order
 
 
@@ -268,16 +267,16 @@ async def _refund_mismatch_after_cancel(order_id: PydanticObjectId, *, intent: I
     update["$set"]["payment.amount_received"] = received
     reserved = None
     if received > 0:
-        reserved = await _update(
+        reserved = await store.update(
             order_id,
             # Cancelled before it took anything: no refund was ever booked on it.
             {"status": "cancelled", "payment.refunds_version": 0, **condition},
             update,
         )
     if reserved is None:
-        return await reload(order_id)
+        return await store.reload(order_id)
     log.warning("order %s was paid %s after it was cancelled: refunding", reserved.number, received)
     try:
         return await drive_refund(order_id=order_id, refund_id=booked.id)
     except RefundRefused:
-        return await reload(order_id)  # owed (`refund_failed`): the job asks again
+        return await store.reload(order_id)  # owed (`refund_failed`): the job asks again

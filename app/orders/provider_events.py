@@ -1,10 +1,13 @@
 """What the payment provider tells us unasked: webhook events, and reconciliation for the
 webhooks that never came.
 
-Both only report facts to `app.orders.payments` (`record_success`, `record_failure`) and
-`app.orders.refunds` (`apply_provider_refunds`), whose conditional updates make every fact
-safe to apply twice, late, or in any order: `/pay`, a webhook and the reconciliation racing
-on one intent still make one `pending_payment → paid` (one history entry, one email).
+`apply_event` is the handler create_app registers with the payments' webhook
+(`app.payments.webhooks.on_event`): payments hand it verified events and never import the
+orders. Both only report facts to `app.orders.payments` (`record_success`, `record_failure`)
+and `app.orders.provider_refunds` (`apply_provider_refunds`), whose conditional updates make
+every fact safe to apply twice, late, or in any order: `/pay`, a webhook and the
+reconciliation racing on one intent still make one `pending_payment → paid` (one history
+entry, one email).
 """
 
 from __future__ import annotations
@@ -12,20 +15,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
 
 from app.core.clock import utcnow
-from app.orders import disputes, payments
+from app.orders import disputes, payments, provider, store
 from app.orders.models import Order
-from app.orders.refunds import apply_provider_refunds
-from app.payments.gateway import (
+from app.orders.provider_refunds import apply_provider_refunds
+from app.payments.types import (
     Intent,
     ProviderError,
     ProviderUnavailable,
     WebhookEvent,
-    gateway,
 )
 
 log = logging.getLogger("app.orders.provider_events")
@@ -58,32 +61,28 @@ async def apply_event(event: WebhookEvent) -> str:
     return await handler(order, event)
 
 
-async def find_order(*, intent_id: str, metadata: dict) -> Order | None:
+async def find_order(*, intent_id: str, metadata: dict[str, Any]) -> Order | None:
     """The order of a payment intent. An intent whose id never reached its order (the process
     stopped between creating it and saving it) is found by the order id in its metadata, and
     attached to it."""
-    order = await Order.find_one({"payment.intent_id": intent_id})
+    order = await store.by_intent(intent_id)
     if order is not None:
         return order
     try:
         order_id = PydanticObjectId(str(metadata.get("order_id", "")))
     except (InvalidId, TypeError, ValueError):
         return None
-    order = await Order.get(order_id)
+    order = await store.get_or_none(order_id)
     if order is None or order.payment.intent_id not in (None, intent_id):
         return None
-    attached = await Order.get_pymongo_collection().find_one_and_update(
-        {"_id": order.id, "payment.intent_id": None},
-        {"$set": {"payment.intent_id": intent_id, "payment.status": "requires_payment"}},
-    )
-    if attached is not None:
+    if await store.attach_intent(order_id, intent_id):
         log.info("order %s: intent %s attached from its metadata", order.number, intent_id)
-    found = await Order.get(order.id)
+    found = await store.get_or_none(order_id)
     return found if found is not None and found.payment.intent_id == intent_id else None
 
 
 async def _succeeded(order: Order, event: WebhookEvent) -> str:
-    intent = event.intent or await gateway().retrieve(intent_id=event.intent_id)
+    intent = event.intent or await provider.retrieve(event.intent_id)
     if not intent.succeeded:
         return "unchanged"  # the provider's own record says nothing was paid (yet)
     after = await payments.record_success(order_id=order.id, intent=intent, actor="provider")
@@ -102,10 +101,10 @@ async def _refunded(order: Order, event: WebhookEvent) -> str:
     intent_id = order.payment.intent_id
     # The provider's list of refunds, not the event's snapshot: an older event arriving late
     # then changes nothing, and every refund is matched by its id.
-    refunds = await gateway().list_refunds(intent_id=intent_id)
+    refunds = await provider.list_refunds(intent_id)
     if order.status == "pending_payment":
         # Refunded before we heard it was paid (its event is late or lost): the payment first.
-        intent = await gateway().retrieve(intent_id=intent_id)
+        intent = await provider.retrieve(intent_id)
         if intent.succeeded:
             await payments.record_success(order_id=order.id, intent=intent, actor="provider")
     after = await apply_provider_refunds(order_id=order.id, refunds=refunds)
@@ -165,7 +164,7 @@ async def reconcile_order(order: Order) -> str:
             raise ProviderUnavailable("the payment intent could not be created")
         return "intent_created"
     try:
-        intent = await gateway().retrieve(intent_id=order.payment.intent_id)
+        intent = await provider.retrieve(order.payment.intent_id)
     except LookupError:
         log.error(
             "order %s: the provider knows no intent %s", order.number, order.payment.intent_id
@@ -201,12 +200,7 @@ async def reconcile_payments(*, older_than_seconds: int, limit: int = 100) -> di
     next one; the order is still awaiting payment, so the next run asks about it again. Only
     MAX_OUTAGES_IN_A_ROW outages in a row end a run early (`stopped`)."""
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    waiting = (
-        await Order.find({"status": "pending_payment", "created_at": {"$lt": cutoff}})
-        .sort([("created_at", 1)])
-        .limit(limit)
-        .to_list()
-    )
+    waiting = await store.awaiting_payment(placed_before=cutoff, limit=limit)
     counts = {"checked": 0, "changed": 0}
     outages_in_a_row = 0
     for order in waiting:

@@ -10,7 +10,7 @@ from app.core.idempotency import HEADER, idempotent
 from app.core.openapi import links, problems
 from app.core.pagination import Page, PageQuery
 from app.core.security import current_user, login_required
-from app.orders import bp, checkout, limits, service
+from app.orders import bp, cancellation, checkout, limits, payments, service
 from app.orders.schemas import CheckoutIn, OrderOut, OrderSummaryOut, PayIn
 
 
@@ -78,7 +78,7 @@ async def get_order(order_id: str) -> OrderOut:
 @idempotent
 async def pay_order(order_id: str, data: PayIn) -> tuple[OrderOut, int]:
     """Pay the order with a payment method (server-side confirmation)."""
-    order = await service.pay(
+    order = await payments.pay_mine(
         user=current_user(), order_id=order_id, payment_method=data.payment_method
     )
     return OrderOut.of(order), 200
@@ -95,4 +95,4 @@ async def cancel_order(order_id: str) -> OrderOut:
     409 `invalid_transition` once it has shipped (or is cancelled or refunded already). 429
     `rate_limited` when cancellations come too fast (per account and per address).
     """
-    return OrderOut.of(await service.cancel_mine(user=current_user(), order_id=order_id))
+    return OrderOut.of(await cancellation.cancel_mine(user=current_user(), order_id=order_id))

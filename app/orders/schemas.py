@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
@@ -30,7 +30,7 @@ PaymentMethodId = Annotated[
 OrderNumberQuery = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 
-def _no_null_defaults(schema: dict) -> None:
+def _no_null_defaults(schema: dict[str, Any]) -> None:
     # Optional request fields: leaving one out is not the same as sending a default.
     for prop in schema.get("properties", {}).values():
         if prop.get("default", "absent") is None:
@@ -49,7 +49,7 @@ class ShippingAddressIn(InModel):
     phone: Phone | None = None
 
 
-def _exactly_one_address(schema: dict) -> None:
+def _exactly_one_address(schema: dict[str, Any]) -> None:
     # What `_one_address` checks, in the schema: exactly one of the two is given.
     _no_null_defaults(schema)
     schema["oneOf"] = [{"required": ["shipping_address"]}, {"required": ["address_id"]}]
@@ -76,7 +76,7 @@ class PayIn(InModel):
     payment_method: PaymentMethodId
 
 
-def _shipping_needs_tracking(schema: dict) -> None:
+def _shipping_needs_tracking(schema: dict[str, Any]) -> None:
     _no_null_defaults(schema)
     # What the service enforces, said in the schema: `shipped` comes with a tracking number.
     schema["if"] = {"properties": {"status": {"const": "shipped"}}, "required": ["status"]}

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
+from typing import Any
 
 from pymongo import ReturnDocument
 
-from app.payments.gateway import (
+from app.payments.limits import AmountLimits, stripe_amount_limits
+from app.payments.models import DevPaymentIntent
+from app.payments.stripe_gateway import parse_signed_event
+from app.payments.types import (
     CANCELED,
     REQUIRES_PAYMENT_METHOD,
     SUCCEEDED,
@@ -23,8 +27,7 @@ from app.payments.gateway import (
     WebhookEvent,
     WebhookSignatureError,
 )
-from app.payments.limits import AmountLimits, stripe_amount_limits
-from app.payments.models import DevPaymentIntent
+from config import Settings
 
 # Stripe's test PaymentMethods that decline, with the decline code Stripe reports.
 DECLINES = {
@@ -50,7 +53,7 @@ SUCCEEDS = {
 }
 
 
-def _intent(row: dict) -> Intent:
+def _intent(row: dict[str, Any]) -> Intent:
     return Intent(
         id=row["_id"],
         client_secret=row["client_secret"],
@@ -66,11 +69,11 @@ def _intent(row: dict) -> Intent:
 class DevGateway:
     name = "dev"
 
-    def __init__(self, settings) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     @staticmethod
-    def _collection():
+    def _collection() -> Any:  # the driver's collection, or the embedded engine's
         return DevPaymentIntent.get_pymongo_collection()
 
     def amount_limits(self, currency: str) -> AmountLimits:
@@ -106,7 +109,7 @@ class DevGateway:
         )
         return _intent(row)
 
-    async def _get(self, intent_id: str) -> dict:
+    async def _get(self, intent_id: str) -> dict[str, Any]:
         row = await self._collection().find_one({"_id": intent_id})
         if row is None:
             raise LookupError(f"no such payment intent: {intent_id}")
@@ -203,7 +206,5 @@ class DevGateway:
         secret = self.settings.DEV_WEBHOOK_SECRET
         if not secret:
             raise WebhookSignatureError("the dev payment provider sends no webhooks")
-        from app.payments.stripe_gateway import parse_signed_event
-
         event = parse_signed_event(payload=payload, signature=signature, secret=secret)
         return replace(event, intent=None)

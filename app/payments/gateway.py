@@ -1,169 +1,40 @@
-"""The payment gateway protocol: every call to a payment provider goes through one of these.
+"""The payment gateway factory: the one gateway of an app, chosen by `PAYMENT_PROVIDER`.
 
-Orders never talk to a provider directly; they ask `gateway()` (the one chosen by
-`PAYMENT_PROVIDER`). No gateway call is ever made inside a database transaction.
+Every call to a payment provider goes through a `PaymentGateway` (`app.payments.types`); the
+orders make theirs from one module (`app.orders.provider`). No gateway call is ever made inside
+a database transaction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from quart import Quart, current_app
 
-from quart import current_app
+from app.payments.dev import DevGateway
+from app.payments.stripe_gateway import StripeGateway
+from app.payments.types import PaymentGateway
+from config import Settings
 
-from app.payments.limits import AmountLimits
-
-# Intent statuses, as Stripe names them.
-SUCCEEDED = "succeeded"
-REQUIRES_PAYMENT_METHOD = "requires_payment_method"
-CANCELED = "canceled"
+_EXTENSION = "payment_gateway"
 
 
-@dataclass(frozen=True)
-class Intent:
-    """A payment intent as the provider sees it."""
-
-    id: str
-    client_secret: str | None
-    status: str
-    amount: int
-    currency: str
-    # Why the last attempt failed (a decline code or message), when it did.
-    failure_reason: str | None = None
-    amount_received: int = 0
-    metadata: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status == SUCCEEDED
-
-
-@dataclass(frozen=True)
-class RefundResult:
-    id: str
-    amount: int
-    status: str  # "succeeded", "pending" or "failed"
-    # The idempotency key we asked for it with (`refund-<our refund id>`); None for a refund
-    # made elsewhere (the provider's dashboard).
-    reference: str | None = None
-    # Why a failed refund failed, as the provider says it (a code, or its message).
-    failure_reason: str | None = None
-
-
-# A dispute's statuses that end it (Stripe's: `won`, `lost`; an inquiry that went no further,
-# `warning_closed`; one a card network resolved before it became one, `prevented`).
-DISPUTE_CLOSED_STATUSES = frozenset({"won", "lost", "warning_closed", "prevented"})
-
-
-@dataclass(frozen=True)
-class Dispute:
-    """A chargeback (or an inquiry) a customer's bank opened against a payment."""
-
-    id: str
-    amount: int
-    currency: str
-    status: str  # the provider's: needs_response, under_review, won, lost, ...
-    reason: str | None = None  # the provider's: fraudulent, product_not_received, ...
-    charge_id: str | None = None
-    created_at: datetime | None = None
-
-    @property
-    def closed(self) -> bool:
-        return self.status in DISPUTE_CLOSED_STATUSES
-
-
-@dataclass(frozen=True)
-class WebhookEvent:
-    """A verified provider event, reduced to what orders act on."""
-
-    id: str
-    type: str
-    intent_id: str | None = None
-    amount: int | None = None
-    currency: str | None = None
-    failure_reason: str | None = None
-    amount_refunded: int | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    # The intent as the event describes it (payment_intent.* events).
-    intent: Intent | None = None
-    # The dispute as the event describes it (charge.dispute.* events).
-    dispute: Dispute | None = None
-    # When the provider made the event (orders the events of one dispute).
-    created_at: datetime | None = None
-
-
-class ProviderUnavailable(Exception):
-    """The provider could not be reached or answered with a server error: try again later."""
-
-
-class ProviderError(ProviderUnavailable):
-    """The provider refused the request (credentials, a parameter it does not accept): nothing
-    happened. Logged as an error; callers handle it as unavailable, so no client sees a 5xx."""
-
-
-class WebhookSignatureError(Exception):
-    """A webhook whose signature, secret or timestamp does not check out."""
-
-
-class PaymentGateway(Protocol):
-    name: str
-
-    def amount_limits(self, currency: str) -> AmountLimits:
-        """The smallest and largest amount the provider charges in `currency` (minor units):
-        checkout refuses totals outside them, and `create_intent` raises ProviderError."""
-        ...
-
-    async def create_intent(
-        self, *, amount: int, currency: str, order_id: str, order_number: str, idempotency_key: str
-    ) -> Intent:
-        """A new intent for `amount`; metadata carries the order id and number. An amount
-        outside `amount_limits` raises ProviderError."""
-        ...
-
-    async def confirm(self, *, intent_id: str, payment_method: str, idempotency_key: str) -> Intent:
-        """Confirm with a payment method. A decline comes back as an intent with
-        `failure_reason` set (not an exception); an outage raises ProviderUnavailable."""
-        ...
-
-    async def retrieve(self, *, intent_id: str) -> Intent: ...
-
-    async def cancel(self, *, intent_id: str) -> Intent: ...
-
-    async def refund(
-        self, *, intent_id: str, amount: int, idempotency_key: str, reason: str | None = None
-    ) -> RefundResult: ...
-
-    async def list_refunds(self, *, intent_id: str) -> list[RefundResult]:
-        """Every refund of the intent's payment, whoever asked for it."""
-        ...
-
-    def parse_webhook(self, *, payload: bytes, signature: str | None) -> WebhookEvent:
-        """Verify and decode a webhook; raises WebhookSignatureError."""
-        ...
-
-
-def build_gateway(settings) -> PaymentGateway:
+def build_gateway(settings: Settings) -> PaymentGateway:
     if settings.PAYMENT_PROVIDER == "stripe":
-        from app.payments.stripe_gateway import StripeGateway
-
         return StripeGateway(settings)
-    from app.payments.dev import DevGateway
-
     return DevGateway(settings)
 
 
 def gateway() -> PaymentGateway:
     """The app's gateway (created once per app)."""
     extensions = current_app.extensions
-    if "payment_gateway" not in extensions:
-        extensions["payment_gateway"] = build_gateway(current_app.config["SETTINGS"])
-    return extensions["payment_gateway"]
+    if _EXTENSION not in extensions:
+        extensions[_EXTENSION] = build_gateway(current_app.config["SETTINGS"])
+    created: PaymentGateway = extensions[_EXTENSION]
+    return created
 
 
-async def close_gateway(app) -> None:
+async def close_gateway(app: Quart) -> None:
     """Close the app's gateway (its HTTP connections), if it was created."""
-    created = app.extensions.pop("payment_gateway", None)
+    created = app.extensions.pop(_EXTENSION, None)
     close = getattr(created, "aclose", None)
     if close is not None:
         await close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from beanie import Document
 from pydantic import Field
@@ -21,7 +21,7 @@ class DevPaymentIntent(Document):
     payment_method: str | None = None
     failure_reason: str | None = None
     amount_refunded: int = 0
-    refunds: list[dict] = Field(default_factory=list)  # {id, amount, reference}
+    refunds: list[dict[str, Any]] = Field(default_factory=list)  # {id, amount, reference}
     metadata: dict[str, str] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
 

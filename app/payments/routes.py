@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from quart import request
 from quart_rate_limiter import rate_exempt
 from quart_schema import document_headers, document_request, validate_response
@@ -22,4 +24,4 @@ async def stripe_webhook() -> WebhookAckOut:
     ack = await webhooks.receive(
         payload=await request.get_data(), signature=request.headers.get("Stripe-Signature")
     )
-    return WebhookAckOut(**ack)
+    return WebhookAckOut(**asdict(ack))

@@ -20,7 +20,8 @@ from typing import Any
 
 import stripe
 
-from app.payments.gateway import (
+from app.payments.limits import AmountLimits, stripe_amount_limits
+from app.payments.types import (
     CANCELED,
     REQUIRES_PAYMENT_METHOD,
     Dispute,
@@ -31,7 +32,7 @@ from app.payments.gateway import (
     WebhookEvent,
     WebhookSignatureError,
 )
-from app.payments.limits import AmountLimits, stripe_amount_limits
+from config import Settings
 
 log = logging.getLogger("app.payments.stripe")
 
@@ -146,7 +147,7 @@ def provider_failure(error: stripe.StripeError, doing: str) -> ProviderUnavailab
 class StripeGateway:
     name = "stripe"
 
-    def __init__(self, settings) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._webhook_secret = settings.STRIPE_WEBHOOK_SECRET
         self._client: stripe.StripeClient | None = None
         self._http: stripe.HTTPXClient | None = None
@@ -169,7 +170,7 @@ class StripeGateway:
         return stripe_amount_limits(currency)
 
     @property
-    def _v1(self):
+    def _v1(self) -> Any:  # stripe's V1Services
         if self._client is None:
             raise ProviderError("STRIPE_SECRET_KEY is not set")
         return self._client.v1

@@ -1,4 +1,5 @@
-"""Provider webhooks: verify the signature, take each event on once, apply it to the orders.
+"""Provider webhooks: verify the signature, take each event on once, hand it to the handler
+the orders registered at app creation (`on_event`): payments never import the orders.
 
 An event is claimed by inserting its id (the unique `_id` of `payment_events`) with a lease,
 applied, and only then marked done: a delivery that finds it done is acknowledged and does
@@ -10,26 +11,52 @@ it (the orders' updates are conditional: applying twice changes nothing twice).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
+from quart import Quart, current_app
 
 from app.core.clock import utcnow
 from app.errors import AppError, Conflict, ErrorCode
-from app.payments.gateway import (
+from app.payments.gateway import gateway
+from app.payments.models import PaymentEvent
+from app.payments.types import (
+    EventHandler,
     ProviderUnavailable,
     WebhookEvent,
     WebhookSignatureError,
-    gateway,
 )
-from app.payments.models import PaymentEvent
 
 log = logging.getLogger("app.payments.webhooks")
 
 LEASE = timedelta(minutes=2)
 KEEP = timedelta(days=30)
+_HANDLER = "payment_event_handler"
+
+
+@dataclass(frozen=True)
+class WebhookAck:
+    """What a delivery is answered: the event, whether it was applied before, what it did."""
+
+    received: bool
+    event_id: str
+    duplicate: bool
+    result: str
+
+
+def on_event(app: Quart, handler: EventHandler) -> None:
+    """Register what applies a verified event (the orders' `apply_event`, at app creation)."""
+    app.extensions[_HANDLER] = handler
+
+
+def _handler() -> EventHandler:
+    handler: EventHandler | None = current_app.extensions.get(_HANDLER)
+    if handler is None:  # create_app registers one: without it, events would be lost
+        raise RuntimeError("no payment event handler registered (webhooks.on_event)")
+    return handler
 
 
 class InvalidWebhook(AppError):
@@ -43,7 +70,7 @@ class ProviderBusy(AppError):
     status, code = 409, ErrorCode.PAYMENT_UNAVAILABLE
 
 
-async def receive(*, payload: bytes, signature: str | None) -> dict:
+async def receive(*, payload: bytes, signature: str | None) -> WebhookAck:
     """Verify and apply one webhook delivery; returns the acknowledgement.
 
     Raises InvalidWebhook (400: bad or missing signature, stale timestamp, not an event, or
@@ -59,16 +86,14 @@ async def receive(*, payload: bytes, signature: str | None) -> dict:
     claim = await _claim(event)
     if claim == "done":
         log.info("payment event %s (%s) delivered again: already applied", event.id, event.type)
-        return {"received": True, "event_id": event.id, "duplicate": True, "result": "duplicate"}
+        return WebhookAck(received=True, event_id=event.id, duplicate=True, result="duplicate")
     if claim == "busy":
         raise Conflict(
             "This event is being applied by another delivery; deliver it again later.",
             headers={"Retry-After": "30"},
         )
-    from app.orders.provider_events import apply_event  # orders depend on payments, not back
-
     try:
-        result = await apply_event(event)
+        result = await _handler()(event)
     except ProviderUnavailable as error:
         await _release(event.id)
         log.warning("payment event %s (%s) not applied: %s", event.id, event.type, error)
@@ -83,7 +108,7 @@ async def receive(*, payload: bytes, signature: str | None) -> dict:
         {"_id": event.id}, {"$set": {"status": "done", "processed_at": utcnow()}}
     )
     log.info("payment event %s (%s) applied: %s", event.id, event.type, result)
-    return {"received": True, "event_id": event.id, "duplicate": False, "result": result}
+    return WebhookAck(received=True, event_id=event.id, duplicate=False, result=result)
 
 
 async def _claim(event: WebhookEvent) -> Literal["claimed", "done", "busy"]:

@@ -14,8 +14,8 @@ from app.core import db
 from app.core.clock import utcnow
 from app.orders.models import Order
 from app.payments.dev import DevGateway
-from app.payments.gateway import RefundResult
 from app.payments.models import DevPaymentIntent
+from app.payments.types import RefundResult
 from tests.email.conftest import SMTPServer
 
 ADDRESS = {

@@ -358,7 +358,7 @@ async def test_an_unreachable_provider_keeps_the_reservation(
     customer, stock, fill_cart, checkout, pay, monkeypatch
 ):
     from app.payments.dev import DevGateway
-    from app.payments.gateway import ProviderUnavailable
+    from app.payments.types import ProviderUnavailable
 
     user, headers = customer
     await fill_cart(user, (stock.mug, 1))
@@ -496,7 +496,7 @@ def test_the_dev_gateway_has_stripes_limits(settings):
 @pytest.mark.parametrize("amount", [49, 100_000_000])
 async def test_the_dev_gateway_refuses_to_create_an_intent_out_of_range(settings, amount):
     from app.payments.dev import DevGateway
-    from app.payments.gateway import ProviderError
+    from app.payments.types import ProviderError
 
     with pytest.raises(ProviderError):
         await DevGateway(settings).create_intent(

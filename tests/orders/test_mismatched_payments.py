@@ -11,7 +11,7 @@ import pytest
 from beanie import PydanticObjectId
 
 from app.core.clock import utcnow
-from app.orders import service
+from app.orders import cancellation, jobs
 from app.orders.models import Order
 from app.payments.models import DevPaymentIntent
 from tests.orders.conftest import make_due, provider_refunded, stock_of
@@ -109,7 +109,7 @@ async def test_a_refused_refund_of_a_mismatched_payment_is_owed_and_capped_at_wh
 
     provider.refusing = False
     await make_due(order["id"])
-    assert await service.retry_owed_refunds() == 1
+    assert await jobs.retry_owed_refunds() == 1
 
     stored = await Order.get(order["id"])
     assert stored.payment.status == "refunded" and stored.payment.amount_refunded == received
@@ -154,7 +154,7 @@ async def test_a_payment_flagged_while_the_cancel_was_deciding_is_given_back(
     await charge_differently(order, UNDER)
     await pay(order["id"], customer[1])
 
-    cancelled = await service.cancel(order=read_before, actor="customer")
+    cancelled = await cancellation.cancel(order=read_before, actor="customer")
 
     assert cancelled.status == "cancelled" and cancelled.payment.status == "refunded"
     assert cancelled.payment.amount_refunded == UNDER
@@ -168,7 +168,7 @@ async def test_expiry_leaves_a_mismatched_order_for_an_admin(mismatched, provide
         {"$set": {"created_at": utcnow() - timedelta(hours=2)}},
     )
 
-    assert await service.expire_unpaid_orders(older_than_seconds=60) == 0
+    assert await cancellation.expire_unpaid_orders(older_than_seconds=60) == 0
 
     stored = await Order.get(order["id"])
     assert stored.status == "pending_payment" and stored.payment.status == "amount_mismatch"

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 
 from app.core.clock import utcnow
-from app.orders import service
+from app.orders import cancellation, jobs
 from app.orders.models import Order
 from app.payments.dev import DevGateway
-from app.payments.gateway import ProviderUnavailable
 from app.payments.models import DevPaymentIntent
+from app.payments.types import ProviderUnavailable
 from tests.orders.conftest import stock_of
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -102,11 +102,11 @@ async def test_a_refund_the_provider_missed_is_retried(placed_order, refund, mon
     assert response.status_code == 200
     assert (await response.get_json())["payment"]["status"] == "refund_pending"
 
-    assert await service.retry_pending_refunds(older_than_seconds=0) == 1
+    assert await jobs.retry_pending_refunds(older_than_seconds=0) == 1
     stored = await Order.get(order["id"])
     assert stored.payment.status == "partially_refunded"
     assert [r.status for r in stored.payment.refunds] == ["succeeded"]
-    assert await service.retry_pending_refunds(older_than_seconds=0) == 0
+    assert await jobs.retry_pending_refunds(older_than_seconds=0) == 0
     assert (await DevPaymentIntent.get(stored.payment.intent_id)).amount_refunded == 500
 
 
@@ -127,8 +127,8 @@ async def test_unpaid_orders_expire_once_with_two_workers(placed_order, create_u
     assert await stock_of(stock.shirt) == 2
 
     counts = await asyncio.gather(
-        service.expire_unpaid_orders(older_than_seconds=1800),
-        service.expire_unpaid_orders(older_than_seconds=1800),
+        cancellation.expire_unpaid_orders(older_than_seconds=1800),
+        cancellation.expire_unpaid_orders(older_than_seconds=1800),
     )
 
     assert sum(counts) == 3
@@ -148,13 +148,13 @@ async def test_expiry_leaves_a_payment_in_flight_alone(placed_order):
         {"_id": (await Order.get(order["id"])).id},
         {"$set": {"payment.status": "processing", "payment.attempt_started_at": utcnow()}},
     )
-    assert await service.expire_unpaid_orders(older_than_seconds=1800) == 0
+    assert await cancellation.expire_unpaid_orders(older_than_seconds=1800) == 0
 
 
 async def test_a_payment_landing_on_an_expired_order_is_refunded(placed_order, customer, pay):
     order = await placed_order()
     await make_old(order["id"])
-    await service.expire_unpaid_orders(older_than_seconds=1800)
+    await cancellation.expire_unpaid_orders(older_than_seconds=1800)
     # The frontend still shows the (now cancelled) order; the provider charges the card.
     from app.orders.payments import record_success
     from app.payments.gateway import gateway
@@ -206,7 +206,7 @@ async def test_expiry_that_loses_the_race_with_a_payment_leaves_the_sale_alone(
 
     monkeypatch.setattr(provider_events, "reconcile_order", payment_lands_right_after)
 
-    assert await service.expire_unpaid_orders(older_than_seconds=1800) == 0
+    assert await cancellation.expire_unpaid_orders(older_than_seconds=1800) == 0
 
     assert raced == [("pending_payment", "unchanged")]  # the race ran where it was meant to
     stored = await Order.get(order["id"])

@@ -15,11 +15,11 @@ import pytest
 from beanie import PydanticObjectId
 
 from app.email.models import OutboxEmail
-from app.orders import refunds, service
+from app.orders import jobs, provider_refunds, settlement
 from app.orders.models import Order
 from app.payments.dev import DevGateway
-from app.payments.gateway import RefundResult
 from app.payments.models import DevPaymentIntent
+from app.payments.types import RefundResult
 from tests.orders.conftest import make_due, provider_refunded, stock_of
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -76,14 +76,14 @@ async def test_the_job_finds_a_refund_that_failed_later_and_asks_for_all_that_is
     provider.refusing = False
     await make_due(order["id"])
 
-    assert await service.retry_owed_refunds() == 0  # found the failure: it waits, then asks
+    assert await jobs.retry_owed_refunds() == 0  # found the failure: it waits, then asks
     stored = await Order.get(order["id"])
     assert stored.payment.status == "refund_failed" and stored.payment.amount_refunded == 0
-    assert refunds.amount_owed(stored) == 3800
+    assert settlement.amount_owed(stored) == 3800
     assert stored.payment.refund_retry_at > stored.payment.refunds[0].failed_at
     assert [amount for _, amount in provider.asked] == [1000, 2800]
     await make_due(order["id"])
-    assert await service.retry_owed_refunds() == 1
+    assert await jobs.retry_owed_refunds() == 1
 
     stored = await Order.get(order["id"])
     assert stored.status == "cancelled" and stored.payment.status == "refunded"
@@ -118,9 +118,12 @@ async def test_a_cancelled_orders_refund_failing_later_is_owed_and_refunded_once
 
     # The provider's word, delivered three times at once (redeliveries, two event kinds).
     await asyncio.gather(
-        *(refunds.apply_provider_refunds(order_id=order_id, refunds=the_list) for _ in range(3))
+        *(
+            provider_refunds.apply_provider_refunds(order_id=order_id, refunds=the_list)
+            for _ in range(3)
+        )
     )
-    await refunds.apply_provider_refunds(order_id=order_id, refunds=the_list)  # and later
+    await provider_refunds.apply_provider_refunds(order_id=order_id, refunds=the_list)  # and later
 
     stored = await Order.get(order["id"])
     assert stored.status == "cancelled"
@@ -134,7 +137,7 @@ async def test_a_cancelled_orders_refund_failing_later_is_owed_and_refunded_once
 
     # The job gives it back once it is due; an admin then finds nothing left to refund.
     await make_due(order["id"])
-    assert await service.retry_owed_refunds() == 1
+    assert await jobs.retry_owed_refunds() == 1
     stored = await Order.get(order["id"])
     assert stored.payment.status == "refunded" and stored.payment.amount_refunded == 3800
     assert [r.status for r in stored.payment.refunds] == ["failed", "succeeded"]
@@ -161,9 +164,9 @@ async def test_a_late_failure_applied_while_the_job_runs_is_counted_once(
     the_list = await listed(order)
 
     await asyncio.gather(
-        refunds.apply_provider_refunds(order_id=order_id, refunds=the_list),
-        service.retry_owed_refunds(),
-        refunds.apply_provider_refunds(order_id=order_id, refunds=the_list),
+        provider_refunds.apply_provider_refunds(order_id=order_id, refunds=the_list),
+        jobs.retry_owed_refunds(),
+        provider_refunds.apply_provider_refunds(order_id=order_id, refunds=the_list),
     )
 
     # Whoever applied it, the failure was applied once, before the job judged what is owed.
@@ -175,7 +178,7 @@ async def test_a_late_failure_applied_while_the_job_runs_is_counted_once(
     ]
     assert [e.to for e in await alerts()] == admins
     await make_due(order["id"])
-    assert await service.retry_owed_refunds() == 1
+    assert await jobs.retry_owed_refunds() == 1
     stored = await Order.get(order["id"])
     assert stored.payment.status == "refunded" and stored.payment.amount_refunded == 3800
     assert [amount for _, amount in provider.asked] == [1000, 2800, 3800]
@@ -194,14 +197,14 @@ async def test_a_refunded_orders_refund_failing_later_is_owed_and_asked_again(
     [made] = (await Order.get(order["id"])).payment.refunds
     await fail_later(order, made.provider_refund_id)
 
-    await refunds.apply_provider_refunds(
+    await provider_refunds.apply_provider_refunds(
         order_id=PydanticObjectId(order["id"]), refunds=await listed(order)
     )
 
     stored = await Order.get(order["id"])
     assert stored.status == "refunded"  # what was decided stands; the money is owed
     assert stored.payment.status == "refund_failed" and stored.payment.amount_refunded == 0
-    assert refunds.amount_owed(stored) == 3800 and stored.payment.refund_retry_at is not None
+    assert settlement.amount_owed(stored) == 3800 and stored.payment.refund_retry_at is not None
     assert [h.status for h in stored.history] == ["pending_payment", "paid", "refunded"]
     assert len(await alerts()) == len(admins)
 
@@ -214,7 +217,7 @@ async def test_a_refunded_orders_refund_failing_later_is_owed_and_asked_again(
     assert body["payment"]["amount_refunded"] == 3800
     assert await provider_refunded(order) == 3800
     await make_due(order["id"])
-    assert await service.retry_owed_refunds() == 0  # nothing owed any more
+    assert await jobs.retry_owed_refunds() == 0  # nothing owed any more
 
 
 async def test_a_partial_refund_failing_later_on_a_paid_order_shows_what_was_given_back(
@@ -230,7 +233,7 @@ async def test_a_partial_refund_failing_later_on_a_paid_order_shows_what_was_giv
     assert stored.payment.status == "partially_refunded"
     await fail_later(order, stored.payment.refunds[1].provider_refund_id)
 
-    after = await refunds.apply_provider_refunds(
+    after = await provider_refunds.apply_provider_refunds(
         order_id=PydanticObjectId(order["id"]), refunds=await listed(order)
     )
 
@@ -245,7 +248,7 @@ async def test_a_partial_refund_failing_later_on_a_paid_order_shows_what_was_giv
     assert "Refund it again from the admin" in email.text
 
     await fail_later(order, after.payment.refunds[0].provider_refund_id)
-    after = await refunds.apply_provider_refunds(
+    after = await provider_refunds.apply_provider_refunds(
         order_id=PydanticObjectId(order["id"]), refunds=await listed(order)
     )
     assert after.payment.status == "succeeded" and after.payment.amount_refunded == 0
@@ -264,11 +267,15 @@ async def test_a_refund_made_in_the_dashboard_that_fails_later_is_taken_back_out
         intent_id=order["payment"]["intent_id"], amount=800, idempotency_key="dashboard-1"
     )
     order_id = PydanticObjectId(order["id"])
-    after = await refunds.apply_provider_refunds(order_id=order_id, refunds=await listed(order))
+    after = await provider_refunds.apply_provider_refunds(
+        order_id=order_id, refunds=await listed(order)
+    )
     assert after.payment.amount_refunded == 800 and after.payment.refunds[0].actor == "provider"
 
     await fail_later(order, "re_dev_dashboard_1")
-    after = await refunds.apply_provider_refunds(order_id=order_id, refunds=await listed(order))
+    after = await provider_refunds.apply_provider_refunds(
+        order_id=order_id, refunds=await listed(order)
+    )
 
     assert after.payment.amount_refunded == 0 and after.payment.status == "succeeded"
     assert [r.status for r in after.payment.refunds] == ["failed"]

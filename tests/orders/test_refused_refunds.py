@@ -12,11 +12,11 @@ import pytest
 from beanie import PydanticObjectId
 
 from app.core.clock import as_utc, utcnow
-from app.orders import jobs, payments, service
+from app.orders import jobs, owed_refunds, payments
 from app.orders.models import Order
 from app.payments.dev import DevGateway
-from app.payments.gateway import RefundResult
 from app.payments.models import DevPaymentIntent
+from app.payments.types import RefundResult
 from tests.orders.conftest import make_due, provider_refunded, stock_of
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -69,7 +69,7 @@ async def test_the_job_asks_again_once_due_and_the_payment_then_says_refunded(
     await cancel(order["id"])
     assert len(provider.asked) == 1
 
-    assert await service.retry_owed_refunds() == 0  # not due yet: the provider is left alone
+    assert await jobs.retry_owed_refunds() == 0  # not due yet: the provider is left alone
     assert len(provider.asked) == 1
 
     provider.refusing = False
@@ -92,7 +92,7 @@ async def test_the_job_asks_again_once_due_and_the_payment_then_says_refunded(
     assert [h.status for h in stored.history] == ["pending_payment", "paid", "cancelled"]
 
     await make_due(order["id"])  # nothing is owed any more: nothing is asked
-    assert await service.retry_owed_refunds() == 0
+    assert await jobs.retry_owed_refunds() == 0
     assert len(provider.asked) == 2
 
 
@@ -104,7 +104,7 @@ async def test_a_refund_refused_for_good_backs_off_then_waits_for_an_admin(
 
     for attempt in (2, 3):
         await make_due(order["id"])
-        assert await service.retry_owed_refunds() == 1
+        assert await jobs.retry_owed_refunds() == 1
         stored = await Order.get(order["id"])
         assert len(provider.asked) == attempt
         if attempt < 3:  # the wait doubles with each refusal
@@ -115,7 +115,7 @@ async def test_a_refund_refused_for_good_backs_off_then_waits_for_an_admin(
     assert stored.payment.refund_retry_at is None
     assert stored.payment.status == "refund_failed"
     assert [r.status for r in stored.payment.refunds] == ["failed"] * 3
-    assert await service.retry_owed_refunds() == 0
+    assert await jobs.retry_owed_refunds() == 0
     assert len(provider.asked) == 3
 
     # The admin refunds it once the provider accepts.
@@ -171,11 +171,11 @@ async def test_the_owed_money_is_given_back_once_by_an_admin_and_the_job_at_once
         if first == "job":
             second.append(await admin_refund(order["id"]))
         else:
-            second.append(await service.retry_owed_refunds())
+            second.append(await jobs.retry_owed_refunds())
 
     provider.during = the_other_one
     if first == "job":
-        assert await service.retry_owed_refunds() == 1
+        assert await jobs.retry_owed_refunds() == 1
         [(status, body)] = second
         assert status in (409, 422) and body["code"] in ("conflict", "refund_exceeds_payment")
     else:
@@ -206,7 +206,7 @@ async def test_money_given_back_at_the_provider_meanwhile_is_recorded_not_asked_
     )
     await make_due(order["id"])
 
-    assert await service.retry_owed_refunds() == 0
+    assert await jobs.retry_owed_refunds() == 0
 
     stored = await Order.get(order["id"])
     assert stored.payment.status == "refunded" and stored.payment.refund_retry_at is None
@@ -246,7 +246,7 @@ async def test_a_payment_after_cancellation_whose_refund_is_refused_is_owed(
 
     provider.refusing = False
     await make_due(order["id"])
-    assert await service.retry_owed_refunds() == 1
+    assert await jobs.retry_owed_refunds() == 1
     assert (await Order.get(order["id"])).payment.status == "refunded"
     assert await provider_refunded(order) == 3800
 
@@ -301,7 +301,7 @@ async def test_a_slow_refund_that_fails_later_leaves_the_money_owed(
     assert status == 200 and body["payment"]["status"] == "refund_pending"
 
     later["status"] = "failed"
-    assert await service.retry_pending_refunds(older_than_seconds=0) == 1
+    assert await jobs.retry_pending_refunds(older_than_seconds=0) == 1
 
     stored = await Order.get(order["id"])
     assert stored.payment.status == "refund_failed" and stored.payment.amount_refunded == 0
@@ -310,8 +310,6 @@ async def test_a_slow_refund_that_fails_later_leaves_the_money_owed(
 
 
 async def test_the_owed_refunds_query_is_served_by_its_index(monkeypatch):
-    from app.orders import refunds
-
     indexes = await Order.get_pymongo_collection().index_information()
     assert indexes["refund_retry"]["key"] == [("payment.status", 1), ("payment.refund_retry_at", 1)]
     if not os.environ.get("MONGODB_URI"):
@@ -325,7 +323,7 @@ async def test_the_owed_refunds_query_is_served_by_its_index(monkeypatch):
         return original_find(filter, *args, **kwargs)
 
     monkeypatch.setattr(collection, "find", spy)
-    await refunds.owed_refunds()
+    await owed_refunds.owed_refunds()
     monkeypatch.undo()
     [(filter, sort)] = seen
     plan = str((await collection.find(filter, sort=sort).explain())["queryPlanner"]["winningPlan"])

@@ -7,11 +7,11 @@ import asyncio
 
 import pytest
 
-from app.orders import service
+from app.orders import jobs
 from app.orders.models import Order
-from app.orders.refunds import apply_provider_refunds
+from app.orders.provider_refunds import apply_provider_refunds
 from app.payments.dev import DevGateway
-from app.payments.gateway import RefundResult
+from app.payments.types import RefundResult
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -79,17 +79,17 @@ async def test_a_pending_refund_stays_reserved_until_the_provider_says_succeeded
 
     # The job asks again: still pending at the provider, nothing changes (and it is read, not
     # asked twice: a second refund request would replay the first answer).
-    assert await service.retry_pending_refunds(older_than_seconds=0) == 1
+    assert await jobs.retry_pending_refunds(older_than_seconds=0) == 1
     assert slow_provider.asked == [f"refund-{pending['id']}"]
     assert (await Order.get(order["id"])).payment.refunds[0].status == "pending"
 
     slow_provider.now("succeeded")
-    assert await service.retry_pending_refunds(older_than_seconds=0) == 1
+    assert await jobs.retry_pending_refunds(older_than_seconds=0) == 1
     after = await Order.get(order["id"])
     assert (after.status, after.payment.status) == ("refunded", "refunded")
     assert after.payment.refunds[0].status == "succeeded"
     assert after.payment.amount_refunded == 3800
-    assert await service.retry_pending_refunds(older_than_seconds=0) == 0  # nothing left
+    assert await jobs.retry_pending_refunds(older_than_seconds=0) == 0  # nothing left
 
 
 async def test_a_pending_refund_that_fails_gives_its_amount_back(
@@ -100,7 +100,7 @@ async def test_a_pending_refund_that_fails_gives_its_amount_back(
     assert status == 200 and body["payment"]["amount_refunded"] == 1000
 
     slow_provider.now("failed")
-    await service.retry_pending_refunds(older_than_seconds=0)
+    await jobs.retry_pending_refunds(older_than_seconds=0)
     after = await Order.get(order["id"])
     assert after.payment.refunds[0].status == "failed"
     assert (after.payment.amount_refunded, after.payment.status) == (0, "succeeded")
@@ -126,7 +126,7 @@ async def test_the_providers_word_applies_once_however_often_it_arrives(
     await asyncio.gather(
         apply_provider_refunds(order_id=_oid(order), refunds=listed),
         apply_provider_refunds(order_id=_oid(order), refunds=listed),
-        service.retry_pending_refunds(older_than_seconds=0),
+        jobs.retry_pending_refunds(older_than_seconds=0),
     )
     after = await Order.get(order["id"])
     assert [(r.status, r.amount) for r in after.payment.refunds] == [("succeeded", 3800)]

@@ -15,7 +15,7 @@ from app.cart.models import Cart
 from app.core import db
 from app.core.clock import utcnow
 from app.email.models import OutboxEmail
-from app.orders import holds, service
+from app.orders import cancellation, holds
 from app.orders.models import Order, UnpaidHold
 from tests.orders.conftest import ADDRESS, order_count, stock_of
 
@@ -141,7 +141,7 @@ async def _expire(order, headers, client, admin):
         {"_id": PydanticObjectId(order["id"])},
         {"$set": {"created_at": utcnow() - timedelta(hours=1)}},
     )
-    assert await service.expire_unpaid_orders(older_than_seconds=1800) == 1
+    assert await cancellation.expire_unpaid_orders(older_than_seconds=1800) == 1
 
 
 @both_modes
@@ -177,7 +177,7 @@ async def test_racing_moves_give_a_place_back_once(
     await asyncio.gather(
         client.post(f"/api/v1/orders/{order['id']}/cancel", headers=headers),
         client.post(f"/api/v1/orders/{order['id']}/cancel", headers=headers),
-        service.expire_unpaid_orders(older_than_seconds=1800),
+        cancellation.expire_unpaid_orders(older_than_seconds=1800),
         client.post(
             f"/api/v1/orders/{order['id']}/pay",
             json={"payment_method": "pm_card_visa"},

@@ -4,8 +4,12 @@ fault-injection load test plays the provider with them."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime
 
+import pytest
+from beanie import PydanticObjectId
+
+from app.core.clock import as_utc
 from app.orders.models import Order
 from app.payments.models import DevPaymentIntent, PaymentEvent
 from tests.payments.conftest import WEBHOOK_SECRET, event_body, make_event, sign, status_emails
@@ -70,6 +74,30 @@ async def test_an_event_claiming_a_payment_the_provider_never_took_changes_nothi
     assert response.status_code == 200
     assert (await response.get_json())["result"] == "unchanged"
     assert (await Order.get(order["id"])).status == "pending_payment"
+
+
+async def test_an_intent_that_never_reached_its_order_is_attached_and_the_order_says_when(
+    placed_order, deliver
+):
+    """The process stopped between creating the intent and saving it on the order: the
+    event finds the order by the id in the intent's metadata and attaches the intent, a
+    change to the order like any other (its `updated_at` moves)."""
+    order = await placed_order()  # not paid at the provider: attaching is all that changes
+    intent_id = order["payment"]["intent_id"]
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    await Order.get_pymongo_collection().update_one(
+        {"_id": PydanticObjectId(order["id"])},
+        {"$set": {"payment.intent_id": None, "updated_at": long_ago}},
+    )
+
+    response = await deliver(succeeded(order))
+
+    assert response.status_code == 200, await response.get_data(as_text=True)
+    assert (await response.get_json())["result"] == "unchanged"
+    stored = await Order.get(order["id"])
+    assert stored.payment.intent_id == intent_id
+    assert stored.payment.status == "requires_payment"
+    assert as_utc(stored.updated_at) > long_ago
 
 
 @pytest.mark.parametrize("secret", ["whsec_someone_else", None])

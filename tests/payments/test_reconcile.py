@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from app.core.clock import utcnow
-from app.orders import jobs
+from app.orders import cancellation, jobs
 from app.orders.models import Order
 from app.orders.provider_events import reconcile_payments
 from tests.payments.conftest import free_port, status_emails, stripe_settings
@@ -113,13 +113,12 @@ async def test_the_jobs_round_pays_before_it_expires(placed_order, confirm_in_br
 
 
 async def test_expiry_alone_never_cancels_a_paid_order(placed_order, confirm_in_browser):
-    from app.orders import service
 
     order = await placed_order()
     await confirm_in_browser(order["payment"]["intent_id"])
     await age(order, 3600)
 
-    assert await service.expire_unpaid_orders(older_than_seconds=1800) == 0
+    assert await cancellation.expire_unpaid_orders(older_than_seconds=1800) == 0
     assert (await Order.get(order["id"])).status == "paid"
 
 
@@ -181,7 +180,7 @@ async def test_an_order_the_provider_fails_on_does_not_stop_the_others(
 ):
     """The oldest order's intent is refused by the provider, the next one times out: both are
     logged and counted, the run goes on and pays the third; the next run comes back to them."""
-    from app.payments.gateway import ProviderError, ProviderUnavailable
+    from app.payments.types import ProviderError, ProviderUnavailable
 
     refused, timed_out, fine = [await placed_order() for _ in range(3)]
     for seconds, order in zip((900, 800, 700), (refused, timed_out, fine), strict=True):
@@ -214,7 +213,7 @@ async def test_a_run_stops_after_outages_in_a_row(
     """The provider is down for everyone: after MAX_OUTAGES_IN_A_ROW outages in a row the run
     ends (each attempt may wait out the time-out); the rest are asked next time."""
     from app.orders.provider_events import MAX_OUTAGES_IN_A_ROW
-    from app.payments.gateway import ProviderUnavailable
+    from app.payments.types import ProviderUnavailable
 
     user, headers = customer
     orders = []

@@ -14,7 +14,7 @@ from beanie import PydanticObjectId
 
 from app.core.clock import utcnow
 from app.email.models import OutboxEmail
-from app.orders import service
+from app.orders import jobs
 from app.orders.models import Order
 from tests.payments.conftest import charges_of, make_event
 
@@ -72,7 +72,7 @@ async def test_a_refund_that_fails_later_reopens_the_debt_once(
         {"_id": PydanticObjectId(order["id"])},
         {"$set": {"payment.refund_retry_at": utcnow() - timedelta(seconds=1)}},
     )
-    assert await service.retry_owed_refunds() == 1
+    assert await jobs.retry_owed_refunds() == 1
     stored = await Order.get(order["id"])
     assert stored.payment.status == "refunded" and stored.payment.amount_refunded == 3800
     assert [r.status for r in stored.payment.refunds] == ["failed", "succeeded"]

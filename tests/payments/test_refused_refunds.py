@@ -11,7 +11,7 @@ import pytest
 from beanie import PydanticObjectId
 
 from app.core.clock import utcnow
-from app.orders import service
+from app.orders import jobs
 from app.orders.models import Order
 from app.payments.stripe_gateway import StripeGateway
 from tests.orders.conftest import stock_of
@@ -82,7 +82,7 @@ async def test_refused_at_stripe_then_given_back_by_the_job(
     assert await stock_of(stock.shirt) == 10
 
     await make_due(order["id"])
-    assert await service.retry_owed_refunds() == 1
+    assert await jobs.retry_owed_refunds() == 1
 
     stored = await Order.get(order["id"])
     assert stored.payment.status == "refunded" and stored.payment.amount_refunded == 3800
@@ -117,7 +117,7 @@ async def test_refused_at_stripe_then_refunded_in_the_dashboard(
         ("succeeded", "provider"),
     ]
     await make_due(order["id"])
-    assert await service.retry_owed_refunds() == 0
+    assert await jobs.retry_owed_refunds() == 0
     assert len(stripe_refuses_next) == 1
     assert await refunded_at_stripe(stripe_api, order) == 3800
 
@@ -137,5 +137,5 @@ async def test_refused_at_stripe_then_refunded_by_an_admin(
     assert body["status"] == "cancelled" and body["payment"]["status"] == "refunded"
     assert await refunded_at_stripe(stripe_api, order) == 3800
     await make_due(order["id"])
-    assert await service.retry_owed_refunds() == 0
+    assert await jobs.retry_owed_refunds() == 0
     assert len(stripe_refuses_next) == 2

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from app.payments.gateway import ProviderError, ProviderUnavailable
 from app.payments.stripe_gateway import StripeGateway
+from app.payments.types import ProviderError, ProviderUnavailable
 from tests.conftest import make_settings
 from tests.payments import stripe_recordings as recorded
 from tests.payments.conftest import SECRET_KEY, WEBHOOK_SECRET, sign

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.orders import service
+from app.orders import jobs
 from app.orders.models import Order
 from tests.orders.conftest import stock_of
 from tests.payments.conftest import charges_of, stripe_settings
@@ -88,7 +88,7 @@ async def test_a_refund_while_stripe_is_down_stays_pending_then_completes(
     assert [r["status"] for r in body["payment"]["refunds"]] == ["pending"]
 
     own_localstripe.start()
-    assert await service.retry_pending_refunds(older_than_seconds=0) == 1
+    assert await jobs.retry_pending_refunds(older_than_seconds=0) == 1
 
     stored = await Order.get(order["id"])
     assert stored.payment.status == "partially_refunded"

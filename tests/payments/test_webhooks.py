@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from app.orders import settlement
 from app.orders.models import Order
 from app.payments.models import PaymentEvent
 from tests.orders.conftest import stock_of
@@ -153,24 +154,24 @@ async def test_five_concurrent_deliveries_apply_once_and_send_one_email(
 
 
 async def test_an_event_whose_application_failed_is_applied_on_redelivery(
-    paid_in_browser, deliver, monkeypatch
+    app, paid_in_browser, deliver
 ):
     """A failure mid-way gives the event back: it is only marked done once applied."""
     from app.orders import provider_events
+    from app.payments import webhooks
 
     order, event = await paid_in_browser()
-    real = provider_events.apply_event
 
     async def crash(_event):
         raise RuntimeError("the worker fell over")
 
-    monkeypatch.setattr(provider_events, "apply_event", crash)
+    webhooks.on_event(app, crash)  # what the orders registered at app creation, failing
     failed = await deliver(event)
     assert failed.status_code == 500
     assert (await Order.get(order["id"])).status == "pending_payment"
     assert await PaymentEvent.get(event["id"]) is None  # not marked: Stripe retries it
 
-    monkeypatch.setattr(provider_events, "apply_event", real)
+    webhooks.on_event(app, provider_events.apply_event)
     retried = await deliver(event)
     assert retried.status_code == 200
     assert (await Order.get(order["id"])).status == "paid"
@@ -343,12 +344,11 @@ async def test_a_refund_of_ours_whose_answer_was_lost_is_completed_not_doubled(
 ):
     """We booked a refund and asked Stripe; Stripe made it but its answer never reached us.
     The webhook matches it by the key we asked with and completes it."""
-    from app.orders import refunds
     from app.orders.models import Refund
 
     order = await placed_order(paid=True)
     booked = Refund(amount=800, reason="mug broke", actor="admin:x")
-    condition, update = refunds.reserve_refund(booked, total=3800)
+    condition, update = settlement.reserve_refund(booked, total=3800)
     await Order.get_pymongo_collection().update_one(
         {"_id": (await Order.get(order["id"])).id, **condition}, update
     )
