@@ -3,7 +3,12 @@ authenticated requests a flow). Counts, never timings."""
 
 from __future__ import annotations
 
+import jwt
+import pytest
+
 from app.auth.models import User
+from app.core import security
+from app.errors import Unauthenticated
 
 ME = "/api/v1/users/me"
 
@@ -62,3 +67,45 @@ async def test_a_disabled_account_is_refused_before_a_model_is_built(
     assert response.status_code == 401
     assert (await response.get_json())["code"] == "account_disabled"
     assert built == []
+
+
+async def test_a_token_is_verified_once_and_its_expiry_checked_every_time(
+    client, customer, settings, monkeypatch
+):
+    """The same access token on every request: PyJWT verifies it once (signature, algorithm,
+    issuer, fixed claims), its expiry is checked on each use, and a token verified under
+    one secret says nothing under another."""
+    _, headers = customer
+    token = headers["Authorization"].split()[1]
+    decoded = []
+    real = security.jwt.decode
+
+    def counting(*args, **kwargs):
+        decoded.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(security.jwt, "decode", counting)
+    for _ in range(3):
+        assert (await client.get(ME, headers=headers)).status_code == 200
+    assert len(decoded) == 1
+
+    claims = jwt.decode(token, options={"verify_signature": False})
+    monkeypatch.setattr(security, "_now", lambda: float(claims["exp"]))
+    expired = await client.get(ME, headers=headers)
+    assert expired.status_code == 401
+    assert (await expired.get_json())["code"] == "token_expired"
+
+    monkeypatch.setattr(security, "_now", lambda: float(claims["iat"]))
+    assert (await client.get(ME, headers=headers)).status_code == 200
+    with pytest.raises(Unauthenticated) as refused:
+        security.decode_access_token(token, secret=settings.SECRET_KEY + "-rotated")
+    assert refused.value.code == "invalid_token"
+
+
+def test_the_claims_handed_out_are_copies(settings):
+    token, _ = security.create_access_token(
+        subject="u1", role="customer", secret=settings.SECRET_KEY, ttl_seconds=60
+    )
+    first = security.decode_access_token(token, secret=settings.SECRET_KEY)
+    first["role"] = "admin"
+    assert security.decode_access_token(token, secret=settings.SECRET_KEY)["role"] == "customer"
