@@ -93,16 +93,16 @@ def latency(monkeypatch):
     concurrent requests would never interleave between reading the reviews and writing the
     rating, and a rating kept without a guard would pass here and drift on a real server.
     (Against a real server, MONGODB_URI set, this patches an engine that is not in use.)"""
-    from app.core.memory import _Gate
+    from app.core.memory import Gate
 
     rng = random.Random(3)
-    original = _Gate.acquire
+    original = Gate.acquire
 
     async def slow_acquire(self):
         await asyncio.sleep(rng.uniform(0, 0.003))
         await original(self)
 
-    monkeypatch.setattr(_Gate, "acquire", slow_acquire)
+    monkeypatch.setattr(Gate, "acquire", slow_acquire)
 
 
 async def test_concurrent_reviews_give_the_exact_rating(
