@@ -14,7 +14,7 @@ import mongomock_ng
 import pytest
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, ExecutionTimeout
 
 from app.core.memory import (
     MemoryClient,
@@ -438,8 +438,12 @@ async def test_the_gate_arms_its_timeout_only_to_wait(monkeypatch):
     async with client.start_session() as session:
         await session.start_transaction()
         # Another task waits for the transaction, and gives up when it never ends.
-        with pytest.raises(TransactionWaitTimeout, match="waited too long"):
+        with pytest.raises(TransactionWaitTimeout, match="waited too long") as waited:
             await asyncio.create_task(things.find_one({"_id": 1}))
+        # A timeout, handled as the database's (PyMongo's ExecutionTimeout), not a misuse.
+        assert isinstance(waited.value, TimeoutError)
+        assert isinstance(waited.value, ExecutionTimeout) and waited.value.timeout
+        assert not isinstance(waited.value, TransactionMisuse)
         await session.abort_transaction()
     assert armed == [0.05]
     assert (await things.find_one({"_id": 1}))["n"] == 5

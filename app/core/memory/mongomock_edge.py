@@ -101,8 +101,14 @@ RELIED_ON: Final[list[tuple[str, str, str]]] = [
     ("mongomock_ng.store.CollectionStore", "_value_meets_expiry", "method"),
     ("mongomock_ng.store.CollectionStore", "_documents", "instance"),
     ("mongomock_ng.store.CollectionStore", "_ttl_indexes", "instance"),
+    ("mongomock_ng.store.CollectionStore", "_saved_indexes", "instance"),
+    ("mongomock_ng.store.CollectionStore", "_saved_ttl_indexes", "instance"),
     ("mongomock_ng.store.CollectionStore", "indexes", "instance"),
     ("mongomock_ng.store.CollectionStore", "is_empty", "instance"),
     ("mongomock_ng.store.CollectionStore", "documents", "instance"),
     ("mongomock_ng.session.ClientSession", "_ensure_collection_in_transaction", "method"),
+    # tests/touched.py counts documents read through these.
+    ("mongomock_ng.mongo_client.MongoClient", "_store", "instance"),
+    ("mongomock_ng.store.ServerStore", "_databases", "instance"),
+    ("mongomock_ng.store.DatabaseStore", "_collections", "instance"),
 ]
