@@ -78,12 +78,9 @@ async def test_other_products_are_untouched(customer, product, other_product, re
 def transaction_mode(app, request):
     """Both paths: one transaction per review change, and a server without transactions
     (where the rating's version guard alone keeps it exact)."""
-    from app.core import db
-
-    saved = db.state.supports_transactions
-    db.state.supports_transactions = request.param == "transactions"
-    yield request.param
-    db.state.supports_transactions = saved
+    if request.param == "no transactions":
+        request.getfixturevalue("no_transactions")
+    return request.param
 
 
 @pytest.fixture
@@ -155,16 +152,6 @@ async def test_concurrent_edits_and_deletes_give_the_exact_rating(
     responses = await asyncio.gather(*calls)
     assert all(response.status_code in (200, 201, 204) for response in responses)
     assert await rating_of(product) == expected([*final.values(), *new_ratings])
-
-
-@pytest.fixture
-def no_transactions(app):
-    from app.core import db
-
-    saved = db.state.supports_transactions
-    db.state.supports_transactions = False
-    yield
-    db.state.supports_transactions = saved
 
 
 @pytest.mark.parametrize("action", ["create", "edit", "delete"])
