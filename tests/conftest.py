@@ -6,6 +6,7 @@ Set MONGODB_URI to run the same suite against a real replica set (`make test-mon
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import os
 
@@ -103,9 +104,20 @@ async def app(settings):
     app = create_app(settings)
     async with app.test_app():
         # A real server keeps data between tests: start each one from empty collections.
-        await db.drop_all_collections()
+        await db.drop_all_collections(app)
         async with app.app_context():
             yield app
+
+
+@pytest.fixture
+def no_transactions(app):
+    """The app's database as a server without transactions (a standalone mongod):
+    `db.transaction()` yields no session, each write stands alone, and guarded updates and
+    compensation alone keep the data consistent."""
+    handle = db.get_db(app)
+    app.extensions[db.EXTENSION] = dataclasses.replace(handle, supports_transactions=False)
+    yield
+    app.extensions[db.EXTENSION] = handle
 
 
 class IsolatedClient(QuartClient):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from app.catalog.models import Product
-from app.core import db
 from app.email.models import OutboxEmail
 from app.inventory.models import StockMovement
 
@@ -39,12 +38,8 @@ ALERTED = ["buyer@example.com", "ops@example.com"]
 
 
 @pytest.fixture
-def without_transactions(app):
+def without_transactions(no_transactions):
     """As on a server without replica set: `db.transaction()` yields no session."""
-    saved = db.state.supports_transactions
-    db.state.supports_transactions = False
-    yield
-    db.state.supports_transactions = saved
 
 
 async def ledger(product) -> list[StockMovement]:

@@ -289,7 +289,7 @@ async def test_take_stock_refusal_writes_nothing(stocked, fields, quantity):
 
 
 async def test_an_aborted_transaction_takes_its_movement_and_alert_with_it(stocked, staff):
-    if not db.state.supports_transactions:
+    if not db.get_db().supports_transactions:
         pytest.skip("needs transactions")
     product = await stocked(stock=6, low_stock_threshold=5)
 

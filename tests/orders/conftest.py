@@ -10,7 +10,6 @@ from beanie import PydanticObjectId
 
 from app.cart.models import Cart, CartLine
 from app.catalog.models import Product
-from app.core import db
 from app.core.clock import utcnow
 from app.orders.models import Order
 from app.payments.dev import DevGateway
@@ -102,15 +101,6 @@ def placed_order(customer, stock, fill_cart, checkout, pay):
         return order
 
     return place
-
-
-@pytest.fixture
-def no_transactions():
-    """Run the test as on a server without transactions (guarded updates + compensation)."""
-    saved = db.state.supports_transactions
-    db.state.supports_transactions = False
-    yield
-    db.state.supports_transactions = saved
 
 
 async def stock_of(product) -> int:
