@@ -47,7 +47,7 @@ class ProductImage(BaseModel):
 
 
 class Rating(BaseModel):
-    """Kept by reviews (`catalog.service.set_rating`): the exact mean of the product's review
+    """Kept by reviews (`catalog.ratings.set_rating`): the exact mean of the product's review
     ratings, rounded half up to 2 decimals, and their number."""
 
     average: float = 0.0

@@ -21,7 +21,7 @@ from app.cart import service as cart
 from app.core import db
 from app.core.money import format_amount
 from app.errors import ErrorCode, Invalid
-from app.inventory import service as inventory
+from app.inventory import stock as inventory
 from app.inventory.errors import InsufficientStock
 from app.orders import holds, payments
 from app.orders.models import (
