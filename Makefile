@@ -15,7 +15,7 @@ help:
 	@echo "make web         build the web app if its sources changed (what make run does first)"
 	@echo "make test-mongo  the same suite against MONGODB_URI (a MongoDB replica set)"
 	@echo "make test-wire   the same suite over the wire protocol, on a SecantusDB it starts"
-	@echo "make lint        ruff check + ruff format --check, import contracts (lint-imports)"
+	@echo "make lint        ruff check + ruff format --check, import contracts, mypy"
 	@echo "make bench       the benchmark over HTTP (wrk): writes bench/out/latest.md and a chart"
 	@echo "make loadtest    concurrent checkouts, logins under reads, webhook storm, SIGKILL fault run"
 	@echo "make client-test a TypeScript client generated from /openapi.json walks a live server"
@@ -102,6 +102,8 @@ lint: $(STAMP_DEV)
 	$(VENV)/bin/ruff format --check .
 	@echo ">> import contracts (import-linter, [tool.importlinter] in pyproject.toml)"
 	$(VENV)/bin/lint-imports
+	@echo ">> type check (mypy, [tool.mypy] in pyproject.toml)"
+	$(VENV)/bin/mypy
 
 format: $(STAMP_DEV)
 	$(VENV)/bin/ruff check --fix .

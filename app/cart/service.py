@@ -244,6 +244,7 @@ async def set_quantity(
         if quantity == 0:
             lines.remove(line)
             return
+        assert wanted is not None  # a line holds it
         product = products.get(wanted)
         if quantity > _buyable(product):
             raise _short_of_stock(wanted, product, requested=quantity, in_cart=line.quantity)

@@ -101,7 +101,7 @@ async def list_reviews(*, product_id: str, query: ReviewQuery) -> Page[ReviewOut
     find = Review.find({"product_id": product.id})
     total = await find.count()
     reviews = (
-        await find.sort(SORTS[query.sort or DEFAULT_SORT])
+        await find.sort(SORTS[query.sort or DEFAULT_SORT])  # type: ignore[arg-type]  # Beanie types sort keys as SortDirection; ints are what it sends
         .skip(query.skip)
         .limit(query.per_page)
         .to_list()
@@ -154,7 +154,7 @@ async def _review_exists(user_id: PydanticObjectId, product_id: str) -> Conflict
     existing = await Review.get_pymongo_collection().find_one(
         {"user_id": user_id, "product_id": _object_id(product_id)}, {"_id": 1}
     )
-    extra = {"review_id": str(existing["_id"])} if existing else {}
+    extra: dict[str, Any] = {"review_id": str(existing["_id"])} if existing else {}
     return Conflict(
         "You have already reviewed this product; edit that review instead.",
         code=ErrorCode.REVIEW_EXISTS,
@@ -183,7 +183,9 @@ async def update_review(
         review = await _own_review(user, review_id, session=session)
         if not changes:
             return review
-        updates = {key: changes[key] for key in ("rating", "title", "body") if key in changes}
+        updates: dict[str, Any] = {
+            key: changes[key] for key in ("rating", "title", "body") if key in changes
+        }
         updates["verified_purchase"] = await has_delivered_product(
             user_id=review.user_id, product_id=review.product_id, session=session
         )
