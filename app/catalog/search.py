@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pymongo.errors import OperationFailure
 from quart import Quart, current_app
 
+from app.catalog.models import Product  # the model declares the text index
 from app.core import db
 from config import Settings
 
@@ -190,8 +191,6 @@ async def init_search(app: Quart, settings: Settings) -> SearchMode:
     SEARCH_MODE=text creates the index, and a refusal is fatal. "auto" creates it, and a
     server that refuses it with CannotCreateIndex switches search to regex, saying why in the
     log, instead of failing to start."""
-    from app.catalog.models import Product  # the model declares the index
-
     chosen: SearchMode = "regex"
     if not db.get_db(app).embedded and settings.SEARCH_MODE != "regex":
         declared = Product.get_settings().indexes
