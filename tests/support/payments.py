@@ -132,6 +132,9 @@ def make_event(kind: str, obj: dict) -> dict:
     }
 
 
+# -- the emulator's objects, and the status emails in the outbox --------------------------------
+
+
 async def every(list_async, params: dict) -> list[dict]:
     """All pages of an emulator list (the suite's emulator keeps every test's objects)."""
     found: list[dict] = []
