@@ -14,7 +14,7 @@ from app.core import db
 from app.email.models import OutboxEmail
 from app.inventory import stock as inventory
 from app.inventory.models import StockMovement
-from tests.inventory.conftest import ledger, stored
+from tests.support.inventory import ledger, stored
 
 pytestmark = pytest.mark.usefixtures("app")
 

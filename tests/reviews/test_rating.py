@@ -9,7 +9,7 @@ import random
 import pytest
 
 from app.reviews.service import average_of
-from tests.reviews.conftest import rating_of
+from tests.support.reviews import rating_of
 
 
 def expected(ratings) -> dict:
