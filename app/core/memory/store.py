@@ -22,6 +22,7 @@ from app.core.memory.mongomock_edge import (
     ObjectId,
     filtering,
     helpers,
+    mongomock_ng,
     mongomock_store,
 )
 
@@ -236,7 +237,8 @@ class TrackedStore(CollectionStore):
             for key in list(self._documents):
                 self._schedule(key)
             return
-        now = helpers.utcnow()
+        # mongomock-ng's clock as its package exposes it (not in its __all__; tests patch it).
+        now = mongomock_ng.utcnow()  # type: ignore[attr-defined]
         naive_now = naive_utc(now)
         heap = self.expiry
         while heap and heap[0][0] <= naive_now:
