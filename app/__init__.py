@@ -120,6 +120,9 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     # After the request hooks, so a 429 still carries its request id.
     init_rate_limiter(app, settings)
+    from app.core.ids import register_id_converters
+
+    register_id_converters(app)  # before the blueprints: their rules name the converters
     _register_blueprints(app)
     _register_lifecycle(app, settings)
 

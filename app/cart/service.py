@@ -28,6 +28,7 @@ from app.cart.schemas import CartItemOut, CartOut
 from app.catalog import products as catalog
 from app.catalog.models import Product
 from app.core.clock import utcnow
+from app.core.ids import parse_object_id
 from app.errors import Conflict, ErrorCode, NotFound
 from app.inventory import stock as inventory
 from app.inventory.errors import InsufficientStock, Shortage
@@ -153,11 +154,7 @@ async def _edit(
     raise Conflict("The cart is being changed by another request; try again.")
 
 
-def _object_id(value: str) -> PydanticObjectId | None:
-    return PydanticObjectId(value) if PydanticObjectId.is_valid(value) else None
-
-
-def _find_line(lines: list[CartLine], product_id: PydanticObjectId | None) -> CartLine | None:
+def _find_line(lines: list[CartLine], product_id: PydanticObjectId) -> CartLine | None:
     return next((line for line in lines if line.product_id == product_id), None)
 
 
@@ -187,7 +184,7 @@ async def add_item(
     `insufficient_stock` (more than in stock, counting what is already in the cart, with
     `available`), Conflict when the cart kept changing underneath us.
     """
-    wanted = _object_id(product_id)
+    wanted = parse_object_id(product_id)
     if wanted is None:
         raise NotFound("No such product.")
 
@@ -227,7 +224,7 @@ async def add_item(
 
 
 async def set_quantity(
-    *, user_id: PydanticObjectId, product_id: str, quantity: int, session=None
+    *, user_id: PydanticObjectId, product_id: PydanticObjectId, quantity: int, session=None
 ) -> CartOut:
     """Set a line's quantity; 0 removes the line.
 
@@ -235,7 +232,7 @@ async def set_quantity(
     than can be bought now, with `available`; 0 for an archived or gone product, whose line
     can only be removed), Conflict when the cart kept changing underneath us.
     """
-    wanted = _object_id(product_id)
+    wanted = product_id
 
     def edit(lines: list[CartLine], products: Products) -> None:
         line = _find_line(lines, wanted)
@@ -244,7 +241,6 @@ async def set_quantity(
         if quantity == 0:
             lines.remove(line)
             return
-        assert wanted is not None  # a line holds it
         product = products.get(wanted)
         if quantity > _buyable(product):
             raise _short_of_stock(wanted, product, requested=quantity, in_cart=line.quantity)
@@ -253,10 +249,12 @@ async def set_quantity(
     return await _edit(user_id, edit, session=session)
 
 
-async def remove_item(*, user_id: PydanticObjectId, product_id: str, session=None) -> CartOut:
+async def remove_item(
+    *, user_id: PydanticObjectId, product_id: PydanticObjectId, session=None
+) -> CartOut:
     """Remove a product's line. Raises NotFound (no such line), Conflict when the cart kept
     changing underneath us."""
-    wanted = _object_id(product_id)
+    wanted = product_id
 
     def edit(lines: list[CartLine], products: Products) -> None:
         line = _find_line(lines, wanted)

@@ -8,9 +8,10 @@ from typing import Any, TypeVar
 from quart import Blueprint
 from quart_schema import OpenAPIProvider
 from swagger_ui_bundle import swagger_ui_path
-from werkzeug.routing import Rule
+from werkzeug.routing import BaseConverter, Rule
 
 from app.core.idempotency import HEADER, IDEMPOTENT_ATTRIBUTE, MAX_KEY_LENGTH
+from app.core.ids import OBJECT_ID_PATTERN, ObjectIdConverter
 from app.core.money import STORE_CURRENCY_MARK
 from app.core.security import BEARER_SCHEME
 
@@ -204,6 +205,12 @@ class ShopOpenAPIProvider(OpenAPIProvider):
     def generate_rules(self) -> Iterator[Rule]:
         # Static files (the docs page's own assets) are not part of the API.
         return (rule for rule in super().generate_rules() if not rule.endpoint.endswith("static"))
+
+    def build_path_parameter(self, name: str, converter: BaseConverter) -> dict[str, Any]:
+        parameter = super().build_path_parameter(name, converter)
+        if isinstance(converter, ObjectIdConverter):
+            parameter["schema"] = {"type": "string", "pattern": OBJECT_ID_PATTERN}
+        return parameter
 
     def build_paths(self, rule: Rule) -> tuple[dict[str, Any], dict[str, Any]]:
         paths, components = super().build_paths(rule)

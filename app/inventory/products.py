@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from beanie import PydanticObjectId
+
 from app.catalog import products as catalog
 from app.catalog.models import Product
 from app.catalog.schemas import ProductIn, ProductOut
@@ -42,7 +44,7 @@ async def create_product(*, data: ProductIn, actor: str | None = None) -> Produc
 
 
 async def update_product(
-    *, product_id: str, changes: dict[str, Any], actor: str | None = None
+    *, product_id: PydanticObjectId, changes: dict[str, Any], actor: str | None = None
 ) -> ProductOut:
     """Apply a partial update (archived products too: `status` can bring one back). A new
     `stock` goes through the stock ledger (reason "admin edit", by `actor`); a new threshold

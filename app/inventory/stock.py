@@ -340,12 +340,6 @@ async def set_low_stock_threshold(
 # -- admin adjustments -------------------------------------------------------------------------
 
 
-def _object_id(value: str) -> PydanticObjectId:
-    if not PydanticObjectId.is_valid(value):
-        raise NotFound("No such product.")
-    return PydanticObjectId(value)
-
-
 async def _refusal(product_id: PydanticObjectId, delta: int, *, session: Any = None) -> Exception:
     """Why a guarded delta matched nothing (read in the same transaction, when there is one)."""
     row = await _products().find_one({"_id": product_id}, {"stock": 1, "name": 1}, session=session)
@@ -367,7 +361,7 @@ async def _refusal(product_id: PydanticObjectId, delta: int, *, session: Any = N
 
 async def adjust_stock(
     *,
-    product_id: str,
+    product_id: PydanticObjectId,
     reason: str,
     actor: str | None,
     delta: int | None = None,
@@ -381,7 +375,7 @@ async def adjust_stock(
     """
     if (delta is None) == (set_to is None):
         raise ValueError("exactly one of delta or set_to")
-    oid = _object_id(product_id)
+    oid = product_id
 
     async def work(session: Any) -> StockChange:
         if set_to is not None:

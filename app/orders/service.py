@@ -15,7 +15,9 @@ from app.orders import store
 from app.orders.models import Order
 
 
-async def get_order(*, order_id: str, user_id: PydanticObjectId | None = None) -> Order:
+async def get_order(
+    *, order_id: PydanticObjectId, user_id: PydanticObjectId | None = None
+) -> Order:
     """One order; with `user_id`, only if it is theirs (anyone else's is the same 404)."""
     return await store.get(order_id=order_id, user_id=user_id)
 

@@ -189,7 +189,7 @@ def is_state_dependent(method: str, path: str, status: int, problem: dict[str, A
 
 # DELETE on an admin product archives it (API.md: "archived products vanish from the catalog,
 # existing orders keep them"): the public catalog answers 404 at once, while the admin keeps
-# the product at its URL to edit, restock or restore (`PATCH {"status": "active"}`).
+# the product at its URL to read, edit, restock or restore (`PATCH {"status": "active"}`).
 ARCHIVED_STAYS_ADMINS = re.compile(r"^DELETE (/api/v1/admin/products/[^/]+)$")
 ADMIN_USES = re.compile(
     r"^(GET|PATCH|POST|DELETE) (/api/v1/admin/products/[^/]+)(/stock|/variants(/[^/]+)?)?$"
