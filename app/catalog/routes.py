@@ -2,7 +2,7 @@
 
 from quart_schema import validate_querystring, validate_response
 
-from app.catalog import bp, service
+from app.catalog import bp, categories, listing, products
 from app.catalog.cache import cached_read
 from app.catalog.schemas import CategoryTree, ProductListItem, ProductOut, ProductQuery
 from app.core.openapi import links
@@ -21,7 +21,7 @@ from app.core.pagination import Page
 @validate_response(Page[ProductListItem])
 async def list_products(query_args: ProductQuery) -> Page[ProductListItem]:
     """List, search and filter active products."""
-    return await service.list_products(query=query_args)
+    return await listing.list_products(query=query_args)
 
 
 @bp.get("/products/<reference>")
@@ -29,7 +29,7 @@ async def list_products(query_args: ProductQuery) -> Page[ProductListItem]:
 @validate_response(ProductOut)
 async def get_product(reference: str) -> ProductOut:
     """One active product, by id or slug."""
-    return await service.get_product(reference=reference)
+    return await products.get_product(reference=reference)
 
 
 @bp.get("/categories")
@@ -37,4 +37,4 @@ async def get_product(reference: str) -> ProductOut:
 @validate_response(CategoryTree)
 async def category_tree() -> CategoryTree:
     """The category tree."""
-    return CategoryTree(await service.category_tree())
+    return CategoryTree(await categories.category_tree())

@@ -36,7 +36,7 @@ from pymongo import ReturnDocument
 
 from app.catalog import cache
 from app.catalog.models import Product
-from app.catalog.service import products_by_id
+from app.catalog.products import products_by_id
 from app.catalog.stock_fields import DEFAULT_LOW_STOCK_THRESHOLD, MAX_STOCK
 from app.core import db
 from app.core.clock import utcnow
