@@ -151,6 +151,9 @@ class Settings(BaseSettings):
     # Per-worker memory for cached public catalog responses; 0 turns that cache off (ETags
     # and 304s stay).
     CATALOG_CACHE_MB: int = Field(default=32, ge=0)
+    # Priced checkout (issue 19). PRICES_INCLUDE_TAX: false, prices are net and tax is added
+    # (US style); true, prices include tax (EU style) and the tax is shown inside the total.
+    PRICES_INCLUDE_TAX: bool = False
 
     @property
     def use_embedded_db(self) -> bool:

@@ -76,6 +76,11 @@ DOCUMENT_MODELS: list[str] = [
     "app.payments.models.DevPaymentIntent",
     "app.payments.models.PaymentEvent",
     "app.inventory.models.StockMovement",
+    # Priced checkout (issue 19)
+    "app.charges.models.ShippingMethod",
+    "app.charges.models.TaxRate",
+    "app.charges.models.Discount",
+    "app.charges.models.DiscountUse",
 ]
 
 

@@ -78,6 +78,10 @@ CONVERTERS: dict[str, type[ObjectIdConverter]] = {
     "email": _converter("email", "No such email."),
     "address": _converter("address", "No such address."),
     "cartline": _converter("cartline", "This product is not in the cart."),
+    # Priced checkout (issue 19)
+    "shipping_method": _converter("shipping_method", "No such shipping method."),
+    "tax_rate": _converter("tax_rate", "No such tax rate."),
+    "discount": _converter("discount", "No such discount."),
 }
 
 
