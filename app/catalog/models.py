@@ -11,6 +11,7 @@ from pymongo import ASCENDING, DESCENDING, TEXT, IndexModel
 
 from app.catalog.stock_fields import DEFAULT_LOW_STOCK_THRESHOLD, StockStatus, stock_status
 from app.core.clock import utcnow
+from app.pricing.engine import TaxClass
 
 ProductStatus = Literal["active", "archived"]
 
@@ -132,6 +133,10 @@ class Product(Document):
     rating: Rating = Field(default_factory=Rating)
     status: ProductStatus = "active"
     facets: Facets = Field(default_factory=Facets)
+    # Priced checkout (issue 19): the tax class its rate is looked up by, and its shipping
+    # weight (weight-tier shipping methods; None counts as 0).
+    tax_class: TaxClass = "standard"
+    weight_grams: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -9,6 +9,7 @@ from pydantic import (
     ConfigDict,
     Field,
     RootModel,
+    Strict,
     StringConstraints,
     ValidationInfo,
     WithJsonSchema,
@@ -28,6 +29,7 @@ from app.core.schemas import (
     QueryModel,
     UTCDateTime,
 )
+from app.pricing.engine import TaxClass
 
 SortKey = Literal["price", "-price", "name", "-created_at", "-rating"]
 
@@ -47,6 +49,7 @@ Currency = Annotated[
     # The OpenAPI document narrows the enum to the store's currency (see core/openapi.py).
     WithJsonSchema({"type": "string", "enum": CURRENCY_CODES, STORE_CURRENCY_MARK: True}),
 ]
+WeightGrams = Annotated[int, Strict(), Field(ge=0, le=1_000_000_000, description="Grams")]
 Brand = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 AttributeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 AttributeValue = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -135,6 +138,12 @@ class ProductIn(InModel):
     images: Images = Field(default_factory=list)
     stock: Quantity
     low_stock_threshold: Quantity = DEFAULT_LOW_STOCK_THRESHOLD
+    tax_class: TaxClass | None = Field(
+        default=None, description="The tax class its rate is looked up by. Left out: `standard`."
+    )
+    weight_grams: WeightGrams | None = Field(
+        default=None, description="Shipping weight (weight-tier shipping methods)"
+    )
 
 
 def _absent_is_not_null(schema: dict[str, Any]) -> None:
@@ -162,6 +171,8 @@ class ProductUpdate(InModel):
     stock: Quantity = None
     low_stock_threshold: Quantity = None
     status: Literal["active", "archived"] = None
+    tax_class: TaxClass = None
+    weight_grams: WeightGrams | None = None
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(include=self.model_fields_set)
@@ -230,6 +241,8 @@ class ProductOut(ProductListItem):
     stock: int
     low_stock_threshold: int
     status: Literal["active", "archived"]
+    tax_class: TaxClass
+    weight_grams: int | None
     created_at: UTCDateTime
     updated_at: UTCDateTime
 

@@ -55,6 +55,7 @@ class ShippingAddress(BaseModel):
     city: str
     postal_code: str
     country: str
+    region: str | None = None
     phone: str | None = None
 
 

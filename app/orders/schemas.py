@@ -7,7 +7,16 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from app.auth.common import normalize_email
-from app.auth.schemas import City, Country, Line, Name, OptionalLine, Phone, PostalCode
+from app.auth.schemas import (
+    City,
+    Country,
+    Line,
+    Name,
+    OptionalLine,
+    Phone,
+    PostalCode,
+    Region,
+)
 from app.core.pagination import PageQuery
 from app.core.schemas import (
     DateTimeQuery,
@@ -53,6 +62,7 @@ class ShippingAddressIn(InModel):
     city: City
     postal_code: PostalCode
     country: Country
+    region: Region | None = None
     phone: Phone | None = None
 
 
@@ -146,6 +156,7 @@ class ShippingAddressOut(OutModel):
     city: str
     postal_code: str
     country: str
+    region: str | None
     phone: str | None
 
 
