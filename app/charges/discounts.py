@@ -103,8 +103,25 @@ async def _category_id(reference: str | None) -> PydanticObjectId | None:
     return category.id
 
 
+def _check_terms(
+    kind: str, value: int | None, starts_at: datetime | None, ends_at: datetime | None
+) -> None:
+    try:
+        check_value(kind, value)
+    except ValueError as error:
+        raise Invalid(str(error), errors=[{"loc": ["value"], "msg": str(error)}]) from None
+    starts, ends = _aware(starts_at), _aware(ends_at)
+    if starts and ends and ends <= starts:
+        raise Invalid(
+            "ends_at must be after starts_at.",
+            errors=[{"loc": ["ends_at"], "msg": "must be after starts_at"}],
+        )
+
+
 async def create_discount(*, data: DiscountIn) -> Discount:
-    """Create a code. Raises Conflict `discount_code_taken`, Invalid (unknown category)."""
+    """Create a code. Raises Conflict `discount_code_taken`, Invalid (a value that does not
+    fit the type, an end before the start, unknown category)."""
+    _check_terms(data.type, data.value, data.starts_at, data.ends_at)
     discount = Discount(
         code=data.code,
         code_key=code_key(data.code),
@@ -148,17 +165,12 @@ async def update_discount(*, discount_id: PydanticObjectId, changes: dict[str, A
     )
     if "type" in changes and changes["type"] == "free_shipping" and "value" not in changes:
         value = None
-    try:
-        check_value(kind, value)
-    except ValueError as error:
-        raise Invalid(str(error), errors=[{"loc": ["value"], "msg": str(error)}]) from None
-    starts = _aware(changes.get("starts_at", discount.starts_at))
-    ends = _aware(changes.get("ends_at", discount.ends_at))
-    if starts and ends and ends <= starts:
-        raise Invalid(
-            "ends_at must be after starts_at.",
-            errors=[{"loc": ["ends_at"], "msg": "must be after starts_at"}],
-        )
+    _check_terms(
+        kind,
+        value,
+        changes.get("starts_at", discount.starts_at),
+        changes.get("ends_at", discount.ends_at),
+    )
     update: dict[str, Any] = {"value": value or 0, "updated_at": utcnow()}
     for name, given in changes.items():
         if name == "code":

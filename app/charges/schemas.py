@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints
 
 from app.charges.models import DiscountType, TaxClass
 from app.core.pagination import PageQuery
@@ -92,12 +92,6 @@ class ShippingMethodIn(InModel):
         "first tier holding the weight; beyond the last tier, its price",
     )
     active: StrictBool | None = Field(default=None, description="Left out: `true`.")
-
-    @model_validator(mode="after")
-    def _days_in_order(self) -> ShippingMethodIn:
-        if self.max_days < self.min_days:
-            raise ValueError("max_days must not be less than min_days")
-        return self
 
 
 class ShippingMethodUpdate(InModel):
@@ -204,13 +198,6 @@ class DiscountIn(InModel):
         default=None, description="Category id or slug (its sub-categories included)"
     )
     active: StrictBool | None = Field(default=None, description="Left out: `true`.")
-
-    @model_validator(mode="after")
-    def _value_fits_type(self) -> DiscountIn:
-        check_value(self.type, self.value)
-        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        return self
 
 
 def check_value(kind: str | None, value: int | None) -> None:

@@ -66,8 +66,18 @@ def _tiers(tiers: list[dict[str, Any]] | None) -> list[WeightTier]:
     return [WeightTier(**tier) for tier in tiers]
 
 
+def _check_days(min_days: int, max_days: int) -> None:
+    if max_days < min_days:
+        raise Invalid(
+            "max_days must not be less than min_days.",
+            errors=[{"loc": ["max_days"], "msg": "must not be less than min_days"}],
+        )
+
+
 async def create_method(*, data: ShippingMethodIn) -> ShippingMethod:
-    """Create a shipping method. Raises Invalid (weight tiers ending at the same weight)."""
+    """Create a shipping method. Raises Invalid (days out of order, weight tiers ending at the
+    same weight)."""
+    _check_days(data.min_days, data.max_days)
     fields = data.model_dump(exclude={"countries", "weight_tiers", "active"})
     method = ShippingMethod(
         **fields,
@@ -97,13 +107,7 @@ async def update_method(*, method_id: PydanticObjectId, changes: dict[str, Any])
         update.update(_destination_fields(changes["countries"]))
     if "weight_tiers" in changes:
         update["weight_tiers"] = [t.model_dump() for t in _tiers(changes["weight_tiers"])]
-    min_days = update.get("min_days", method.min_days)
-    max_days = update.get("max_days", method.max_days)
-    if max_days < min_days:
-        raise Invalid(
-            "max_days must not be less than min_days.",
-            errors=[{"loc": ["max_days"], "msg": "must not be less than min_days"}],
-        )
+    _check_days(update.get("min_days", method.min_days), update.get("max_days", method.max_days))
     update["updated_at"] = utcnow()
     await ShippingMethod.get_pymongo_collection().update_one({"_id": method.id}, {"$set": update})
     return await get_method(method_id=method_id)

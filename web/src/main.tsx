@@ -7,6 +7,7 @@ import { CategoriesPage } from "./admin/CategoriesPage";
 import { EmailsPage } from "./admin/EmailsPage";
 import { UsersPage } from "./admin/UsersPage";
 import { OrdersPage } from "./admin/OrdersPage";
+import { DiscountsPage, ShippingMethodsPage, TaxRatesPage } from "./admin/PricingPages";
 import { EditProductPage, NewProductPage } from "./admin/ProductFormPage";
 import { ProductsPage } from "./admin/ProductsPage";
 import { AdminLayout } from "./admin/AdminLayout";
@@ -42,6 +43,9 @@ const router = createBrowserRouter([
       { path: "categories", element: <CategoriesPage /> },
       { path: "users", element: <UsersPage /> },
       { path: "emails", element: <EmailsPage /> },
+      { path: "shipping", element: <ShippingMethodsPage /> },
+      { path: "tax-rates", element: <TaxRatesPage /> },
+      { path: "discounts", element: <DiscountsPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },
