@@ -28,6 +28,10 @@ def _level_out(change: service.StockChange) -> StockLevelOut:
         low_stock_threshold=product.low_stock_threshold,
         stock_status=product.stock_status,
         movement=service.movement_out(change.movement, {product.id: product.name}),
+        variant_id=change.variant.id,
+        sku=change.variant.sku,
+        options=dict(change.variant.options),
+        variant_stock=change.variant.stock,
     )
 
 
@@ -42,6 +46,7 @@ async def adjust_stock(product_id: str, data: StockAdjustmentIn) -> StockLevelOu
         product_id=product_id,
         delta=data.delta,
         set_to=data.set_to,
+        variant_id=data.variant_id,
         reason=data.reason,
         actor=f"admin:{current_user().id}",
     )

@@ -16,13 +16,20 @@ from __future__ import annotations
 
 from app.inventory.demo import seed_demo_catalog
 from app.inventory.errors import InsufficientStock, Shortage
-from app.inventory.products import create_product, update_product
+from app.inventory.products import (
+    add_variant,
+    create_product,
+    delete_variant,
+    update_product,
+    update_variant,
+)
 from app.inventory.reads import list_low_stock, list_movements, movement_out, product_names
 from app.inventory.stock import (
     StockChange,
     adjust_stock,
     available,
     backfill_low_stock_flags,
+    migrate_variants,
     record_initial_stock,
     return_stock,
     set_low_stock_threshold,
@@ -35,12 +42,15 @@ __all__ = [
     "InsufficientStock",
     "Shortage",
     "StockChange",
+    "add_variant",
     "adjust_stock",
     "available",
     "backfill_low_stock_flags",
     "create_product",
+    "delete_variant",
     "list_low_stock",
     "list_movements",
+    "migrate_variants",
     "movement_out",
     "product_names",
     "record_initial_stock",
@@ -51,4 +61,5 @@ __all__ = [
     "shortages",
     "take_stock",
     "update_product",
+    "update_variant",
 ]

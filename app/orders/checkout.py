@@ -130,6 +130,7 @@ async def place_order(
             for line in lines:
                 taken = await inventory.take_stock(
                     product_id=line.product_id,
+                    variant_id=line.variant_key,
                     quantity=line.quantity,
                     reason="sale",
                     order_id=order_id,
@@ -137,17 +138,21 @@ async def place_order(
                     session=session,
                 )
                 if taken is None:
-                    short.append((line.product_id, line.quantity))
+                    short.append((line.product_id, line.variant_key, line.quantity))
                     continue
-                product = taken.product
+                product, variant = taken.product, taken.variant
+                unit_price = product.price_of(variant)
                 items.append(
                     OrderItem(
                         product_id=product.id,
+                        variant_id=variant.id,
+                        sku=variant.sku,
+                        options=dict(variant.options),
                         name=product.name,
                         slug=product.slug,
-                        unit_price=product.price,
+                        unit_price=unit_price,
                         quantity=line.quantity,
-                        line_total=product.price * line.quantity,
+                        line_total=unit_price * line.quantity,
                         image=product.images[0].url if product.images else None,
                     )
                 )
@@ -208,6 +213,7 @@ async def _give_back(items: list[OrderItem], *, order_id, actor: str) -> None:
     for item in items:
         await inventory.return_stock(
             product_id=item.product_id,
+            variant_id=item.variant_id,
             quantity=item.quantity,
             reason="checkout_compensation",
             order_id=order_id,
