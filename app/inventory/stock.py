@@ -36,6 +36,7 @@ first stage of the pipeline from the product's stock fields, so its first moveme
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -47,12 +48,15 @@ from app.catalog import cache
 from app.catalog.models import Product, Variant, legacy_sku
 from app.catalog.service import products_by_id
 from app.catalog.stock_fields import DEFAULT_LOW_STOCK_THRESHOLD, MAX_STOCK
+from app.catalog.variants import register_skus
 from app.core import db
 from app.core.clock import utcnow
 from app.errors import Conflict, ErrorCode, Invalid, NotFound
 from app.inventory import alerts
 from app.inventory.errors import InsufficientStock, Shortage
 from app.inventory.models import StockMovement
+
+log = logging.getLogger("app.inventory")
 
 # A `set` is a delta guarded by the stock it was computed from; under a storm of concurrent
 # sales it may have to recompute a few times.
@@ -368,6 +372,7 @@ async def migrate_variants(*, batch: int = 500) -> int:
                 {"_id": product_id, "variants": {"$exists": False}}, [materialise(product_id)]
             )
             migrated += result.modified_count
+            await _register_legacy_sku(product_id)
     if migrated:
         await cache.bump_catalog_version()
     return migrated
@@ -658,13 +663,25 @@ async def adjust_stock(
 
 async def store_variants(product_id: PydanticObjectId, *, session: Any = None) -> Product | None:
     """The product, its variants stored (a product stored before variants gets its one)."""
-    await _products().update_one(
+    stored = await _products().update_one(
         {"_id": product_id, "variants": {"$exists": False}},
         [materialise(product_id)],
         session=session,
     )
+    if stored.modified_count:
+        await _register_legacy_sku(product_id, session=session)
     row = await _products().find_one({"_id": product_id}, session=session)
     return _product(row) if row is not None else None
+
+
+async def _register_legacy_sku(product_id: PydanticObjectId, *, session: Any = None) -> None:
+    """Claim the derived sku of a stored legacy variant in the sku register (unless some
+    product already holds it: then the admin renames one)."""
+    only = Variant(id=str(product_id), sku=legacy_sku(product_id))
+    try:
+        await register_skus(product_id, after=[only], session=session)
+    except Conflict:
+        log.warning("sku %s of product %s is held by another product", only.sku, product_id)
 
 
 async def write_variant_set(

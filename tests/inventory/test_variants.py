@@ -310,7 +310,7 @@ async def test_a_variant_crossing_its_threshold_alerts_naming_it(tee, staff):
 
 
 async def test_buying_a_size_m_in_blue(client, customer, tee):
-    user, headers = customer
+    _, headers = customer
     add = await client.post(
         "/api/v1/cart/items", json={"product_id": tee["id"], "quantity": 1}, headers=headers
     )
