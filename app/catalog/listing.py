@@ -99,6 +99,45 @@ def variant_filter(query: ProductQuery, *, without: str | None = None) -> dict[s
     return element
 
 
+def variant_match(element: dict[str, Any]) -> dict[str, Any]:
+    """The product filter for what one variant must match: one option key alone is a plain
+    equality on the multikey `variants.keys` (the same thing, and every planner serves it);
+    several keys, or a key and stock, must hold for the *same* variant: `$elemMatch`."""
+    if not element:
+        return {}
+    if set(element) == {"keys"} and isinstance(element["keys"], str):
+        return {"variants.keys": element["keys"]}
+    return {"variants": {"$elemMatch": element}}
+
+
+async def filter_parts(query: ProductQuery) -> dict[str, dict[str, Any]] | None:
+    """The query's filters, one part per filter (`category`, `brand`, `price`, `stock`,
+    `options`): a list page matches all of them, a facet all but its own. None when nothing
+    can match (an unknown category slug)."""
+    parts: dict[str, dict[str, Any]] = {}
+    if query.category:
+        category = await Category.find_one({"slug": query.category})
+        if category is None:
+            return None
+        parts["category"] = {"category_path": category.id}
+    if query.brand:
+        parts["brand"] = {"facets.brand": query.brand.casefold()}
+    price: dict[str, int] = {}
+    if query.min_price is not None:
+        price["$gte"] = query.min_price
+    if query.max_price is not None:
+        price["$lte"] = query.max_price
+    if price:
+        parts["price"] = {"price": price}
+    # Like a storefront checkbox: `true` narrows to what can be bought, `false` is no filter.
+    if query.in_stock:
+        parts["stock"] = {"stock": {"$gt": 0}}
+    options = variant_match(variant_filter(query))
+    if options:
+        parts["options"] = options
+    return parts
+
+
 async def list_products(*, query: ProductQuery) -> Page[ProductListItem]:
     """One page of the catalog (active products) matching the filters, in the requested
     order. Unknown category slug or a query without searchable words: an empty page."""
@@ -114,28 +153,13 @@ async def _page(
     """One page of products in `status` matching the filters, in the requested order, each
     row made into an `item`. Every index leads with `status`, so archived ones list the same
     way."""
-    filters: dict[str, Any] = {"status": status}
     empty: Page[Item] = Page.build([], query=query, total=0)
-    if query.category:
-        category = await Category.find_one({"slug": query.category})
-        if category is None:
-            return empty
-        filters["category_path"] = category.id
-    if query.brand:
-        filters["facets.brand"] = query.brand.casefold()
-    price: dict[str, int] = {}
-    if query.min_price is not None:
-        price["$gte"] = query.min_price
-    if query.max_price is not None:
-        price["$lte"] = query.max_price
-    if price:
-        filters["price"] = price
-    # Like a storefront checkbox: `true` narrows to what can be bought, `false` is no filter.
-    if query.in_stock:
-        filters["stock"] = {"$gt": 0}
-    variant = variant_filter(query)
-    if variant:
-        filters["variants"] = {"$elemMatch": variant}
+    parts = await filter_parts(query)
+    if parts is None:
+        return empty
+    filters: dict[str, Any] = {"status": status}
+    for part in parts.values():
+        filters.update(part)
 
     terms = search.terms_of(query.q) if query.q else None
     if query.q and not terms:

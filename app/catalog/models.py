@@ -242,14 +242,14 @@ class Product(Document):
             IndexModel([_ACTIVE, ("category_path", ASCENDING), *_NAME], name="category_name"),
             IndexModel([_ACTIVE, ("category_path", ASCENDING), *_NEWEST], name="category_newest"),
             IndexModel([_ACTIVE, ("category_path", ASCENDING), *_RATING], name="category_rating"),
-            # Facet filters `?brand=`, `?color=`, `?size=` (alone or combined with anything
-            # above): equality on the facet, ordered by price for the common price sort and
-            # price ranges; other sorts sort the facet's (small) match set.
+            # Filter `?brand=` (alone or combined with anything above): equality on the
+            # facet, ordered by price for the common price sort and price ranges; other sorts
+            # sort the facet's (small) match set.
             IndexModel([_ACTIVE, ("facets.brand", ASCENDING), *_PRICE], name="brand_price"),
-            IndexModel([_ACTIVE, ("facets.color", ASCENDING), *_PRICE], name="color_price"),
-            IndexModel([_ACTIVE, ("facets.size", ASCENDING), *_PRICE], name="size_price"),
-            # Option filters (`?size=M&color=blue`: one variant with both keys): multikey on
-            # the variants' option keys, ordered by price like the facet indexes.
+            # Option filters `?color=`, `?size=` (`?size=M&color=blue`: one variant with both
+            # keys, an `$elemMatch`): multikey on the variants' option keys (`size:m`; a
+            # product without options has its color/size attributes there), ordered by
+            # price like the brand index. It replaces the facets.color/size indexes.
             IndexModel([_ACTIVE, ("variants.keys", ASCENDING), *_PRICE], name="variant_options"),
             # `?q=` on a server: name weighs most, then brand, then description.
             IndexModel(

@@ -17,7 +17,7 @@ from pydantic import (
 
 from app.catalog.stock_fields import DEFAULT_LOW_STOCK_THRESHOLD, MAX_STOCK
 from app.core.money import CURRENCY_CODES, STORE_CURRENCY_MARK, iso_currency
-from app.core.pagination import PageQuery
+from app.core.pagination import Page, PageQuery
 from app.core.schemas import (
     JSON_INTEGER,
     InModel,
@@ -61,14 +61,19 @@ FilterValue = Annotated[str, StringConstraints(max_length=100)]
 MAX_OPTIONS = 3
 MAX_OPTION_VALUES = 50
 MAX_VARIANTS = 100
-OptionValue = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[^:]+$")
-]
+OptionValue = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 Sku = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
     ),
+]
+
+
+# A variant's value of each option, by option name (keys as the options name them).
+VariantOptions = Annotated[
+    dict[AttributeKey, OptionValue],
+    Field(max_length=MAX_OPTIONS, json_schema_extra={"additionalProperties": False}),
 ]
 
 
@@ -84,9 +89,7 @@ class VariantIn(InModel):
     model_config = ConfigDict(json_schema_extra=lambda schema: _absent_is_not_null(schema))
 
     sku: Sku | None = None
-    options: Annotated[dict[AttributeKey, OptionValue], Field(max_length=MAX_OPTIONS)] = Field(
-        default_factory=dict
-    )
+    options: VariantOptions = Field(default_factory=dict)
     price: Money | None = None
     stock: Quantity = 0
     low_stock_threshold: Quantity | None = None
@@ -98,7 +101,7 @@ class VariantUpdate(InModel):
     model_config = ConfigDict(json_schema_extra=lambda schema: _absent_is_not_null(schema))
 
     sku: Sku = None
-    options: Annotated[dict[AttributeKey, OptionValue], Field(max_length=MAX_OPTIONS)] = None
+    options: VariantOptions = None
     price: Money | None = None
     stock: Quantity = None
     low_stock_threshold: Quantity = None
@@ -162,6 +165,16 @@ class ProductQuery(PageQuery, QueryModel):
         return value
 
 
+class CatalogQuery(ProductQuery):
+    """`GET /products`: the filters, and whether to add the facets."""
+
+    facets: bool = Field(
+        default=False,
+        description="true: add `facets` (counts per brand, color, size and category, and the "
+        "price range, over the filtered result, each ignoring its own filter)",
+    )
+
+
 class AdminProductQuery(ProductQuery):
     """`GET /admin/products`: the catalog's filters, on active or archived products."""
 
@@ -173,7 +186,14 @@ class AdminProductQuery(ProductQuery):
 # -- admin bodies ----------------------------------------------------------------------------
 
 
+def _stock_or_variants(schema: dict[str, Any]) -> None:
+    # What build_variants checks first, in the schema: the stock, or variants with theirs.
+    schema["anyOf"] = [{"required": ["stock"]}, {"required": ["variants"]}]
+
+
 class ProductIn(InModel):
+    model_config = ConfigDict(json_schema_extra=_stock_or_variants)
+
     name: Name
     description: Description
     price: Money
@@ -365,3 +385,11 @@ class CategoryNode(OutModel):
 
 class CategoryTree(RootModel[list[CategoryNode]]):
     """The roots of the category tree, each with its children, by name."""
+
+
+class ProductPage(Page[ProductListItem]):
+    """A catalog page; `facets` with `?facets=true`, else null."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    facets: Facets | None = Field(default=None, description="With `facets=true`; else null")
