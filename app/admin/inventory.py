@@ -30,7 +30,7 @@ def _level_out(change: service.StockChange) -> StockLevelOut:
         movement=service.movement_out(change.movement, {product.id: product.name}),
         variant_id=change.variant.id,
         sku=change.variant.sku,
-        options=dict(change.variant.options),
+        options=product.options_of(change.variant),
         variant_stock=change.variant.stock,
     )
 

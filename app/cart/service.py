@@ -96,7 +96,9 @@ def _priced(lines: list[CartLine], products: Products) -> CartOut:
                 product_id=str(line.product_id),
                 variant_id=line.variant_key,
                 sku=variant.sku if variant is not None else None,
-                options=dict(variant.options) if variant is not None else {},
+                options=product.options_of(variant)
+                if product is not None and variant is not None
+                else {},
                 name=product.name if product is not None else GONE_PRODUCT_NAME,
                 slug=product.slug if product is not None else None,
                 image=product.images[0].url if product is not None and product.images else None,

@@ -226,7 +226,7 @@ VARIANT_PRODUCTS = [
     (
         "running-shoes",
         "Tempo Road Runner",
-        "Stride",
+        "Kestrel",
         11900,
         4.6,
         240,
@@ -244,7 +244,6 @@ VARIANT_PRODUCTS = [
         ],
     ),
 ]
-# fmt: on
 
 
 def _variant_rows(slug: str, variants: list) -> list[dict]:

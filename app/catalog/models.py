@@ -199,6 +199,13 @@ class Product(Document):
             return self.variants[0] if len(self.variants) == 1 else None
         return next((v for v in self.variants if v.id == variant_id), None)
 
+    def options_of(self, variant: Variant) -> dict[str, str]:
+        """A variant's option values in the order of the product's options."""
+        ordered = {
+            o.name: variant.options[o.name] for o in self.options if o.name in variant.options
+        }
+        return {**ordered, **variant.options}
+
     def price_of(self, variant: Variant) -> int:
         return variant.price if variant.price is not None else self.own_price
 

@@ -164,7 +164,7 @@ def variants_out(product: Product) -> list[VariantOut]:
         VariantOut(
             id=v.id,
             sku=v.sku,
-            options=dict(v.options),
+            options=product.options_of(v),
             price=product.price_of(v),
             stock=v.stock,
             stock_status=v.stock_status,

@@ -70,7 +70,7 @@ async def alert_low_stock(product: Product, variant: Variant, *, session: Any = 
             "slug": product.slug,
             "variant_id": variant.id,
             "sku": variant.sku,
-            "options": dict(variant.options),
+            "options": product.options_of(variant),
             "stock": variant.stock,
             "threshold": variant.low_stock_threshold,
         },

@@ -147,7 +147,7 @@ async def place_order(
                         product_id=product.id,
                         variant_id=variant.id,
                         sku=variant.sku,
-                        options=dict(variant.options),
+                        options=product.options_of(variant),
                         name=product.name,
                         slug=product.slug,
                         unit_price=unit_price,
