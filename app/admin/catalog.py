@@ -1,5 +1,6 @@
 """Catalog administration: products (create, edit, archive) and the category tree."""
 
+from beanie import PydanticObjectId
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from app.admin import bp
@@ -36,10 +37,10 @@ async def list_products(query_args: AdminProductQuery) -> Page[AdminProductItem]
     return await service.admin_list_products(query=query_args)
 
 
-@bp.get("/products/<product_id>")
+@bp.get("/products/<product:product_id>")
 @admin_required
 @validate_response(ProductOut)
-async def get_product(product_id: str) -> ProductOut:
+async def get_product(product_id: PydanticObjectId) -> ProductOut:
     """One product by id, archived or not (added for the web app's edit form)."""
     return await service.get_product_any_status(product_id=product_id)
 
@@ -65,24 +66,24 @@ async def create_product(data: ProductIn) -> tuple[ProductOut, int]:
     return await inventory.create_product(data=data, actor=actor), 201
 
 
-@bp.patch("/products/<product_id>")
+@bp.patch("/products/<product:product_id>")
 @admin_required
 @validate_request(ProductUpdate)
 @validate_response(ProductOut)
 @problems(409)
-async def update_product(product_id: str, data: ProductUpdate) -> ProductOut:
+async def update_product(product_id: PydanticObjectId, data: ProductUpdate) -> ProductOut:
     """Update some fields of a product."""
     return await inventory.update_product(
         product_id=product_id, changes=data.changes(), actor=f"admin:{current_user().id}"
     )
 
 
-@bp.post("/products/<product_id>/variants")
+@bp.post("/products/<product:product_id>/variants")
 @admin_required
 @validate_request(VariantIn)
 @validate_response(ProductOut, 201)
 @problems(409)
-async def add_variant(product_id: str, data: VariantIn) -> tuple[ProductOut, int]:
+async def add_variant(product_id: PydanticObjectId, data: VariantIn) -> tuple[ProductOut, int]:
     """Add a variant (its opening stock recorded in the stock ledger); answers the product."""
     product = await inventory.add_variant(
         product_id=product_id, data=data.model_dump(), actor=f"admin:{current_user().id}"
@@ -90,12 +91,14 @@ async def add_variant(product_id: str, data: VariantIn) -> tuple[ProductOut, int
     return product, 201
 
 
-@bp.patch("/products/<product_id>/variants/<variant_id>")
+@bp.patch("/products/<product:product_id>/variants/<variant_id>")
 @admin_required
 @validate_request(VariantUpdate)
 @validate_response(ProductOut)
 @problems(409)
-async def update_variant(product_id: str, variant_id: str, data: VariantUpdate) -> ProductOut:
+async def update_variant(
+    product_id: PydanticObjectId, variant_id: str, data: VariantUpdate
+) -> ProductOut:
     """Change a variant's sku, option values, price, stock or low-stock threshold."""
     return await inventory.update_variant(
         product_id=product_id,
@@ -105,20 +108,20 @@ async def update_variant(product_id: str, variant_id: str, data: VariantUpdate) 
     )
 
 
-@bp.delete("/products/<product_id>/variants/<variant_id>")
+@bp.delete("/products/<product:product_id>/variants/<variant_id>")
 @admin_required
 @validate_response(ProductOut)
-async def delete_variant(product_id: str, variant_id: str) -> ProductOut:
+async def delete_variant(product_id: PydanticObjectId, variant_id: str) -> ProductOut:
     """Remove a variant (a product keeps at least one); answers the product."""
     return await inventory.delete_variant(
         product_id=product_id, variant_id=variant_id, actor=f"admin:{current_user().id}"
     )
 
 
-@bp.delete("/products/<product_id>")
+@bp.delete("/products/<product:product_id>")
 @no_content
 @admin_required
-async def archive_product(product_id: str) -> tuple[str, int]:
+async def archive_product(product_id: PydanticObjectId) -> tuple[str, int]:
     """Archive a product (it leaves the catalog)."""
     await service.archive_product(product_id=product_id)
     return "", 204
@@ -140,22 +143,22 @@ async def create_category(data: CategoryIn) -> tuple[CategoryOut, int]:
     return _category_out(category), 201
 
 
-@bp.patch("/categories/<category_id>")
+@bp.patch("/categories/<category:category_id>")
 @admin_required
 @validate_request(CategoryUpdate)
 @validate_response(CategoryOut)
 @problems(409)
-async def update_category(category_id: str, data: CategoryUpdate) -> CategoryOut:
+async def update_category(category_id: PydanticObjectId, data: CategoryUpdate) -> CategoryOut:
     """Rename, re-slug or move a category (its sub-tree moves with it)."""
     category = await service.update_category(category_id=category_id, changes=data.changes())
     return _category_out(category)
 
 
-@bp.delete("/categories/<category_id>")
+@bp.delete("/categories/<category:category_id>")
 @no_content
 @admin_required
 @problems(409)
-async def delete_category(category_id: str) -> tuple[str, int]:
+async def delete_category(category_id: PydanticObjectId) -> tuple[str, int]:
     """Delete a category without products or sub-categories."""
     await service.delete_category(category_id=category_id)
     return "", 204

@@ -1,5 +1,6 @@
 """Inventory administration: stock adjustments, the stock ledger, low-stock products."""
 
+from beanie import PydanticObjectId
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from app.admin import bp
@@ -35,12 +36,12 @@ def _level_out(change: service.StockChange) -> StockLevelOut:
     )
 
 
-@bp.post("/products/<product_id>/stock")
+@bp.post("/products/<product:product_id>/stock")
 @admin_required
 @validate_request(StockAdjustmentIn)
 @validate_response(StockLevelOut)
 @problems(409)
-async def adjust_stock(product_id: str, data: StockAdjustmentIn) -> StockLevelOut:
+async def adjust_stock(product_id: PydanticObjectId, data: StockAdjustmentIn) -> StockLevelOut:
     """Add, remove or set a product's stock (recorded in the stock ledger)."""
     change = await service.adjust_stock(
         product_id=product_id,

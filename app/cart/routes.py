@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from beanie import PydanticObjectId
 from quart_schema import validate_request, validate_response
 
 from app.cart import bp, service
@@ -51,22 +52,22 @@ async def add_item(data: CartItemIn) -> CartOut:
     )
 
 
-@bp.patch("/items/<product_id>")
+@bp.patch("/items/<cartline:product_id>")
 @problems(409)
 @login_required
 @validate_request(CartItemUpdate)
 @validate_response(CartOut)
-async def set_quantity(product_id: str, data: CartItemUpdate) -> CartOut:
+async def set_quantity(product_id: PydanticObjectId, data: CartItemUpdate) -> CartOut:
     """Set a line's quantity (0 removes it)."""
     return await service.set_quantity(
         user_id=current_user().id, product_id=product_id, quantity=data.quantity
     )
 
 
-@bp.delete("/items/<product_id>")
+@bp.delete("/items/<cartline:product_id>")
 @problems(409)
 @login_required
 @validate_response(CartOut)
-async def remove_item(product_id: str) -> CartOut:
+async def remove_item(product_id: PydanticObjectId) -> CartOut:
     """Remove a product's line."""
     return await service.remove_item(user_id=current_user().id, product_id=product_id)

@@ -28,6 +28,7 @@ from app.cart.schemas import CartItemOut, CartOut
 from app.catalog import service as catalog
 from app.catalog.models import Product, Variant
 from app.core.clock import utcnow
+from app.core.ids import parse_object_id
 from app.errors import Conflict, ErrorCode, Invalid, NotFound
 from app.inventory import service as inventory
 from app.inventory.errors import InsufficientStock, Shortage
@@ -169,17 +170,14 @@ async def _edit(
     raise Conflict("The cart is being changed by another request; try again.")
 
 
-def _object_id(value: str) -> PydanticObjectId | None:
-    return PydanticObjectId(value) if PydanticObjectId.is_valid(value) else None
-
-
-def _find_line(lines: list[CartLine], item_id: str) -> CartLine | None:
+def _find_line(lines: list[CartLine], item: PydanticObjectId | str) -> CartLine | None:
     """The line `/cart/items/{id}` names: a variant id, or a product id when that product has
     one line in the cart."""
+    item_id = str(item)
     by_variant = next((line for line in lines if line.variant_key == item_id), None)
     if by_variant is not None:
         return by_variant
-    product_id = _object_id(item_id)
+    product_id = parse_object_id(item_id)
     of_product = [line for line in lines if line.product_id == product_id]
     return of_product[0] if len(of_product) == 1 else None
 
@@ -225,7 +223,7 @@ async def add_item(
     `insufficient_stock` (more than in stock, counting what is already in the cart, with
     `available`), Conflict when the cart kept changing underneath us.
     """
-    wanted = _object_id(product_id)
+    wanted = parse_object_id(product_id)
     if wanted is None:
         raise NotFound("No such product.")
 
@@ -275,7 +273,7 @@ async def add_item(
 
 
 async def set_quantity(
-    *, user_id: PydanticObjectId, product_id: str, quantity: int, session=None
+    *, user_id: PydanticObjectId, product_id: PydanticObjectId, quantity: int, session=None
 ) -> CartOut:
     """Set a line's quantity; 0 removes the line. `product_id` names the line: a variant
     id, or a product id when that product has one line.
@@ -303,7 +301,9 @@ async def set_quantity(
     return await _edit(user_id, edit, session=session)
 
 
-async def remove_item(*, user_id: PydanticObjectId, product_id: str, session=None) -> CartOut:
+async def remove_item(
+    *, user_id: PydanticObjectId, product_id: PydanticObjectId, session=None
+) -> CartOut:
     """Remove a product's line. Raises NotFound (no such line), Conflict when the cart kept
     changing underneath us."""
 

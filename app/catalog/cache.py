@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Literal
 
-from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 from quart import Response, current_app, request
 
 from app.catalog.models import CatalogVersion, Product, stock_status
+from app.core.ids import parse_object_id
 
 CACHE_CONTROL = "public, max-age=0, must-revalidate"
 VERSION_ID = "catalog"
@@ -85,7 +85,7 @@ async def _product_fingerprint(reference: str) -> tuple | None:
     """What a product page's freshness depends on beyond the catalog version: the product's
     id, `updated_at` (every writer sets it), stock (each variant's) and revision. None when
     not found."""
-    oid = PydanticObjectId(reference) if PydanticObjectId.is_valid(reference) else None
+    oid = parse_object_id(reference)
     by = {"$or": [{"_id": oid}, {"slug": reference}]} if oid else {"slug": reference}
     row = await Product.get_pymongo_collection().find_one(
         {**by, "status": "active"},

@@ -20,7 +20,7 @@ from pymongo.errors import DuplicateKeyError
 from quart import current_app
 
 from app.catalog.cache import bump_catalog_version
-from app.catalog.categories import category_refs, find_category, invalid, object_id
+from app.catalog.categories import category_refs, find_category, invalid
 from app.catalog.models import Category, Facets, Product, ProductImage, utcnow, variant_keys
 from app.catalog.schemas import ProductIn, ProductOut
 from app.catalog.slugs import ensure_slug_free
@@ -34,6 +34,7 @@ from app.catalog.variants import (
 )
 from app.core import db
 from app.core.clock import as_utc
+from app.core.ids import parse_object_id
 from app.errors import Conflict, ErrorCode, Invalid, NotFound
 
 # -- reads -----------------------------------------------------------------------------------
@@ -64,14 +65,14 @@ async def product_out(product: Product) -> ProductOut:
     )
 
 
-async def get_product_any_status(*, product_id: str) -> ProductOut:
+async def get_product_any_status(*, product_id: PydanticObjectId) -> ProductOut:
     """A product by id, archived or not (the admin's edit form). Raises NotFound."""
     return await product_out(await product_any_status(product_id))
 
 
 async def get_product(*, reference: str) -> ProductOut:
     """An active product by id or slug. Raises NotFound (archived products included)."""
-    oid = object_id(reference)
+    oid = parse_object_id(reference)
     by = {"$or": [{"_id": oid}, {"slug": reference}]} if oid else {"slug": reference}
     product = await Product.find_one({**by, "status": "active"})
     if product is None:
@@ -90,21 +91,17 @@ async def products_by_id(
     return {product.id: product for product in found}
 
 
-async def product_any_status(product_id: str, *, session: Any = None) -> Product:
+async def product_any_status(product_id: PydanticObjectId, *, session: Any = None) -> Product:
     """A product by id, archived or not. Raises NotFound."""
-    oid = object_id(product_id)
-    product = await Product.get(oid, session=session) if oid else None
+    product = await Product.get(product_id, session=session)
     if product is None:
         raise NotFound("No such product.")
     return product
 
 
-async def get_active_product(*, product_id: str, session: Any = None) -> Product:
+async def get_active_product(*, product_id: PydanticObjectId, session: Any = None) -> Product:
     """An active product by id (not slug). Raises NotFound (archived products included)."""
-    oid = object_id(product_id)
-    product = (
-        await Product.find_one({"_id": oid, "status": "active"}, session=session) if oid else None
-    )
+    product = await Product.find_one({"_id": product_id, "status": "active"}, session=session)
     if product is None:
         raise NotFound("No such product.")
     return product
@@ -185,7 +182,9 @@ async def insert_product(
     return product
 
 
-async def edit_product(*, product_id: str, changes: dict[str, Any], session: Any = None) -> Product:
+async def edit_product(
+    *, product_id: PydanticObjectId, changes: dict[str, Any], session: Any = None
+) -> Product:
     """Apply a partial update of the product's own fields (archived products too: `status`
     can bring one back); `changes` holds none of STOCK_FIELDS. The product after it.
 
@@ -249,7 +248,7 @@ async def _rekey_variants(product: Product, *, session: Any = None) -> None:
     )
 
 
-async def update_product(*, product_id: str, changes: dict[str, Any]) -> ProductOut:
+async def update_product(*, product_id: PydanticObjectId, changes: dict[str, Any]) -> ProductOut:
     """Apply a partial update of a product's own fields in one transaction (the admin's edit,
     which may carry stock or threshold, is app/inventory/products.update_product).
 
@@ -279,7 +278,7 @@ async def edit_errors() -> AsyncIterator[None]:
         raise Conflict("The product was changed concurrently; try again.") from None
 
 
-async def archive_product(*, product_id: str) -> None:
+async def archive_product(*, product_id: PydanticObjectId) -> None:
     """Archive a product: it leaves the catalog; orders keep their copies. Idempotent.
 
     Raises NotFound.

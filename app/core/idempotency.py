@@ -58,6 +58,16 @@ class IdempotencyRecord(Document):
         ]
 
 
+def _as_json(value: Any) -> Any:
+    """A view argument as the fingerprint reads it: a model as JSON, an id from the path as
+    the text it came in (the fingerprint is the one stored before ids were typed)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, ObjectId):
+        return str(value)
+    return value
+
+
 def fingerprint(method: str, path: str, body: Any) -> str:
     """What makes two requests "the same": method, path and the validated body."""
     canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
@@ -169,10 +179,7 @@ def idempotent(func):
         key = request.headers.get(HEADER)
         if key is None:
             return await func(*args, **kwargs)
-        body = {
-            name: value.model_dump(mode="json") if isinstance(value, BaseModel) else value
-            for name, value in kwargs.items()
-        }
+        body = {name: _as_json(value) for name, value in kwargs.items()}
 
         async def work():
             return await func(*args, **kwargs)

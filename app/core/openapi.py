@@ -7,8 +7,10 @@ from typing import Any
 from quart import Blueprint
 from quart_schema import OpenAPIProvider
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.routing import BaseConverter
 
 from app.core.idempotency import HEADER, IDEMPOTENT_ATTRIBUTE, MAX_KEY_LENGTH
+from app.core.ids import OBJECT_ID_PATTERN, ObjectIdConverter
 from app.core.money import STORE_CURRENCY_MARK
 from app.core.security import BEARER_SCHEME
 
@@ -200,6 +202,12 @@ class ShopOpenAPIProvider(OpenAPIProvider):
     def generate_rules(self):
         # Static files (the docs page's own assets) are not part of the API.
         return (rule for rule in super().generate_rules() if not rule.endpoint.endswith("static"))
+
+    def build_path_parameter(self, name: str, converter: BaseConverter) -> dict[str, Any]:
+        parameter = super().build_path_parameter(name, converter)
+        if isinstance(converter, ObjectIdConverter):
+            parameter["schema"] = {"type": "string", "pattern": OBJECT_ID_PATTERN}
+        return parameter
 
     def build_paths(self, rule) -> tuple[dict, dict]:
         paths, components = super().build_paths(rule)

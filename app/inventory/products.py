@@ -26,6 +26,7 @@ from app.catalog.variants import (
     register_skus,
 )
 from app.core import db
+from app.core.ids import parse_object_id
 from app.errors import ErrorCode, Invalid, NotFound
 from app.inventory import stock
 
@@ -62,7 +63,7 @@ async def create_product(*, data: ProductIn, actor: str | None = None) -> Produc
 
 
 async def update_product(
-    *, product_id: str, changes: dict[str, Any], actor: str | None = None
+    *, product_id: PydanticObjectId, changes: dict[str, Any], actor: str | None = None
 ) -> ProductOut:
     """Apply a partial update (archived products too: `status` can bring one back). A new
     `stock` goes through the stock ledger (reason "admin edit", by `actor`) on the product's
@@ -161,8 +162,8 @@ async def _replace_variants(
 # -- one variant -------------------------------------------------------------------------------
 
 
-async def _stored(product_id: str, session: Any) -> Product:
-    oid = catalog.object_id(product_id)
+async def _stored(product_id: PydanticObjectId | str, session: Any) -> Product:
+    oid = parse_object_id(product_id)
     product = await stock.store_variants(oid, session=session) if oid else None
     if product is None:
         raise NotFound("No such product.")
@@ -176,7 +177,9 @@ def _variant_of(product: Product, variant_id: str) -> Variant:
     return variant
 
 
-async def add_variant(*, product_id: str, data: dict[str, Any], actor: str | None) -> ProductOut:
+async def add_variant(
+    *, product_id: PydanticObjectId | str, data: dict[str, Any], actor: str | None
+) -> ProductOut:
     """Add a variant (its option values new to the product) with its opening stock."""
 
     async def work(session: Any) -> Product:
@@ -210,7 +213,11 @@ async def add_variant(*, product_id: str, data: dict[str, Any], actor: str | Non
 
 
 async def update_variant(
-    *, product_id: str, variant_id: str, changes: dict[str, Any], actor: str | None
+    *,
+    product_id: PydanticObjectId | str,
+    variant_id: str,
+    changes: dict[str, Any],
+    actor: str | None,
 ) -> ProductOut:
     """Change a variant's sku, option values, price, stock (through the ledger) or
     threshold."""
@@ -239,7 +246,9 @@ async def update_variant(
     return await catalog.product_out(product)
 
 
-async def delete_variant(*, product_id: str, variant_id: str, actor: str | None) -> ProductOut:
+async def delete_variant(
+    *, product_id: PydanticObjectId | str, variant_id: str, actor: str | None
+) -> ProductOut:
     """Remove a variant (its stock leaves the ledger); a product keeps at least one."""
 
     async def work(session: Any) -> Product:

@@ -564,12 +564,6 @@ async def set_low_stock_threshold(
 # -- admin adjustments -------------------------------------------------------------------------
 
 
-def _object_id(value: str) -> PydanticObjectId:
-    if not PydanticObjectId.is_valid(value):
-        raise NotFound("No such product.")
-    return PydanticObjectId(value)
-
-
 async def _refusal(
     product_id: PydanticObjectId, variant_id: str, delta: int, *, session: Any = None
 ) -> Exception:
@@ -602,7 +596,7 @@ async def _refusal(
 
 async def adjust_stock(
     *,
-    product_id: str,
+    product_id: PydanticObjectId,
     reason: str,
     actor: str | None,
     delta: int | None = None,
@@ -620,7 +614,7 @@ async def adjust_stock(
     """
     if (delta is None) == (set_to is None):
         raise ValueError("exactly one of delta or set_to")
-    oid = _object_id(product_id)
+    oid = product_id
 
     async def work(session: Any) -> StockChange:
         row = await _products().find_one({"_id": oid}, session=session)

@@ -84,7 +84,7 @@ async def ensure_intent(order: Order) -> Order:
     return changed or await store.reload(order.id)
 
 
-async def pay_mine(*, user: User, order_id: str, payment_method: str) -> Order:
+async def pay_mine(*, user: User, order_id: PydanticObjectId, payment_method: str) -> Order:
     """The customer pays their order: see `pay`. Raises NotFound for another user's order."""
     order = await store.get(order_id=order_id, user_id=user.id)
     return await pay(order=order, payment_method=payment_method, actor="customer")

@@ -17,10 +17,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from beanie import PydanticObjectId
-from bson.errors import InvalidId
-
 from app.core.clock import utcnow
+from app.core.ids import parse_object_id
 from app.orders import disputes, payments, provider, store
 from app.orders.models import Order
 from app.orders.provider_refunds import apply_provider_refunds
@@ -68,9 +66,8 @@ async def find_order(*, intent_id: str, metadata: dict[str, Any]) -> Order | Non
     order = await store.by_intent(intent_id)
     if order is not None:
         return order
-    try:
-        order_id = PydanticObjectId(str(metadata.get("order_id", "")))
-    except (InvalidId, TypeError, ValueError):
+    order_id = parse_object_id(metadata.get("order_id"))
+    if order_id is None:
         return None
     order = await store.get_or_none(order_id)
     if order is None or order.payment.intent_id not in (None, intent_id):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from beanie import PydanticObjectId
 from quart import request
 from quart_rate_limiter import rate_limit
 from quart_schema import validate_querystring, validate_request, validate_response
@@ -62,21 +63,21 @@ async def list_orders(query_args: PageQuery) -> Page[OrderSummaryOut]:
     return page.map(OrderSummaryOut.of)
 
 
-@bp.get("/<order_id>")
+@bp.get("/<order:order_id>")
 @login_required
 @validate_response(OrderOut)
-async def get_order(order_id: str) -> OrderOut:
+async def get_order(order_id: PydanticObjectId) -> OrderOut:
     """One of my orders, with its history."""
     return OrderOut.of(await service.get_order(order_id=order_id, user_id=current_user().id))
 
 
-@bp.post("/<order_id>/pay")
+@bp.post("/<order:order_id>/pay")
 @problems(402, 409)
 @login_required
 @validate_request(PayIn)
 @validate_response(OrderOut, 200)
 @idempotent
-async def pay_order(order_id: str, data: PayIn) -> tuple[OrderOut, int]:
+async def pay_order(order_id: PydanticObjectId, data: PayIn) -> tuple[OrderOut, int]:
     """Pay the order with a payment method (server-side confirmation)."""
     order = await payments.pay_mine(
         user=current_user(), order_id=order_id, payment_method=data.payment_method
@@ -84,12 +85,12 @@ async def pay_order(order_id: str, data: PayIn) -> tuple[OrderOut, int]:
     return OrderOut.of(order), 200
 
 
-@bp.post("/<order_id>/cancel")
+@bp.post("/<order:order_id>/cancel")
 @rate_limit(limits=limits.CANCEL)
 @problems(409, 429)
 @login_required
 @validate_response(OrderOut)
-async def cancel_order(order_id: str) -> OrderOut:
+async def cancel_order(order_id: PydanticObjectId) -> OrderOut:
     """Cancel my order (restocked; refunded when paid).
 
     409 `invalid_transition` once it has shipped (or is cancelled or refunded already). 429

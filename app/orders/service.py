@@ -16,7 +16,9 @@ from app.orders.admin import change_status, refund  # noqa: F401  # app/admin/or
 from app.orders.models import Order
 
 
-async def get_order(*, order_id: str, user_id: PydanticObjectId | None = None) -> Order:
+async def get_order(
+    *, order_id: PydanticObjectId, user_id: PydanticObjectId | None = None
+) -> Order:
     """One order; with `user_id`, only if it is theirs (anyone else's is the same 404)."""
     return await store.get(order_id=order_id, user_id=user_id)
 

@@ -24,10 +24,6 @@ Session = Any
 Query = dict[str, Any]
 
 
-def _object_id(value: str) -> PydanticObjectId | None:
-    return PydanticObjectId(value) if PydanticObjectId.is_valid(value) else None
-
-
 # -- reads ------------------------------------------------------------------------------------
 
 
@@ -39,14 +35,13 @@ async def reload(order_id: PydanticObjectId, *, session: Session = None) -> Orde
     return order
 
 
-async def get(*, order_id: str, user_id: PydanticObjectId | None = None) -> Order:
+async def get(*, order_id: PydanticObjectId, user_id: PydanticObjectId | None = None) -> Order:
     """One order by its id as a client gave it; with `user_id`, only if it is theirs (anyone
     else's is the same 404). Raises NotFound."""
-    oid = _object_id(order_id)
-    query: Query = {"_id": oid}
+    query: Query = {"_id": order_id}
     if user_id is not None:
         query["user_id"] = user_id
-    order = await Order.find_one(query) if oid else None
+    order = await Order.find_one(query)
     if order is None:
         raise NotFound("No such order.")
     return order

@@ -37,10 +37,6 @@ FORMER_CUSTOMER = "Former customer"
 _RATING_ATTEMPTS = 20
 
 
-def _object_id(value: str) -> PydanticObjectId | None:
-    return PydanticObjectId(value) if PydanticObjectId.is_valid(value) else None
-
-
 def average_of(total: int, count: int) -> float:
     """The mean rating rounded half up to 2 decimals; 0.0 when there are no reviews."""
     if not count:
@@ -94,7 +90,7 @@ async def _author_name(user_id: PydanticObjectId, *, session=None) -> str:
 # -- reads -----------------------------------------------------------------------------------
 
 
-async def list_reviews(*, product_id: str, query: ReviewQuery) -> Page[ReviewOut]:
+async def list_reviews(*, product_id: PydanticObjectId, query: ReviewQuery) -> Page[ReviewOut]:
     """One page of an active product's reviews, newest first unless `query.sort` says else;
     each with its author's display name (one `$in` query for the page). Raises NotFound."""
     product = await catalog.get_active_product(product_id=product_id)
@@ -117,7 +113,9 @@ async def list_reviews(*, product_id: str, query: ReviewQuery) -> Page[ReviewOut
 # -- writes ----------------------------------------------------------------------------------
 
 
-async def create_review(*, user, product_id: str, data: ReviewIn, session=None) -> ReviewOut:
+async def create_review(
+    *, user, product_id: PydanticObjectId, data: ReviewIn, session=None
+) -> ReviewOut:
     """Write the user's review of an active product and update the product's rating.
 
     Raises NotFound (unknown or archived product), Conflict `review_exists` (with the id of
@@ -150,9 +148,9 @@ async def create_review(*, user, product_id: str, data: ReviewIn, session=None) 
     return ReviewOut.of(review, author_name=await _author_name(user.id, session=session))
 
 
-async def _review_exists(user_id: PydanticObjectId, product_id: str) -> Conflict:
+async def _review_exists(user_id: PydanticObjectId, product_id: PydanticObjectId) -> Conflict:
     existing = await Review.get_pymongo_collection().find_one(
-        {"user_id": user_id, "product_id": _object_id(product_id)}, {"_id": 1}
+        {"user_id": user_id, "product_id": product_id}, {"_id": 1}
     )
     extra = {"review_id": str(existing["_id"])} if existing else {}
     return Conflict(
@@ -162,17 +160,16 @@ async def _review_exists(user_id: PydanticObjectId, product_id: str) -> Conflict
     )
 
 
-async def _own_review(user, review_id: str, *, session=None) -> Review:
+async def _own_review(user, review_id: PydanticObjectId, *, session=None) -> Review:
     """The review when `user` wrote it or is an admin; anyone else gets the same 404."""
-    oid = _object_id(review_id)
-    review = await Review.get(oid, session=session) if oid else None
+    review = await Review.get(review_id, session=session)
     if review is None or (review.user_id != user.id and getattr(user, "role", None) != "admin"):
         raise NotFound("No such review.")
     return review
 
 
 async def update_review(
-    *, user, review_id: str, changes: dict[str, Any], session=None
+    *, user, review_id: PydanticObjectId, changes: dict[str, Any], session=None
 ) -> ReviewOut:
     """Edit a review (its author or an admin) and recompute the product's rating.
 
@@ -204,7 +201,7 @@ async def update_review(
     return ReviewOut.of(review, author_name=await _author_name(review.user_id, session=session))
 
 
-async def delete_review(*, user, review_id: str, session=None) -> None:
+async def delete_review(*, user, review_id: PydanticObjectId, session=None) -> None:
     """Delete a review (its author or an admin) and recompute the product's rating.
 
     Raises NotFound.

@@ -8,7 +8,7 @@ from beanie import PydanticObjectId
 from app.cart.models import MAX_LINE_QUANTITY, MAX_LINES, Cart, CartLine
 from app.catalog import service as catalog
 from app.catalog.models import Product, ProductImage
-from tests.cart.conftest import URL, quantities
+from tests.support.cart import URL, quantities
 
 UNKNOWN_ID = "0123456789abcdef01234567"
 

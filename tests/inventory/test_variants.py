@@ -11,7 +11,7 @@ from pymongo.errors import OperationFailure
 from app.catalog.models import Product, VariantSku
 from app.core import db
 from app.inventory import service as inventory
-from tests.inventory.conftest import ALERTED, alerts, ledger, stored
+from tests.support.inventory import ALERTED, alerts, ledger, stored
 
 PRODUCTS = "/api/v1/admin/products"
 ADDRESS = {"line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
@@ -259,14 +259,18 @@ async def test_admin_stock_adjustment_names_the_variant(client, admin_headers, t
     assert unknown.status_code == 404
 
 
-@pytest.mark.parametrize("transactions", [True, False], ids=["transaction", "no-transaction"])
+@pytest.fixture(params=[True, False], ids=["transaction", "no-transaction"])
+def transactions(request):
+    if not request.param:
+        request.getfixturevalue("no_transactions")
+    return request.param
+
+
 async def test_concurrent_takes_of_a_variants_last_units_never_oversell(tee, staff, transactions):
     """Ten buyers race for the last unit of one variant (and the product has plenty of others):
     exactly one gets it, the other variants and the product's sum stay exact."""
     product = await Product.get(tee["id"])
     m_blue = by_options(tee, "M", "blue")
-    saved = db.state.supports_transactions
-    db.state.supports_transactions = transactions and saved
 
     async def sell(session):
         return await inventory.take_stock(
@@ -281,10 +285,7 @@ async def test_concurrent_takes_of_a_variants_last_units_never_oversell(tee, sta
                 if not error.has_error_label("TransientTransactionError"):
                     raise
 
-    try:
-        results = await asyncio.gather(*(buyer() for _ in range(10)))
-    finally:
-        db.state.supports_transactions = saved
+    results = await asyncio.gather(*(buyer() for _ in range(10)))
     assert sum(r is not None for r in results) == 1
     after = await stored(product)
     assert after.variant(m_blue["id"]).stock == 0
