@@ -50,7 +50,7 @@ class ApiRequest(Request):
 
     def on_json_loading_failed(self, error: Exception):
         # Say where, not the parser's own words (which can name interpreter internals).
-        where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
+        where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""  # type: ignore[attr-defined]  # JSONDecodeError's
         raise AppError(f"The body is not valid JSON{where}.", code=ErrorCode.MALFORMED_JSON)
 
 

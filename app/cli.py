@@ -95,7 +95,7 @@ def register_commands(app: Quart) -> None:
     @app.cli.command("inventory-backfill")
     def inventory_backfill_command() -> None:
         """Flag low stock on products stored before the flag existed (idempotent)."""
-        from app.inventory.service import backfill_low_stock_flags
+        from app.inventory.stock import backfill_low_stock_flags
 
         changed = asyncio.run(_with_db(backfill_low_stock_flags))
         click.echo(f"low-stock flag set on {changed} product(s)")
@@ -103,7 +103,7 @@ def register_commands(app: Quart) -> None:
     @app.cli.command("variants-migrate")
     def variants_migrate_command() -> None:
         """Store the one variant of products stored before variants (idempotent)."""
-        from app.inventory.service import migrate_variants
+        from app.inventory.stock import migrate_variants
 
         changed = asyncio.run(_with_db(migrate_variants))
         click.echo(f"variants stored on {changed} product(s)")

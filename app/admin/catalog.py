@@ -4,7 +4,7 @@ from beanie import PydanticObjectId
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from app.admin import bp
-from app.catalog import service
+from app.catalog import categories, listing, products
 from app.catalog.schemas import (
     AdminProductItem,
     AdminProductQuery,
@@ -20,7 +20,7 @@ from app.catalog.schemas import (
 from app.core.openapi import links, no_content, problems
 from app.core.pagination import Page
 from app.core.security import admin_required, current_user
-from app.inventory import service as inventory
+from app.inventory import products as inventory
 
 
 def _category_out(category) -> CategoryOut:
@@ -34,7 +34,7 @@ def _category_out(category) -> CategoryOut:
 async def list_products(query_args: AdminProductQuery) -> Page[AdminProductItem]:
     """Products for the admin panel: the catalog's filters and sorts, active or archived,
     with stock numbers (added for the web app's product list)."""
-    return await service.admin_list_products(query=query_args)
+    return await listing.admin_list_products(query=query_args)
 
 
 @bp.get("/products/<product:product_id>")
@@ -42,7 +42,7 @@ async def list_products(query_args: AdminProductQuery) -> Page[AdminProductItem]
 @validate_response(ProductOut)
 async def get_product(product_id: PydanticObjectId) -> ProductOut:
     """One product by id, archived or not (added for the web app's edit form)."""
-    return await service.get_product_any_status(product_id=product_id)
+    return await products.get_product_any_status(product_id=product_id)
 
 
 @bp.post("/products")
@@ -123,7 +123,7 @@ async def delete_variant(product_id: PydanticObjectId, variant_id: str) -> Produ
 @admin_required
 async def archive_product(product_id: PydanticObjectId) -> tuple[str, int]:
     """Archive a product (it leaves the catalog)."""
-    await service.archive_product(product_id=product_id)
+    await products.archive_product(product_id=product_id)
     return "", 204
 
 
@@ -139,7 +139,7 @@ async def archive_product(product_id: PydanticObjectId) -> tuple[str, int]:
 @problems(409)
 async def create_category(data: CategoryIn) -> tuple[CategoryOut, int]:
     """Create a category, at the root or under a parent."""
-    category = await service.create_category(**data.model_dump())
+    category = await categories.create_category(**data.model_dump())
     return _category_out(category), 201
 
 
@@ -150,7 +150,7 @@ async def create_category(data: CategoryIn) -> tuple[CategoryOut, int]:
 @problems(409)
 async def update_category(category_id: PydanticObjectId, data: CategoryUpdate) -> CategoryOut:
     """Rename, re-slug or move a category (its sub-tree moves with it)."""
-    category = await service.update_category(category_id=category_id, changes=data.changes())
+    category = await categories.update_category(category_id=category_id, changes=data.changes())
     return _category_out(category)
 
 
@@ -160,5 +160,5 @@ async def update_category(category_id: PydanticObjectId, data: CategoryUpdate) -
 @problems(409)
 async def delete_category(category_id: PydanticObjectId) -> tuple[str, int]:
     """Delete a category without products or sub-categories."""
-    await service.delete_category(category_id=category_id)
+    await categories.delete_category(category_id=category_id)
     return "", 204

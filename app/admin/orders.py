@@ -7,7 +7,7 @@ from app.admin import bp
 from app.core.openapi import links, problems
 from app.core.pagination import Page
 from app.core.security import admin_required, current_user
-from app.orders import service
+from app.orders import admin, service
 from app.orders.schemas import (
     AdminOrderOut,
     AdminOrderSummaryOut,
@@ -56,7 +56,7 @@ async def get_order(order_id: PydanticObjectId) -> AdminOrderOut:
 @validate_response(AdminOrderOut)
 async def change_status(order_id: PydanticObjectId, data: StatusChangeIn) -> AdminOrderOut:
     """Move an order to its next status (only allowed transitions)."""
-    order = await service.change_status(
+    order = await admin.change_status(
         order_id=order_id,
         status=data.status,
         admin_id=current_user().id,
@@ -73,7 +73,7 @@ async def change_status(order_id: PydanticObjectId, data: StatusChangeIn) -> Adm
 @validate_response(AdminOrderOut)
 async def refund_order(order_id: PydanticObjectId, data: RefundIn) -> AdminOrderOut:
     """Refund an order, in full or `amount` of it, through the payment provider."""
-    order = await service.refund(
+    order = await admin.refund(
         order_id=order_id, admin_id=current_user().id, amount=data.amount, reason=data.reason
     )
     return AdminOrderOut.of(order)

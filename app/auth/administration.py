@@ -33,7 +33,8 @@ async def list_users(
         filters["role"] = role
     find = User.find(filters)
     total = await find.count()
-    items = await find.sort(-User.created_at).skip(query.skip).limit(query.per_page).to_list()
+    newest = find.sort(-User.created_at)  # type: ignore[operator]  # Beanie's field expressions
+    items = await newest.skip(query.skip).limit(query.per_page).to_list()
     return Page.build(items, query=query, total=total)
 
 

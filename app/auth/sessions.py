@@ -115,6 +115,7 @@ async def login(*, email: str, password: str, client_address: str | None = None)
             "The email or password is incorrect.", code=ErrorCode.INVALID_CREDENTIALS
         )
     await attempt.succeeded()
+    assert user is not None  # verify_password is False without a user's hash
     if not user.is_active:
         raise Unauthenticated("This account is disabled.", code=ErrorCode.ACCOUNT_DISABLED)
     return await start_session(user)
@@ -153,6 +154,7 @@ async def _new_refresh_token(user_id: PydanticObjectId, family_id: PydanticObjec
 
 def _token_pair(user: User, session_id: PydanticObjectId, refresh_token: str) -> TokenPair:
     config = settings()
+    assert config.SECRET_KEY is not None  # Settings refuses to start without one (config.py)
     access_token, _ = create_access_token(
         subject=str(user.id),
         role=user.role,

@@ -25,12 +25,12 @@ from quart import current_app
 
 from app.cart.models import MAX_LINE_QUANTITY, MAX_LINES, Cart, CartLine
 from app.cart.schemas import CartItemOut, CartOut
-from app.catalog import service as catalog
+from app.catalog import products as catalog
 from app.catalog.models import Product, Variant
 from app.core.clock import utcnow
 from app.core.ids import parse_object_id
 from app.errors import Conflict, ErrorCode, Invalid, NotFound
-from app.inventory import service as inventory
+from app.inventory import stock as inventory
 from app.inventory.errors import InsufficientStock, Shortage
 
 # Attempts of one write before giving up with 409: enough for a burst of concurrent adds

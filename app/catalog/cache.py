@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Literal
+from typing import Any, Literal
 
 from pymongo.errors import DuplicateKeyError
 from quart import Response, current_app, request
@@ -78,6 +78,7 @@ async def current_version() -> tuple[str, int]:
         except DuplicateKeyError:  # another worker (or a bump) created it first
             pass
         row = await collection.find_one({"_id": VERSION_ID})
+        assert row is not None  # inserted just now, here or by another worker
     return row["epoch"], row.get("catalog", 0)
 
 
@@ -194,7 +195,9 @@ def cached_read(scope: Scope):
         @wraps(view)
         async def wrapper(*args, **kwargs):
             cache = _cache()
-            entry = version = key = None
+            entry: CachedResponse | None = None
+            version: Any = None
+            key: Any = None
             if cache.max_bytes:
                 version = await current_version()
                 key = (request.path, tuple(sorted(request.args.items(multi=True))))
@@ -205,7 +208,7 @@ def cached_read(scope: Scope):
                 response = await current_app.make_response(await view(*args, **kwargs))
                 if response.status_code != 200:
                     return response
-                body = await response.get_data()
+                body = await response.get_data()  # type: ignore[misc]  # Quart's, not werkzeug's
                 entry = CachedResponse(body, response.content_type, etag_of(body))
                 if cache.max_bytes:
                     cache.put(version, key, entry)

@@ -261,7 +261,7 @@ def _variant_rows(slug: str, variants: list) -> list[dict]:
 async def missing_demo_products(categories: dict[str, Category]) -> list[Product]:
     """The demo products not stored yet (keyed by slug: an admin's edits of a seeded one stay),
     built but not inserted, in `categories` (from `seed_demo_categories`)."""
-    slugs = [slugify(row[1]) for row in (*PRODUCTS, *VARIANT_PRODUCTS)]
+    slugs = [slugify(row[1]) for row in PRODUCTS] + [slugify(row[1]) for row in VARIANT_PRODUCTS]
     existing = {
         row["slug"]
         for row in await Product.get_pymongo_collection()
@@ -296,10 +296,10 @@ async def missing_demo_products(categories: dict[str, Category]) -> list[Product
                 updated_at=now,
             )
         )
-    for row, slug in zip(VARIANT_PRODUCTS, slugs[len(PRODUCTS) :], strict=True):
+    for variant_row, slug in zip(VARIANT_PRODUCTS, slugs[len(PRODUCTS) :], strict=True):
         if slug in existing:
             continue
-        category, name, brand, price, average, count, description, options, variants = row
+        category, name, brand, price, average, count, description, options, variants = variant_row
         missing.append(
             build_product(
                 category=categories[category],

@@ -14,7 +14,7 @@ from functools import cache
 from xml.sax.saxutils import escape
 
 from app.catalog.demo import CATEGORIES, PRODUCTS, VARIANT_PRODUCTS
-from app.catalog.service import slugify
+from app.catalog.slugs import slugify
 
 VIEWS = (1, 2)  # 1: the product; 2: a detail view
 

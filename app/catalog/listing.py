@@ -71,7 +71,7 @@ def _list_item(row: dict[str, Any], categories: Categories) -> ProductListItem:
         price=row["price"],
         currency=row["currency"],
         brand=row.get("brand"),
-        category=categories.get(row.get("category_id")),
+        category=categories.get(row.get("category_id")),  # type: ignore[arg-type]  # None: no category
         images=row.get("images", []),
         rating=row.get("rating") or {"average": 0.0, "count": 0},
         stock_status=_stock_status(row),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from beanie import Document, Indexed, PydanticObjectId
 from pydantic import BaseModel, Field, model_validator
@@ -21,6 +21,11 @@ ProductStatus = Literal["active", "archived"]
 
 
 class Category(Document):
+    if TYPE_CHECKING:
+        # For the type checker only: a category the services hold has been inserted, so its id
+        # is set (Beanie types `id` Optional for documents not yet saved).
+        id: PydanticObjectId
+
     name: str
     slug: Annotated[str, Indexed(unique=True)]
     description: str | None = None
@@ -52,7 +57,7 @@ class ProductImage(BaseModel):
 
 
 class Rating(BaseModel):
-    """Kept by reviews (`catalog.service.set_rating`): the exact mean of the product's review
+    """Kept by reviews (`catalog.ratings.set_rating`): the exact mean of the product's review
     ratings, rounded half up to 2 decimals, and their number."""
 
     average: float = 0.0
@@ -151,6 +156,11 @@ _RATING = [("rating.average", DESCENDING), ("_id", DESCENDING)]
 
 
 class Product(Document):
+    if TYPE_CHECKING:
+        # For the type checker only: a product the services hold has been inserted, so its id
+        # is set (Beanie types `id` Optional for documents not yet saved).
+        id: PydanticObjectId
+
     name: str
     slug: Annotated[str, Indexed(unique=True)]
     description: str = ""

@@ -175,11 +175,10 @@ def variants_out(product: Product) -> list[VariantOut]:
 
 
 def sku_conflict(sku: str | None = None) -> Conflict:
-    which = f"The sku {sku!r} is" if sku else "A sku is"
+    if sku is None:
+        return Conflict("A sku is already used by another product.", code=ErrorCode.SKU_TAKEN)
     return Conflict(
-        f"{which} already used by another product.",
-        code=ErrorCode.SKU_TAKEN,
-        **({"sku": sku} if sku else {}),
+        f"The sku {sku!r} is already used by another product.", code=ErrorCode.SKU_TAKEN, sku=sku
     )
 
 

@@ -17,7 +17,7 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import wraps
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec
 
 from beanie import Document, PydanticObjectId
 from bson import ObjectId
@@ -169,19 +169,22 @@ async def run_once(
     return body, status, False
 
 
-def idempotent(func):
+_P = ParamSpec("_P")
+
+
+def idempotent(func: Callable[_P, Awaitable[Any]]) -> Callable[_P, Awaitable[Any]]:
     """Honour `Idempotency-Key` on a route that returns `(model, status)`. Put it under
     `validate_request` (the body it fingerprints is the validated one) and under an auth
     decorator (keys belong to the signed-in user)."""
 
     @wraps(func)
-    async def wrapper(*args, **kwargs):
+    async def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Any:
         key = request.headers.get(HEADER)
         if key is None:
             return await func(*args, **kwargs)
         body = {name: _as_json(value) for name, value in kwargs.items()}
 
-        async def work():
+        async def work() -> Any:
             return await func(*args, **kwargs)
 
         result, status, replayed = await run_once(

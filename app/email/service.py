@@ -74,7 +74,7 @@ async def list_emails(
     find = OutboxEmail.find(filters)
     total = await find.count()
     items = (
-        await find.sort(-OutboxEmail.created_at, -OutboxEmail.id)
+        await find.sort(-OutboxEmail.created_at, -OutboxEmail.id)  # type: ignore[operator]  # Beanie
         .skip(query.skip)
         .limit(query.per_page)
         .to_list()

@@ -69,9 +69,8 @@ async def list_movements(
         }
     find = StockMovement.find(filters)
     total = await find.count()
-    rows = (
-        await find.sort([("at", -1), ("_id", -1)]).skip(query.skip).limit(query.per_page).to_list()
-    )
+    newest = find.sort([("at", -1), ("_id", -1)])  # type: ignore[list-item]  # Beanie's SortDirection
+    rows = await newest.skip(query.skip).limit(query.per_page).to_list()
     names = await product_names(row.product_id for row in rows)
     return Page.build([movement_out(row, names) for row in rows], query=query, total=total)
 

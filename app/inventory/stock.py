@@ -32,6 +32,11 @@ the derived fields in the same single-document write as the variant's stock, whi
 collection could only do inside a transaction; a product has few variants.) A product stored
 before variants has no `variants` array: its one variant (id the product's) is built by the
 first stage of the pipeline from the product's stock fields, so its first movement stores it.
+(The pipelines themselves are built in pipelines.py.)
+
+Over 450 lines on purpose: being the one writer of stock is the point of this module (every
+write, its guard, its ledger row and its alert claim in one place to review); its pure parts
+already live in pipelines.py, alerts.py and errors.py.
 """
 
 from __future__ import annotations
@@ -46,13 +51,13 @@ from pymongo import ReturnDocument
 
 from app.catalog import cache
 from app.catalog.models import Product, Variant, legacy_sku
-from app.catalog.service import products_by_id
+from app.catalog.products import products_by_id
 from app.catalog.stock_fields import DEFAULT_LOW_STOCK_THRESHOLD, MAX_STOCK
 from app.catalog.variants import register_skus
 from app.core import db
 from app.core.clock import utcnow
 from app.errors import Conflict, ErrorCode, Invalid, NotFound
-from app.inventory import alerts
+from app.inventory import alerts, pipelines
 from app.inventory.errors import InsufficientStock, Shortage
 from app.inventory.models import StockMovement
 
@@ -82,98 +87,6 @@ def _products() -> Any:
 
 def _product(row: dict[str, Any]) -> Product:
     return Product.model_validate(row)
-
-
-def _threshold_of(prefix: str) -> dict[str, Any]:
-    return {"$ifNull": [f"{prefix}low_stock_threshold", DEFAULT_LOW_STOCK_THRESHOLD]}
-
-
-def _new_flag() -> dict[str, Any]:
-    """Re-derive each variant's `low_stock` flag, and the product's (any variant low)."""
-    return {
-        "$set": {
-            "variants": {
-                "$map": {
-                    "input": "$variants",
-                    "as": "v",
-                    "in": {
-                        "$mergeObjects": [
-                            "$$v",
-                            {"low_stock": {"$lte": ["$$v.stock", "$$v.low_stock_threshold"]}},
-                        ]
-                    },
-                }
-            },
-            "low_stock": {
-                "$anyElementTrue": [
-                    {
-                        "$map": {
-                            "input": "$variants",
-                            "as": "v",
-                            "in": {"$lte": ["$$v.stock", "$$v.low_stock_threshold"]},
-                        }
-                    }
-                ]
-            },
-            "stock": {
-                "$reduce": {
-                    "input": "$variants",
-                    "initialValue": 0,
-                    "in": {"$add": ["$$value", "$$this.stock"]},
-                }
-            },
-        }
-    }
-
-
-def _legacy_keys() -> dict[str, Any]:
-    def key(name: str) -> dict[str, Any]:
-        field = f"$facets.{name}"
-        return {"$cond": [{"$gt": [field, None]}, [{"$concat": [f"{name}:", field]}], []]}
-
-    return {"$concatArrays": [key("color"), key("size")]}
-
-
-def materialise(product_id: PydanticObjectId) -> dict[str, Any]:
-    """The pipeline stage that stores the one variant of a product stored before variants
-    (no `variants` array) from its stock fields; a no-op on any other product."""
-    threshold = _threshold_of("$")
-    variant = {
-        "id": {"$literal": str(product_id)},
-        "sku": {"$literal": legacy_sku(product_id)},
-        "options": {"$literal": {}},
-        "price": None,
-        "stock": "$stock",
-        "low_stock_threshold": threshold,
-        "low_stock": {"$lte": ["$stock", threshold]},
-        "low_stock_alerted_at": {"$ifNull": ["$low_stock_alerted_at", None]},
-        "low_stock_alert_id": {"$ifNull": ["$low_stock_alert_id", None]},
-        "keys": _legacy_keys(),
-    }
-    return {
-        "$set": {
-            "variants": {"$ifNull": ["$variants", [variant]]},
-            "base_price": {"$ifNull": ["$base_price", "$price"]},
-            "options": {"$ifNull": ["$options", []]},
-        }
-    }
-
-
-def _variant_match(
-    product_id: PydanticObjectId, variant_id: str, stock: Any = None, **product: Any
-) -> dict[str, Any]:
-    """The guard of a movement of one variant: the product, and that variant (with `stock`
-    matching, when given) in one `$elemMatch`. A product stored before variants matches
-    its product-level stock under its one variant's id."""
-    element: dict[str, Any] = {"id": variant_id}
-    legacy: dict[str, Any] = {"variants": {"$exists": False}}
-    if stock is not None:
-        element["stock"] = stock
-        legacy["stock"] = stock
-    branches: list[dict[str, Any]] = [{"variants": {"$elemMatch": element}}]
-    if variant_id == str(product_id):
-        branches.append(legacy)
-    return {"_id": product_id, **product, "$or": branches}
 
 
 def available(product: Product | None, variant: Variant | None = None) -> int:
@@ -216,9 +129,9 @@ async def _move(
         ]
     }
     after = await _products().find_one_and_update(
-        _variant_match(product_id, variant_id, guard, **(product_guard or {})),
+        pipelines.variant_match(product_id, variant_id, guard, **(product_guard or {})),
         [
-            materialise(product_id),
+            pipelines.materialise(product_id),
             {
                 "$set": {
                     "variants": {
@@ -231,7 +144,7 @@ async def _move(
                     "updated_at": now,
                 }
             },
-            _new_flag(),
+            pipelines.rederive_flags(),
         ],
         return_document=ReturnDocument.AFTER,
         session=session,
@@ -341,7 +254,7 @@ async def backfill_low_stock_flags() -> int:
                     "low_stock_threshold": {
                         "$ifNull": ["$low_stock_threshold", DEFAULT_LOW_STOCK_THRESHOLD]
                     },
-                    "low_stock": {"$lte": ["$stock", _threshold_of("$")]},
+                    "low_stock": {"$lte": ["$stock", pipelines.threshold_of("$")]},
                 }
             },
         ],
@@ -369,7 +282,8 @@ async def migrate_variants(*, batch: int = 500) -> int:
             break
         for product_id in ids:
             result = await _products().update_one(
-                {"_id": product_id, "variants": {"$exists": False}}, [materialise(product_id)]
+                {"_id": product_id, "variants": {"$exists": False}},
+                [pipelines.materialise(product_id)],
             )
             migrated += result.modified_count
             await _register_legacy_sku(product_id)
@@ -535,7 +449,7 @@ async def set_low_stock_threshold(
     after = await _products().find_one_and_update(
         {"_id": product_id},
         [
-            materialise(product_id),
+            pipelines.materialise(product_id),
             {
                 "$set": {
                     **product_fields,
@@ -549,7 +463,7 @@ async def set_low_stock_threshold(
                     "updated_at": utcnow(),
                 }
             },
-            _new_flag(),
+            pipelines.rederive_flags(),
         ],
         return_document=ReturnDocument.AFTER,
         session=session,
@@ -659,7 +573,7 @@ async def store_variants(product_id: PydanticObjectId, *, session: Any = None) -
     """The product, its variants stored (a product stored before variants gets its one)."""
     stored = await _products().update_one(
         {"_id": product_id, "variants": {"$exists": False}},
-        [materialise(product_id)],
+        [pipelines.materialise(product_id)],
         session=session,
     )
     if stored.modified_count:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import TYPE_CHECKING, Any
 
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
@@ -21,9 +22,9 @@ from app.cart import service as cart
 from app.core import db
 from app.core.money import format_amount
 from app.errors import ErrorCode, Invalid
-from app.inventory import service as inventory
+from app.inventory import stock as inventory
 from app.inventory.errors import InsufficientStock
-from app.orders import holds, payments
+from app.orders import holds, payments, provider
 from app.orders.models import (
     HistoryEntry,
     Order,
@@ -32,8 +33,11 @@ from app.orders.models import (
     ShippingAddress,
 )
 from app.orders.notifications import order_status_email
-from app.orders.store import by_idempotency_key, insert_order
+from app.orders.store import Session, by_idempotency_key, insert_order
 from app.users.service import get_profile
+
+if TYPE_CHECKING:
+    from app.auth.models import User
 
 log = logging.getLogger("app.orders")
 
@@ -56,7 +60,7 @@ class AmountOutOfRange(Invalid):
 def _refuse_unchargeable(total: int, currency: str) -> None:
     """A total the payment provider would not charge (Stripe: under 50 cents, over
     $999,999.99) would leave an order that can never be paid: refuse the checkout instead."""
-    limits = payments.amount_limits(currency)
+    limits = provider.amount_limits(currency)
     if not limits.allows(total):
         raise AmountOutOfRange(
             f"The order total ({format_amount(total, currency)}) is outside what can be paid "
@@ -70,7 +74,11 @@ def _refuse_unchargeable(total: int, currency: str) -> None:
 
 
 async def _shipping_address(
-    *, user_id: PydanticObjectId, given: dict | None, address_id: str | None, session
+    *,
+    user_id: PydanticObjectId,
+    given: dict[str, Any] | None,
+    address_id: str | None,
+    session: Session,
 ) -> ShippingAddress:
     if given is not None:
         return ShippingAddress(**given)
@@ -88,8 +96,8 @@ async def _shipping_address(
 
 async def place_order(
     *,
-    user,
-    shipping_address: dict | None = None,
+    user: User,
+    shipping_address: dict[str, Any] | None = None,
     address_id: str | None = None,
     idempotency_key: str | None = None,
 ) -> Order:
@@ -106,7 +114,7 @@ async def place_order(
     # What the customer may hold unpaid is capped (holds.py); guests will add their address.
     hold_keys = [holds.user_key(user.id)]
 
-    async def work(session) -> Order:
+    async def work(session: Session) -> Order:
         lines = await cart.checkout_lines(user_id=user.id, session=session)
         if not lines:
             if idempotency_key is not None:
@@ -209,7 +217,7 @@ async def place_order(
     return await payments.ensure_intent(order)
 
 
-async def _give_back(items: list[OrderItem], *, order_id, actor: str) -> None:
+async def _give_back(items: list[OrderItem], *, order_id: PydanticObjectId, actor: str) -> None:
     for item in items:
         await inventory.return_stock(
             product_id=item.product_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from beanie import Document, Indexed, PydanticObjectId
 from pydantic import BaseModel, Field
@@ -123,6 +123,11 @@ class HistoryEntry(BaseModel):
 
 
 class Order(Document):
+    if TYPE_CHECKING:
+        # For the type checker only: an order the services hold has been inserted, so its id
+        # is set (Beanie types `id` Optional for documents not yet saved).
+        id: PydanticObjectId
+
     number: str
     user_id: PydanticObjectId
     email: str

@@ -39,7 +39,10 @@ HEADLINES = {
 
 def _context(order: Order, note: str | None) -> dict[str, Any]:
     settings = current_app.config["SETTINGS"]
-    money = lambda amount: format_amount(amount, order.currency)  # noqa: E731
+
+    def money(amount: int) -> str:
+        return format_amount(amount, order.currency)
+
     headline = HEADLINES[order.status]
     if order.status == "cancelled" and order.payment.amount_refunded:
         headline += " Your payment is being refunded."
@@ -73,7 +76,10 @@ async def refund_failed_alert(order: Order, refund: Refund, *, session: Session 
     """One `refund_failed` email to every active admin (in the caller's transaction): a
     refund the provider had completed failed later, so the money never reached the
     customer. `order` is as it is after the refund was marked failed."""
-    money = lambda amount: format_amount(amount, order.currency)  # noqa: E731
+
+    def money(amount: int) -> str:
+        return format_amount(amount, order.currency)
+
     return await users.email_admins(
         kind="refund_failed",
         about=f"order {order.number}: a refund failed later",

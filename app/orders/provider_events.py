@@ -79,6 +79,7 @@ async def find_order(*, intent_id: str, metadata: dict[str, Any]) -> Order | Non
 
 
 async def _succeeded(order: Order, event: WebhookEvent) -> str:
+    assert event.intent_id is not None  # apply_event hands on only events naming an intent
     intent = event.intent or await provider.retrieve(event.intent_id)
     if not intent.succeeded:
         return "unchanged"  # the provider's own record says nothing was paid (yet)
@@ -96,6 +97,7 @@ async def _failed(order: Order, event: WebhookEvent) -> str:
 
 async def _refunded(order: Order, event: WebhookEvent) -> str:
     intent_id = order.payment.intent_id
+    assert intent_id is not None  # the order was found by it (find_order)
     # The provider's list of refunds, not the event's snapshot: an older event arriving late
     # then changes nothing, and every refund is matched by its id.
     refunds = await provider.list_refunds(intent_id)
@@ -151,7 +153,7 @@ async def reconcile_order(order: Order) -> str:
     if order.status != "pending_payment":
         return "unchanged"
     if order.payment.intent_id is None:
-        if not payments.amount_limits(order.currency).allows(order.total):
+        if not provider.amount_limits(order.currency).allows(order.total):
             # Placed before checkout refused such totals: the provider will never take it (the
             # expiry job cancels it). A refusal of this order, not an outage.
             raise ProviderError(f"the total {order.total} is outside what the provider charges")

@@ -5,7 +5,7 @@ cancel depends on the refunds."""
 
 from __future__ import annotations
 
-from app.inventory import service as inventory
+from app.inventory import stock as inventory
 from app.orders.models import Order
 from app.orders.store import Session
 

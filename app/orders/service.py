@@ -12,7 +12,6 @@ from beanie import PydanticObjectId
 
 from app.core.pagination import Page, PageQuery
 from app.orders import store
-from app.orders.admin import change_status, refund  # noqa: F401  # app/admin/orders.py calls them here
 from app.orders.models import Order
 
 

@@ -56,7 +56,8 @@ async def newest_first(filters: Query, *, query: PageQuery) -> Page[Order]:
     served by an index ending in NEWEST_FIRST)."""
     find = Order.find(filters)
     total = await find.count()
-    items = await find.sort(NEWEST_FIRST).skip(query.skip).limit(query.per_page).to_list()
+    newest = find.sort(NEWEST_FIRST)  # type: ignore[arg-type]  # Beanie's SortDirection: ints
+    items = await newest.skip(query.skip).limit(query.per_page).to_list()
     return Page.build(items, query=query, total=total)
 
 
@@ -65,7 +66,7 @@ async def awaiting_payment(*, placed_before: datetime, limit: int) -> list[Order
     `status_newest`)."""
     return (
         await Order.find({"status": "pending_payment", "created_at": {"$lt": placed_before}})
-        .sort([("created_at", 1)])
+        .sort([("created_at", 1)])  # type: ignore[list-item]  # Beanie's SortDirection: ints
         .limit(limit)
         .to_list()
     )
@@ -194,7 +195,7 @@ async def move(
     for operator, fields in (also_update or {}).items():
         changes.setdefault(operator, {}).update(fields)
     return await update(
-        order.id,  # type: ignore[arg-type]  # a stored order always has its id
+        order.id,
         {**(also_match or {}), "status": order.status},
         changes,
         session=session,

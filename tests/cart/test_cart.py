@@ -6,7 +6,7 @@ import pytest
 from beanie import PydanticObjectId
 
 from app.cart.models import MAX_LINE_QUANTITY, MAX_LINES, Cart, CartLine
-from app.catalog import service as catalog
+from app.catalog import products as catalog
 from app.catalog.models import Product, ProductImage
 from tests.support.cart import URL, quantities
 

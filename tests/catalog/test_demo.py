@@ -7,7 +7,7 @@ import pytest
 from app import create_app
 from app.catalog.demo import CATEGORIES, PRODUCTS, VARIANT_PRODUCTS
 from app.catalog.models import Category, Product
-from app.catalog.service import slugify
+from app.catalog.slugs import slugify
 from app.inventory.demo import seed_demo_catalog
 from tests.support.settings import make_settings
 

@@ -8,7 +8,7 @@ import pytest
 
 from app.catalog import facets as facet_module
 from app.catalog.models import Product
-from app.inventory import service as inventory
+from app.inventory import stock as inventory
 
 URL = "/api/v1/products"
 

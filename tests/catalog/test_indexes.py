@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from app.catalog import search, service
+from app.catalog import listing, search
 from app.catalog.models import Category, Product
 from app.catalog.schemas import ProductQuery
 from tests.secantus import PLANNER_SKIPS_PARTIAL_INDEX
@@ -73,7 +73,7 @@ async def test_list_queries_use_an_index_on_a_server(shop, monkeypatch, params):
         return original_find(filter, projection, **kwargs)
 
     monkeypatch.setattr(collection, "find", spy)
-    await service.list_products(query=ProductQuery(**params))
+    await listing.list_products(query=ProductQuery(**params))
     assert seen, "the list query did not run"
     for filter, sort in seen:
         cursor = original_find(filter, sort=sort)  # not the spy: it would append to `seen`

@@ -13,7 +13,7 @@ from app.cart.models import Cart, CartLine
 from app.catalog.models import Product
 from app.core import db
 from app.core.clock import utcnow
-from app.inventory import service as inventory
+from app.inventory import stock as inventory
 from tests.support.inventory import ALERTED, alerts, ledger, stored
 from tests.support.orders import ADDRESS
 

@@ -10,7 +10,7 @@ from pymongo.errors import OperationFailure
 
 from app.catalog.models import Product, VariantSku
 from app.core import db
-from app.inventory import service as inventory
+from app.inventory import stock as inventory
 from tests.support.inventory import ALERTED, alerts, ledger, stored
 
 PRODUCTS = "/api/v1/admin/products"
