@@ -38,14 +38,17 @@ async def empty_cart() -> CartOut:
     SetQuantity=("patch_set_quantity", "product_id=$response.body#/items/0/product_id"),
     RemoveItem=("delete_remove_item", "product_id=$response.body#/items/0/product_id"),
 )
-@problems(404, 409)
+@problems(404, 409, 422)
 @login_required
 @validate_request(CartItemIn)
 @validate_response(CartOut)
 async def add_item(data: CartItemIn) -> CartOut:
     """Add a product (merged into its line when already in the cart)."""
     return await service.add_item(
-        user_id=current_user().id, product_id=data.product_id, quantity=data.quantity
+        user_id=current_user().id,
+        product_id=data.product_id,
+        variant_id=data.variant_id,
+        quantity=data.quantity,
     )
 
 

@@ -69,6 +69,7 @@ DOCUMENT_MODELS: list[str] = [
     "app.catalog.models.Category",
     "app.catalog.models.Product",
     "app.catalog.models.CatalogVersion",
+    "app.catalog.models.VariantSku",
     "app.cart.models.Cart",
     "app.orders.models.Order",
     "app.orders.models.UnpaidHold",

@@ -138,6 +138,7 @@ async def place_order(
             for line in lines:
                 taken = await inventory.take_stock(
                     product_id=line.product_id,
+                    variant_id=line.variant_key,
                     quantity=line.quantity,
                     reason="sale",
                     order_id=order_id,
@@ -145,17 +146,21 @@ async def place_order(
                     session=session,
                 )
                 if taken is None:
-                    short.append((line.product_id, line.quantity))
+                    short.append((line.product_id, line.variant_key, line.quantity))
                     continue
-                product = taken.product
+                product, variant = taken.product, taken.variant
+                unit_price = product.price_of(variant)
                 items.append(
                     OrderItem(
                         product_id=product.id,
+                        variant_id=variant.id,
+                        sku=variant.sku,
+                        options=product.options_of(variant),
                         name=product.name,
                         slug=product.slug,
-                        unit_price=product.price,
+                        unit_price=unit_price,
                         quantity=line.quantity,
-                        line_total=product.price * line.quantity,
+                        line_total=unit_price * line.quantity,
                         image=product.images[0].url if product.images else None,
                     )
                 )
@@ -216,6 +221,7 @@ async def _give_back(items: list[OrderItem], *, order_id: PydanticObjectId, acto
     for item in items:
         await inventory.return_stock(
             product_id=item.product_id,
+            variant_id=item.variant_id,
             quantity=item.quantity,
             reason="checkout_compensation",
             order_id=order_id,

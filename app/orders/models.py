@@ -40,6 +40,10 @@ class OrderItem(BaseModel):
     """A snapshot of the product as it was sold: later catalog edits do not change it."""
 
     product_id: PydanticObjectId
+    # The variant sold (orders from before variants: None, the product's one variant).
+    variant_id: str | None = None
+    sku: str | None = None
+    options: dict[str, str] = Field(default_factory=dict)
     name: str
     slug: str
     unit_price: int

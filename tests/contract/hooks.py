@@ -157,8 +157,30 @@ STATE_DEPENDENT = {
         (422, "validation_error", ("parent_id",)),
         (422, "category_cycle", None),
     },
-    ("POST", "/api/v1/admin/products"): {(422, "validation_error", ("category",))},
-    ("PATCH", "/api/v1/admin/products/{product_id}"): {(422, "validation_error", ("category",))},
+    ("POST", "/api/v1/admin/products"): {
+        (422, "validation_error", ("category",)),
+        # Variants whose option values are not the options' (or repeat one another), or a
+        # stock that is not their sum: a relation between fields no schema states.
+        (422, "variant_invalid", None),
+    },
+    ("PATCH", "/api/v1/admin/products/{product_id}"): {
+        (422, "validation_error", ("category",)),
+        (422, "variant_invalid", None),
+        # A `stock` for a product with several variants: which one?
+        (422, "variant_required", None),
+    },
+    # A variant's option values against the product's options and its other variants, and a
+    # product's last variant (archive the product instead).
+    ("POST", "/api/v1/admin/products/{product_id}/variants"): {(422, "variant_invalid", None)},
+    ("PATCH", "/api/v1/admin/products/{product_id}/variants/{variant_id}"): {
+        (422, "variant_invalid", None)
+    },
+    ("DELETE", "/api/v1/admin/products/{product_id}/variants/{variant_id}"): {
+        (422, "variant_invalid", None)
+    },
+    # Which variant, for a product that has several.
+    ("POST", "/api/v1/admin/products/{product_id}/stock"): {(422, "variant_required", None)},
+    ("POST", "/api/v1/cart/items"): {(422, "variant_required", None)},
 }
 
 
