@@ -32,6 +32,9 @@ class Cart(Document):
     lines: list[CartLine] = Field(default_factory=list)
     # Bumped on every write: the guard of optimistic concurrency on the lines.
     version: int = 0
+    # The discount code the shopper put on the cart (POST /cart/discount), as the admin wrote
+    # it; checked again by every quote and by checkout.
+    discount_code: str | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

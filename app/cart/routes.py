@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from beanie import PydanticObjectId
-from quart_schema import validate_request, validate_response
+from quart_schema import validate_querystring, validate_request, validate_response
 
-from app.cart import bp, service
-from app.cart.schemas import CartItemIn, CartItemUpdate, CartOut
+from app.cart import bp, quote, service
+from app.cart.schemas import (
+    CartItemIn,
+    CartItemUpdate,
+    CartOut,
+    DiscountCodeIn,
+    QuoteOut,
+    QuoteQuery,
+)
+from app.core.ids import parse_object_id
 from app.core.openapi import links, problems
 from app.core.security import current_user, login_required
 
@@ -71,3 +79,40 @@ async def set_quantity(product_id: PydanticObjectId, data: CartItemUpdate) -> Ca
 async def remove_item(product_id: PydanticObjectId) -> CartOut:
     """Remove a product's line."""
     return await service.remove_item(user_id=current_user().id, product_id=product_id)
+
+
+# -- the priced cart (issue 19) --------------------------------------------------------------
+
+
+@bp.get("/quote")
+@problems(422)
+@login_required
+@validate_querystring(QuoteQuery)
+@validate_response(QuoteOut)
+async def get_quote(query_args: QuoteQuery) -> QuoteOut:
+    """My cart priced for a destination and shipping method: discount, shipping and tax."""
+    return await quote.quote(
+        user_id=current_user().id,
+        country=query_args.country,
+        region=query_args.region,
+        shipping_method_id=parse_object_id(query_args.shipping_method_id),
+    )
+
+
+@bp.post("/discount")
+@problems(422)
+@login_required
+@validate_request(DiscountCodeIn)
+@validate_response(QuoteOut)
+async def apply_discount(data: DiscountCodeIn) -> QuoteOut:
+    """Put a discount code on my cart (422 `discount_invalid` with a `reason` when it
+    cannot be used); the cart's quote without a destination."""
+    return await quote.apply_code(user_id=current_user().id, code=data.code)
+
+
+@bp.delete("/discount")
+@login_required
+@validate_response(QuoteOut)
+async def remove_discount() -> QuoteOut:
+    """Take the discount code off my cart."""
+    return await quote.remove_code(user_id=current_user().id)

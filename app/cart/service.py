@@ -49,10 +49,14 @@ async def checkout_lines(*, user_id: PydanticObjectId, session=None) -> list[Car
 
 
 async def empty(*, user_id: PydanticObjectId, session=None) -> None:
-    """Empty the cart (checkout does this in its transaction)."""
+    """Empty the cart and take its discount code off (checkout does this in its
+    transaction)."""
     await Cart.get_pymongo_collection().update_one(
         {"user_id": user_id},
-        {"$set": {"lines": [], "updated_at": utcnow()}, "$inc": {"version": 1}},
+        {
+            "$set": {"lines": [], "discount_code": None, "updated_at": utcnow()},
+            "$inc": {"version": 1},
+        },
         session=session,
     )
 

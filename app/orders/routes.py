@@ -8,6 +8,7 @@ from quart_rate_limiter import rate_limit
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from app.core.idempotency import HEADER, idempotent
+from app.core.ids import parse_object_id
 from app.core.openapi import links, problems
 from app.core.pagination import Page, PageQuery
 from app.core.security import current_user, login_required
@@ -48,6 +49,7 @@ async def place_order(data: CheckoutIn) -> tuple[OrderOut, int]:
         shipping_address=data.shipping_address.model_dump() if data.shipping_address else None,
         address_id=data.address_id,
         idempotency_key=request.headers.get(HEADER),
+        shipping_method_id=parse_object_id(data.shipping_method_id),
     )
     return OrderOut.of(order), 201
 

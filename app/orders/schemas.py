@@ -81,6 +81,11 @@ class CheckoutIn(InModel):
     # fails with the field's own type error).
     shipping_address: ShippingAddressIn = None
     address_id: ObjectIdStr = None
+    shipping_method_id: ObjectIdStr = Field(
+        default=None,
+        description="The shipping method (`GET /shipping-methods` for the address): required "
+        "when one ships there (422 `shipping_method_required`)",
+    )
 
     @model_validator(mode="after")
     def _one_address(self) -> CheckoutIn:
