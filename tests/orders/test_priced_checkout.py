@@ -63,7 +63,7 @@ async def test_the_quote_is_what_checkout_charges(
     # Cheapest method by default; 3000 × 8.875 % = 266.25 -> 266, 800 -> 71.
     assert priced["shipping_method"]["name"] == "Standard"
     assert [m["name"] for m in priced["shipping_methods"]] == ["Standard", "Express"]
-    assert [(l["line_total"], l["tax"], l["tax_rate_bp"]) for l in priced["lines"]] == [
+    assert [(line["line_total"], line["tax"], line["tax_rate_bp"]) for line in priced["lines"]] == [
         (3000, 266, 887.5),
         (800, 71, 887.5),
     ]
@@ -159,7 +159,7 @@ async def test_discount_code_on_the_cart(client, customer, stock, fill_cart, rul
     # The quote for New York: the tax is on each line after its discount.
     _, priced = await quote(client, headers, country="US", region="NY")
     # 3800 × 10 % = 380 spread: 3000 -> 300, 800 -> 80; tax 2700 -> 239.6 -> 240, 720 -> 63.9 -> 64
-    assert [(l["discount"], l["tax"]) for l in priced["lines"]] == [(300, 240), (80, 64)]
+    assert [(line["discount"], line["tax"]) for line in priced["lines"]] == [(300, 240), (80, 64)]
     assert priced["total"] == 3800 - 380 + 599 + 304
     placed = await checkout(headers, shipping_address=NY, shipping_method_id=str(rules.standard.id))
     order = await placed.get_json()
