@@ -14,6 +14,8 @@ from quart_schema import QuartSchema
 
 from app.core import db
 from app.core import validation as _validation  # noqa: F401 (one TypeAdapter per type)
+from app.core.guest import CART_TOKEN_HEADER, ORDER_TOKEN_HEADER
+from app.core.guest import SECURITY_SCHEMES as GUEST_SECURITY_SCHEMES
 from app.core.http_security import apply_proxy_fix, register_security_headers
 from app.core.openapi import ShopOpenAPIProvider, docs_assets
 from app.errors import AppError, ErrorCode, register_error_handlers
@@ -89,14 +91,18 @@ def create_app(settings: Settings | None = None) -> Quart:
             {"name": "auth", "description": "Registration, login, tokens, password reset"},
             {"name": "users", "description": "The signed-in user's profile and addresses"},
             {"name": "catalog", "description": "Products and categories (public)"},
-            {"name": "cart", "description": "The signed-in shopper's cart"},
+            {
+                "name": "cart",
+                "description": "The shopper's cart (signed in, or a guest's Cart-Token)",
+            },
             {"name": "reviews", "description": "Product reviews (public reads, customers write)"},
             {"name": "orders", "description": "Checkout, my orders, payment and cancel"},
             {"name": "payments", "description": "The payment provider's webhook"},
             {"name": "admin", "description": "Store administration (admins only)"},
         ],
         security_schemes={
-            "bearerAuth": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}
+            "bearerAuth": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"},
+            **GUEST_SECURITY_SCHEMES,
         },
         redoc_ui_path=None,
         scalar_ui_path=None,
@@ -105,7 +111,14 @@ def create_app(settings: Settings | None = None) -> Quart:
     app = cors(
         app,
         allow_origin=settings.cors_origins,
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Idempotency-Key",
+            "X-Request-ID",
+            CART_TOKEN_HEADER,
+            ORDER_TOKEN_HEADER,
+        ],
         allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
         expose_headers=["X-Request-ID", "Retry-After", "Location"],
         max_age=600,

@@ -65,6 +65,7 @@ DOCUMENT_MODELS: list[str] = [
     "app.catalog.models.Product",
     "app.catalog.models.CatalogVersion",
     "app.cart.models.Cart",
+    "app.cart.models.GuestCart",
     "app.orders.models.Order",
     "app.orders.models.UnpaidHold",
     "app.reviews.models.Review",

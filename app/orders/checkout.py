@@ -107,7 +107,7 @@ async def place_order(
     hold_keys = [holds.user_key(user.id)]
 
     async def work(session) -> Order:
-        lines = await cart.checkout_lines(user_id=user.id, session=session)
+        lines = await cart.checkout_lines(owner=cart.Owner.of_user(user.id), session=session)
         if not lines:
             if idempotency_key is not None:
                 # This key's order was made by an attempt whose process died before it could
@@ -176,7 +176,7 @@ async def place_order(
             )
             await insert_order(order, session=session)
             inserted = True
-            await cart.empty(user_id=user.id, session=session)
+            await cart.empty(owner=cart.Owner.of_user(user.id), session=session)
             await order_status_email(order, session=session)
             return order
         except BaseException:
