@@ -145,11 +145,13 @@ def create_app(settings: Settings | None = None) -> Quart:
 def _register_blueprints(app: Quart) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
+    from app.auth.recovery import on_email_verified
     from app.cart import bp as cart_bp
     from app.catalog import bp as catalog_bp
     from app.health import bp as health_bp
     from app.orders import bp as orders_bp
     from app.orders.provider_events import apply_event
+    from app.orders.service import join_guest_orders
     from app.payments import bp as payments_bp
     from app.payments import webhooks
     from app.reviews import bp as reviews_bp
@@ -166,6 +168,8 @@ def _register_blueprints(app: Quart) -> None:
     app.register_blueprint(payments_bp, url_prefix="/api/v1/payments")
     # The orders apply the provider's verified events; payments never import the orders.
     webhooks.on_event(app, apply_event)
+    # Guest orders join the account that verifies their email; auth never imports orders.
+    on_email_verified(app, join_guest_orders)
     app.register_blueprint(admin_bp, url_prefix="/api/v1/admin")
 
     from app.web import register_web_app

@@ -120,7 +120,9 @@ class HistoryEntry(BaseModel):
 
 class Order(Document):
     number: str
-    user_id: PydanticObjectId
+    # None for a guest's order until its email address is verified by an account's owner
+    # (then the order joins that account: auth's verification sets it, index `guest_email`).
+    user_id: PydanticObjectId | None = None
     email: str
     status: OrderStatus = "pending_payment"
     items: list[OrderItem]
@@ -138,8 +140,15 @@ class Order(Document):
     # The unpaid holds (app/orders/holds.py) this order took at checkout and gives back when
     # it leaves `pending_payment`; empty for orders placed before holds existed.
     hold_keys: list[str] = Field(default_factory=list)
+    # A guest's order: the SHA-256 of its `Order-Token` (the token is shown once, at checkout,
+    # and in the confirmation email's link); None for an order placed signed in.
+    guest_token_hash: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def is_guest(self) -> bool:
+        return self.guest_token_hash is not None
 
     @property
     def units(self) -> int:
@@ -189,6 +198,8 @@ class Order(Document):
                 partialFilterExpression={"idempotency_key": {"$type": "string"}},
                 name="user_idempotency_key",
             ),
+            # Guest orders joining the account that verifies their email address.
+            IndexModel([("email", ASCENDING), ("user_id", ASCENDING)], name="guest_email"),
         ]
 
 
@@ -198,7 +209,7 @@ class HeldOrder(BaseModel):
 
 
 class UnpaidHold(Document):
-    """What one holder (`user:<id>`; guests later `ip:<network>`) keeps reserved in orders
+    """What one holder (`user:<id>`; guests `ip:<hash>` and `email:<hash>`) keeps reserved in orders
     awaiting payment: the orders, and their count and units kept with them in every update
     (the guards of app/orders/holds.py read the counts)."""
 
