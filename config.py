@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     # Fault-injection load test: the dev provider takes Stripe-format events signed with this
     # (unset: it takes no webhooks at all).
     DEV_WEBHOOK_SECRET: str | None = None
+    # Web app, Stripe Payment Element (issue 17): the publishable key (`pk_live_...`, or
+    # `pk_test_...` where test mode is allowed) that the SPA reads from
+    # GET /api/v1/payments/config. Public by design; never a secret (`sk_`/`rk_`) key.
+    STRIPE_PUBLISHABLE_KEY: str | None = None
 
     ACCESS_TOKEN_TTL: int = Field(default=15 * 60, gt=0)
     REFRESH_TOKEN_TTL: int = Field(default=30 * 24 * 3600, gt=0)
@@ -214,6 +218,11 @@ class Settings(BaseSettings):
                     "SMTP_HOST is required (or EMAIL_BACKEND=console to write mail, reset "
                     "links included, to the log)"
                 )
+        if (self.STRIPE_PUBLISHABLE_KEY or "").startswith(("sk_", "rk_")):
+            # It is sent to every browser: a secret key there is a leaked key.
+            problems.append(
+                "STRIPE_PUBLISHABLE_KEY holds a secret key (sk_/rk_): it is public, use pk_..."
+            )
         if problems:
             raise ValueError("refusing to start: " + "; ".join(problems))
         return self
@@ -241,6 +250,12 @@ class Settings(BaseSettings):
             problems.append(
                 "STRIPE_API_BASE sends Stripe calls (and the secret key) away from Stripe, to an "
                 "emulator that takes no money: unset it, or set STRIPE_ALLOW_TEST_MODE=true"
+            )
+        publishable = self.STRIPE_PUBLISHABLE_KEY or ""
+        if publishable.startswith("pk_test_") and not self.STRIPE_ALLOW_TEST_MODE:
+            problems.append(
+                "STRIPE_PUBLISHABLE_KEY is a test-mode key: the web app's payments would take no "
+                "money; use a live key, or set STRIPE_ALLOW_TEST_MODE=true"
             )
         return problems
 

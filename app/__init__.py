@@ -191,6 +191,8 @@ def _register_request_hooks(app: Quart) -> None:
             response.headers.pop("Content-Type", None)
         request_id = getattr(g, "request_id", None) or uuid.uuid4().hex
         response.headers["X-Request-ID"] = request_id
+        if not access_log.isEnabledFor(logging.INFO):
+            return response  # the line would be built only to be dropped (LOG_LEVEL above INFO)
         started = getattr(g, "started", None)
         user = getattr(g, "user", None)
         # One structured line per request; never headers or bodies (tokens, passwords).

@@ -41,6 +41,10 @@ SERVER_PREFIXES = frozenset(
 )
 
 STRIPE_JS = "https://js.stripe.com"
+# Stripe.js and the Payment Element, as Stripe's security guide lists them: the script and its
+# frames (js.stripe.com and its subdomains, hooks.stripe.com for 3-D Secure), calls to its API.
+STRIPE_SCRIPTS = f"{STRIPE_JS} https://*.js.stripe.com"
+STRIPE_FRAMES = f"{STRIPE_JS} https://*.js.stripe.com https://hooks.stripe.com"
 NOT_BUILT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Shop: the web app is not built</title></head>
 <body><main><h1>The web app is not built</h1>
@@ -56,7 +60,7 @@ bp = Blueprint("web", __name__)
 def web_csp(settings) -> str:
     """The policy of the web app's page: exactly what it loads, and nothing inline."""
     stripe = settings.PAYMENT_PROVIDER == "stripe"
-    script = "'self'" + (f" {STRIPE_JS}" if stripe else "")
+    script = "'self'" + (f" {STRIPE_SCRIPTS}" if stripe else "")
     connect = "'self'" + (" https://api.stripe.com" if stripe else "")
     directives = [
         "default-src 'none'",
@@ -68,7 +72,7 @@ def web_csp(settings) -> str:
         "manifest-src 'self'",
     ]
     if stripe:
-        directives.append(f"frame-src {STRIPE_JS} https://hooks.stripe.com")
+        directives.append(f"frame-src {STRIPE_FRAMES}")
     directives += ["base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"]
     return "; ".join(directives)
 

@@ -15,7 +15,13 @@ from app.email import service
 
 class EmailQuery(PageQuery):
     to: str | None = Field(default=None, max_length=320)
-    kind: str | None = Field(default=None, max_length=64)
+    kind: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="`verify_email`, `password_reset`, `order_status`, `low_stock`, "
+        "`refund_failed`, `payment_dispute`, ...",
+    )
     status: Literal["pending", "sent", "failed"] | None = Field(
         default=None, description="pending includes rows a sender is delivering right now"
     )

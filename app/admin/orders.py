@@ -27,12 +27,13 @@ from app.orders.schemas import (
 @validate_querystring(OrderQuery)
 @validate_response(Page[AdminOrderSummaryOut])
 async def list_orders(query_args: OrderQuery) -> Page[AdminOrderSummaryOut]:
-    """All orders, newest first; filter by status, user, number and date range."""
+    """All orders, newest first; filter by status, user, customer email, number, date range."""
     page = await service.list_orders(
         query=query_args,
         status=query_args.status,
         user_id=query_args.user_id,
         number=query_args.q,
+        email=query_args.email,
         created_from=query_args.created_from,
         created_to=query_args.created_to,
     )

@@ -57,22 +57,25 @@ async def load_user_from_claims(claims: dict[str, Any]) -> User:
     if await revoked.find_one({"jti": claims["jti"]}, projection={"_id": 1}):
         raise invalid_token()
     subject = claims.get("sub", "")
-    user = await User.get(PydanticObjectId(subject)) if PydanticObjectId.is_valid(subject) else None
-    if user is None:
+    if not PydanticObjectId.is_valid(subject):
         raise invalid_token()
-    if not user.is_active:
+    user_id = PydanticObjectId(subject)
+    # The user's document straight from the driver, checked before a model is built from it
+    # (a Beanie `get` builds its query, projection and model through several layers).
+    row = await User.get_pymongo_collection().find_one({"_id": user_id})
+    if row is None:
+        raise invalid_token()
+    if not row.get("is_active", True):
         raise Unauthenticated("This account is disabled.", code=ErrorCode.ACCOUNT_DISABLED)
-    if (
-        user.tokens_valid_after
-        and float(claims["iat"]) < as_utc(user.tokens_valid_after).timestamp()
-    ):
+    valid_after = row.get("tokens_valid_after")
+    if valid_after and float(claims["iat"]) < as_utc(valid_after).timestamp():
         raise invalid_token()
     # Every genuine token names a live session of its own subject: a token minted with the
     # signing key alone (no session, or someone else's) is refused.
     session_id = claims.get("sid")
-    if not isinstance(session_id, str) or not await session_alive(session_id, user_id=user.id):
+    if not isinstance(session_id, str) or not await session_alive(session_id, user_id=user_id):
         raise invalid_token()
-    return user
+    return User.model_validate(row)
 
 
 async def session_alive(session_id: str, *, user_id: PydanticObjectId | None = None) -> bool:

@@ -20,6 +20,7 @@ from functools import wraps
 from typing import Any, Literal
 
 from beanie import Document, PydanticObjectId
+from bson import ObjectId
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
@@ -89,15 +90,25 @@ async def run_once(
     deadline = loop.time() + WAIT_SECONDS
     while True:
         now = utcnow()
-        record = IdempotencyRecord(
-            user_id=user_id,
-            key=key,
-            fingerprint=request_fingerprint,
-            locked_until=now + LEASE,
-            expires_at=now + TTL,
-        )
+        # The record's document as IdempotencyRecord would store it, written directly: a
+        # Beanie insert validates and encodes a model again for the same dict (twice per
+        # checkout flow).
+        record_id = ObjectId()
         try:
-            await record.insert()
+            await collection.insert_one(
+                {
+                    "_id": record_id,
+                    "user_id": user_id,
+                    "key": key,
+                    "fingerprint": request_fingerprint,
+                    "state": "processing",
+                    "status_code": None,
+                    "body": None,
+                    "locked_until": now + LEASE,
+                    "created_at": now,
+                    "expires_at": now + TTL,
+                }
+            )
             break  # ours: run the work
         except DuplicateKeyError:
             pass
@@ -122,7 +133,7 @@ async def run_once(
                 {"$set": {"locked_until": now + LEASE}},
             )
             if taken is not None:
-                record = IdempotencyRecord.model_validate(taken)
+                record_id = taken["_id"]
                 break
         if loop.time() >= deadline:
             raise Conflict(
@@ -136,7 +147,7 @@ async def run_once(
         body, status = await work()
     except BaseException:
         # Nothing was done (errors change nothing): let the client retry with this key.
-        await collection.delete_one({"_id": record.id, "state": "processing"})
+        await collection.delete_one({"_id": record_id, "state": "processing"})
         raise
     # A field marked NOT_REPLAYED (a guest's order_token, shown once) is not kept: the record
     # holds no secret in clear, and a replay answers without it.
@@ -145,7 +156,7 @@ async def run_once(
     else:
         stored = body
     await collection.update_one(
-        {"_id": record.id},
+        {"_id": record_id},
         {"$set": {"state": "done", "status_code": status, "body": stored}},
     )
     # The first answer as the work gave it (a response model is not validated again); a

@@ -20,6 +20,9 @@ _env = Environment(
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
     undefined=StrictUndefined,
     keep_trailing_newline=True,
+    # Templates ship with the code: a loaded one is not checked on disk again (a stat of its
+    # file per render, six per checkout flow).
+    auto_reload=False,
 )
 
 

@@ -174,6 +174,8 @@ class Order(Document):
             IndexModel([("number", ASCENDING)], unique=True, name="number"),
             # My orders, newest first; the admin `?user_id=` filter.
             IndexModel([("user_id", ASCENDING), *NEWEST_FIRST], name="user_newest"),
+            # The admin `?email=` filter: a customer's orders, newest first.
+            IndexModel([("email", ASCENDING), *NEWEST_FIRST], name="email_newest"),
             # Admin list by status, newest first; the expiry sweep (status + created_at).
             IndexModel([("status", ASCENDING), *NEWEST_FIRST], name="status_newest"),
             # Admin list unfiltered, and date ranges.

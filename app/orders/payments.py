@@ -143,7 +143,9 @@ async def pay(*, order: Order, payment_method: str, actor: str) -> Order:
             "The payment provider cannot be reached; nothing was charged. Try again shortly."
         ) from None
     if intent.succeeded:
-        paid = await record_success(order_id=order.id, intent=intent, actor=actor)
+        # `claimed` is the order as this request just changed it: no need to read it again
+        # (every move below is conditional on the status it was read with).
+        paid = await record_success(order_id=order.id, intent=intent, actor=actor, read=claimed)
         if paid.status == "cancelled":
             raise Conflict(
                 "The order was cancelled while the payment went through; it is being refunded.",
@@ -186,13 +188,19 @@ async def record_failure(
     )
 
 
-async def record_success(*, order_id: PydanticObjectId, intent: Intent, actor: str) -> Order:
+async def record_success(
+    *, order_id: PydanticObjectId, intent: Intent, actor: str, read: Order | None = None
+) -> Order:
     """The provider took the money: move the order to `paid`, exactly once whoever tells us
     (pay, webhook, reconciliation). A payment that does not match the order (less or more than
     its total, another currency) is flagged for an admin, not accepted: an overpayment is as
     much a sign of an intent changed elsewhere as an underpayment, and is owed back. One that
-    arrives after the order was cancelled is refunded."""
-    order = await store.reload(order_id)
+    arrives after the order was cancelled is refunded.
+
+    `read`: the order as the caller last read it, to spare a read (a stale one costs
+    nothing: every change below is conditional, and a move that meets another status reads
+    the order again)."""
+    order = read if read is not None else await store.reload(order_id)
     if intent.amount_received != order.total or intent.currency.lower() != order.currency:
         log.error(
             "order %s: provider reports %s %s for a total of %s %s; flagged for review",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from app.auth.common import normalize_email
 from app.auth.schemas import (
     City,
     Country,
@@ -37,6 +38,12 @@ PaymentMethodId = Annotated[
     str, StringConstraints(min_length=4, max_length=255, pattern=r"^pm_[A-Za-z0-9_]+$")
 ]
 OrderNumberQuery = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+# The admin's customer filter: one whole address, in the form orders store it (the account's).
+CustomerEmailQuery = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$"),
+    AfterValidator(normalize_email),
+]
 
 
 def _no_null_defaults(schema: dict[str, Any]) -> None:
@@ -123,6 +130,10 @@ class OrderQuery(PageQuery, QueryModel):
     status: OrderStatus | None = None
     user_id: ObjectIdStr | None = None
     q: OrderNumberQuery | None = Field(default=None, description="Order number (or its start)")
+    email: CustomerEmailQuery | None = Field(
+        default=None,
+        description="The customer's email address (whole, any case): their orders",
+    )
     created_from: DateTimeQuery | None = None
     created_to: DateTimeQuery | None = None
 

@@ -143,14 +143,14 @@ async def has_delivered_product(
 async def pending_refund_ids(
     *, created_before: datetime, limit: int
 ) -> list[tuple[PydanticObjectId, PydanticObjectId]]:
-    """(order id, refund id) of refunds still waiting for the provider, booked before
+    """(order id, refund id) of refunds still waiting for the provider, booked at or before
     `created_before` (index `refund_status`)."""
     rows = (
         await Order.get_pymongo_collection()
         .find(
             {
                 "payment.refunds": {
-                    "$elemMatch": {"status": "pending", "created_at": {"$lt": created_before}}
+                    "$elemMatch": {"status": "pending", "created_at": {"$lte": created_before}}
                 }
             },
             {"payment.refunds": 1},

@@ -1,16 +1,21 @@
-"""`/api/v1/payments`: the payment provider's webhook."""
+"""`/api/v1/payments`: the payment provider's webhook, and the public payment settings."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
-from quart import request
+from quart import current_app, request
 from quart_rate_limiter import rate_exempt
 from quart_schema import document_headers, document_request, validate_response
 
 from app.core.openapi import problems
 from app.payments import bp, webhooks
-from app.payments.schemas import StripeEventDoc, StripeSignatureHeader, WebhookAckOut
+from app.payments.schemas import (
+    PaymentConfigOut,
+    StripeEventDoc,
+    StripeSignatureHeader,
+    WebhookAckOut,
+)
 
 
 @bp.post("/webhook")
@@ -25,3 +30,15 @@ async def stripe_webhook() -> WebhookAckOut:
         payload=await request.get_data(), signature=request.headers.get("Stripe-Signature")
     )
     return WebhookAckOut(**asdict(ack))
+
+
+@bp.get("/config")
+@validate_response(PaymentConfigOut)
+async def payment_config() -> PaymentConfigOut:
+    """The payment provider and, for Stripe, the publishable key Stripe.js needs (public)."""
+    settings = current_app.config["SETTINGS"]
+    stripe = settings.PAYMENT_PROVIDER == "stripe"
+    return PaymentConfigOut(
+        provider=settings.PAYMENT_PROVIDER,
+        publishable_key=settings.STRIPE_PUBLISHABLE_KEY if stripe else None,
+    )

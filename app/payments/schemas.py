@@ -3,7 +3,7 @@ against its signature as raw bytes, never parsed into these models first)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,3 +35,17 @@ class WebhookAckOut(OutModel):
     event_id: str
     duplicate: bool = Field(description="The event was applied before; nothing was done again")
     result: str = Field(description="What the event did, e.g. `paid`, `ignored`, `unknown_order`")
+
+
+class PaymentConfigOut(OutModel):
+    """What a frontend needs to take payments (public: no login)."""
+
+    provider: Literal["dev", "stripe"] = Field(
+        description="`dev`: `POST /orders/{id}/pay` with a Stripe test payment method id; "
+        "`stripe`: confirm the order's `payment.client_secret` with Stripe.js"
+    )
+    publishable_key: str | None = Field(
+        description="Stripe's publishable key (`pk_...`) for Stripe.js; null with the dev "
+        "provider, or when the shop has not set one (then only the API can pay)",
+        examples=["pk_live_51H..."],
+    )

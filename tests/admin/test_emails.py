@@ -50,6 +50,26 @@ async def test_bad_status_filter_is_422(client, admin):
     assert response.status_code == 422
 
 
+@pytest.mark.parametrize("kind", ["Order Status", "order-status", "", "x" * 65, "$ne"])
+async def test_a_kind_that_cannot_be_one_is_422_problem(client, admin, kind):
+    response = await client.get(URL, headers=admin[1], query_string={"kind": kind})
+    assert (response.status_code, response.content_type) == (422, "application/problem+json")
+
+
+async def test_filter_by_kind_with_the_others(client, admin):
+    await make("a@example.com", kind="test")
+    await make("a@example.com", kind="other")
+    await make("b@example.com", kind="test", status="failed")
+    query = {"kind": "test", "to": "a@example.com"}
+    response = await client.get(URL, headers=admin[1], query_string=query)
+    assert [(e["to"], e["kind"]) for e in (await response.get_json())["items"]] == [
+        ("a@example.com", "test")
+    ]
+    query = {"kind": "test", "status": "failed"}
+    response = await client.get(URL, headers=admin[1], query_string=query)
+    assert [e["to"] for e in (await response.get_json())["items"]] == ["b@example.com"]
+
+
 @pytest.mark.parametrize("status", ["failed", "sent"])
 async def test_resend_puts_the_row_back_in_the_queue(client, admin, status):
     row = await make("a@example.com", status=status)

@@ -149,6 +149,28 @@ def test_production_refuses_another_stripe_api_base_unless_test_mode_is_allowed(
     assert settings(PAYMENT_PROVIDER="stripe", **emulator)  # development: the emulator
 
 
+def test_production_refuses_a_test_mode_publishable_key_unless_test_mode_is_allowed():
+    # The web app's Payment Element would run in test mode: nobody would be charged.
+    test_key = {"STRIPE_PUBLISHABLE_KEY": "pk_test_" + "p" * 24}
+    with pytest.raises(ValidationError) as error:
+        settings(**PRODUCTION, **LIVE_STRIPE, **test_key)
+    assert "STRIPE_PUBLISHABLE_KEY" in str(error.value)
+    assert settings(**PRODUCTION, **LIVE_STRIPE, **test_key, STRIPE_ALLOW_TEST_MODE=True)
+    live = settings(**PRODUCTION, **LIVE_STRIPE, STRIPE_PUBLISHABLE_KEY="pk_live_" + "p" * 24)
+    assert live.STRIPE_PUBLISHABLE_KEY.startswith("pk_live_")
+    assert settings(PAYMENT_PROVIDER="stripe", **test_key)  # development
+
+
+@pytest.mark.parametrize("key", ["sk_live_" + "s" * 24, "rk_test_" + "r" * 24])
+def test_a_secret_key_is_never_accepted_as_the_publishable_key(key):
+    # The publishable key goes to every browser: a secret one there would be leaked.
+    for env in ({}, PRODUCTION):
+        with pytest.raises(ValidationError) as error:
+            settings(**env, **LIVE_STRIPE, STRIPE_PUBLISHABLE_KEY=key)
+        assert "STRIPE_PUBLISHABLE_KEY holds a secret key" in str(error.value)
+        assert key not in str(error.value)
+
+
 def test_allowing_test_mode_never_allows_the_dev_provider():
     with pytest.raises(ValidationError) as error:
         settings(**PRODUCTION, STRIPE_ALLOW_TEST_MODE=True)

@@ -178,6 +178,23 @@ async def test_one_structured_access_log_line_per_request(client, caplog):
     assert isinstance(line["duration_ms"], float)
 
 
+async def test_no_access_log_line_is_built_when_info_is_off(client, monkeypatch):
+    """Above INFO (the bench's and many deployments' LOG_LEVEL) the line is not built only to
+    be dropped: issue 16, a constant cost of every request."""
+    from app import access_log
+
+    built = []
+    monkeypatch.setattr(access_log, "info", lambda *args, **kwargs: built.append(args))
+    level = access_log.level
+    access_log.setLevel(logging.WARNING)
+    try:
+        response = await client.get("/health", headers={"X-Request-ID": "trace-2"})
+    finally:
+        access_log.setLevel(level)
+    assert response.status_code == 200 and response.headers["X-Request-ID"] == "trace-2"
+    assert built == []
+
+
 async def test_no_secrets_in_logs(client, caplog):
     password = "Very-Secret-Pass-991"
     with caplog.at_level(logging.DEBUG):

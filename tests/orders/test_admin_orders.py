@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 
@@ -55,6 +56,36 @@ async def test_filters(client, admin, orders):
     ).get_json()
     assert page["total"] == 3 and page["pages"] == 2 and [i["id"] for i in page["items"]] == [a1]
     assert page["items"][0]["email"] == alice.email
+
+
+async def test_filter_by_customer_email(client, admin, orders):
+    placed, alice, bob = orders
+    a1, a2, b1 = (placed[k]["id"] for k in ("a1", "a2", "b1"))
+    assert await ids(client, admin, f"?email={alice.email}") == [a2, a1]
+    # Any case, spaces around: the address as the account (and so the order) stores it.
+    shouted = quote(f"  {bob.email.upper()} ")
+    assert await ids(client, admin, f"?email={shouted}") == [b1]
+    assert await ids(client, admin, f"?email={quote(alice.email)}&status=paid") == [a2]
+    since = (utcnow() - timedelta(days=2, hours=12)).isoformat().replace("+00:00", "Z")
+    assert await ids(client, admin, f"?email={quote(alice.email)}&created_from={since}") == [a2]
+    assert await ids(client, admin, "?email=nobody@example.com") == []
+    # A whole address, not the start of one.
+    local, _, domain = alice.email.partition("@")
+    assert await ids(client, admin, f"?email={local[:-1]}@{domain}") == []
+
+
+async def test_the_email_filter_has_its_index():
+    indexes = await Order.get_pymongo_collection().index_information()
+    assert indexes["email_newest"]["key"] == [("email", 1), ("created_at", -1), ("_id", -1)]
+
+
+@pytest.mark.parametrize("email", ["alice", "@example.com", "a b@example.com", "a@" + "x" * 320])
+async def test_a_bad_email_filter_is_422_problem(client, admin, email):
+    response = await client.get(
+        "/api/v1/admin/orders", headers=admin[1], query_string={"email": email}
+    )
+    assert (response.status_code, response.content_type) == (422, "application/problem+json")
+    assert (await response.get_json())["code"] == "validation_error"
 
 
 @pytest.mark.parametrize(

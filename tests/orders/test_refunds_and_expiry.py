@@ -110,6 +110,25 @@ async def test_a_refund_the_provider_missed_is_retried(placed_order, refund, mon
     assert (await DevPaymentIntent.get(stored.payment.intent_id)).amount_refunded == 500
 
 
+async def test_a_pending_refund_booked_this_very_moment_is_due_at_no_age(
+    placed_order, refund, monkeypatch
+):
+    """`older_than_seconds=0` takes a refund booked at the same instant (the clock's
+    resolution, a millisecond on a server, once made this test suite's retry flaky)."""
+    order = await placed_order(paid=True)
+
+    async def down(self, **kwargs):
+        raise ProviderUnavailable("timeout")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(DevGateway, "refund", down)
+        assert (await refund(order["id"], amount=500)).status_code == 200
+    booked = (await Order.get(order["id"])).payment.refunds[0].created_at
+    monkeypatch.setattr("app.orders.owed_refunds.utcnow", lambda: booked)
+
+    assert await jobs.retry_pending_refunds(older_than_seconds=0) == 1
+
+
 async def make_old(order_id: str, seconds: int = 3600) -> None:
     collection = Order.get_pymongo_collection()
     await collection.update_one(

@@ -66,6 +66,7 @@ PUBLIC = {
     ("GET", f"/api/v1/products/{SOME_ID}/reviews"),
     ("GET", "/api/v1/categories"),
     ("POST", "/api/v1/payments/webhook"),
+    ("GET", "/api/v1/payments/config"),  # the provider and Stripe's publishable key: public
 }
 
 

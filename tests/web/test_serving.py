@@ -174,9 +174,36 @@ async def test_stripe_js_is_allowed_only_with_stripe(dist):
     async with app.test_app():
         response = await app.test_client().get("/")
     policy = csp(response)
-    assert policy["script-src"] == "'self' https://js.stripe.com"
+    assert policy["script-src"] == "'self' https://js.stripe.com https://*.js.stripe.com"
     assert policy["connect-src"] == "'self' https://api.stripe.com"
-    assert policy["frame-src"] == "https://js.stripe.com https://hooks.stripe.com"
+    assert policy["frame-src"] == (
+        "https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com"
+    )
+    assert policy["style-src"] == "'self'"  # Stripe's frames style themselves
+    assert policy["default-src"] == "'none'"
+
+
+async def test_payment_config_tells_the_spa_the_provider_and_publishable_key(client):
+    """GET /api/v1/payments/config (public): the dev provider has no key to give."""
+    answer = await client.get("/api/v1/payments/config")
+    assert answer.status_code == 200
+    assert await answer.get_json() == {"provider": "dev", "publishable_key": None}
+    dev_with_key = create_app(make_settings(STRIPE_PUBLISHABLE_KEY="pk_test_x"))
+    async with dev_with_key.test_app():
+        answer = await dev_with_key.test_client().get("/api/v1/payments/config")
+    assert await answer.get_json() == {"provider": "dev", "publishable_key": None}
+
+
+async def test_payment_config_gives_stripes_publishable_key():
+    settings = make_settings(
+        PAYMENT_PROVIDER="stripe", STRIPE_SECRET_KEY="sk_test_x", STRIPE_PUBLISHABLE_KEY="pk_test_1"
+    )
+    app = create_app(settings)
+    async with app.test_app():
+        answer = await app.test_client().get("/api/v1/payments/config")
+        document = await (await app.test_client().get("/openapi.json")).get_json()
+    assert await answer.get_json() == {"provider": "stripe", "publishable_key": "pk_test_1"}
+    assert "/api/v1/payments/config" in document["paths"]
 
 
 async def test_without_a_build_the_page_says_so_and_the_api_serves(tmp_path):

@@ -3,6 +3,8 @@
 // it into src/api/schema.d.ts. Both are build outputs (git-ignored): they are regenerated on
 // every build, so the web app is always typed against the backend it ships with.
 // PYTHON names the interpreter with the app's dependencies (default: the repository's .venv).
+// OPENAPI_JSON names a document `quart openapi` already wrote (the Dockerfile's node stage,
+// which has no Python): it is used as it is.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -10,13 +12,6 @@ import { fileURLToPath } from "node:url";
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const root = resolve(web, "..");
-const python = process.env.PYTHON ?? join(root, ".venv", "bin", "python");
-if (!process.env.PYTHON && !existsSync(python)) {
-  console.error(`gen: no ${python}; run \`make run\` or \`make test\` once, or set PYTHON`);
-  process.exit(1);
-}
-const document = join(web, "generated", "openapi.json");
-mkdirSync(dirname(document), { recursive: true });
 
 function run(command, args, cwd) {
   const env = { ...process.env, LOG_LEVEL: "WARNING" };
@@ -24,7 +19,22 @@ function run(command, args, cwd) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-run(python, ["-m", "quart", "--app", "wsgi:app", "openapi", "--output", document], root);
+let document = join(web, "generated", "openapi.json");
+if (process.env.OPENAPI_JSON) {
+  document = resolve(process.env.OPENAPI_JSON);
+  if (!existsSync(document)) {
+    console.error(`gen: OPENAPI_JSON names ${document}, which does not exist`);
+    process.exit(1);
+  }
+} else {
+  const python = process.env.PYTHON ?? join(root, ".venv", "bin", "python");
+  if (!process.env.PYTHON && !existsSync(python)) {
+    console.error(`gen: no ${python}; run \`make run\` or \`make test\` once, or set PYTHON`);
+    process.exit(1);
+  }
+  mkdirSync(dirname(document), { recursive: true });
+  run(python, ["-m", "quart", "--app", "wsgi:app", "openapi", "--output", document], root);
+}
 run(
   process.execPath,
   [join(web, "node_modules", "openapi-typescript", "bin", "cli.js"), document,

@@ -6,7 +6,11 @@ lock file, `npm run build` (types generated from the app's OpenAPI document, `ts
 strict, `vite build`), Vitest, then the app served by Hypercorn on a free 127.0.0.1 port
 (embedded engine, demo catalog, an admin) with its mail going to an aiosmtpd inbox that the
 journeys read over HTTP, and Playwright's journeys (desktop and phone width, axe-core on every
-page, screenshots under web/test-results/). The server and the inbox stop whatever happened.
+page, screenshots under web/test-results/). For the Stripe journey a second app runs with
+PAYMENT_PROVIDER=stripe against localstripe (the Stripe emulator of the payment tests, from
+.venv-stripe or LOCALSTRIPE_PYTHON), which delivers its signed webhooks to it; without
+localstripe that journey is skipped, saying why. Every server and the inbox stop whatever
+happened.
 
 Run from the repository root with the project's Python: `python web/tests/run.py`.
 """
@@ -26,6 +30,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -157,7 +162,9 @@ def wait_until_up(base: str, server: subprocess.Popen, log_path: Path) -> None:
     sys.exit("the server did not answer /ready within 90 s")
 
 
-def start_server(port: int, smtp_port: int, admin: tuple[str, str], log_path: Path):
+def start_server(
+    port: int, smtp_port: int, admin: tuple[str, str], log_path: Path, **overrides: str
+):
     env = {key: value for key, value in os.environ.items() if not key.startswith("QUART_")}
     env.update(
         APP_ENV="development",
@@ -179,6 +186,7 @@ def start_server(port: int, smtp_port: int, admin: tuple[str, str], log_path: Pa
         ADMIN_PASSWORD=admin[1],
         LOG_LEVEL="WARNING",
     )
+    env.update(overrides)
     log = log_path.open("w")
     return subprocess.Popen(
         [sys.executable, "-m", "app.serve"],
@@ -201,6 +209,46 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait()
 
 
+LOCALSTRIPE_WRAPPER = ROOT / "tests" / "payments" / "localstripe_server.py"
+STRIPE_SECRET = "sk_test_web_journeys"
+STRIPE_PUBLISHABLE = "pk_test_web_journeys"
+STRIPE_WEBHOOK_SECRET = "whsec_web_journeys_0123456789abcdef"
+
+
+def localstripe_python() -> tuple[str | None, str]:
+    """(interpreter, why not): one that can import localstripe (see tests/payments)."""
+    python = Path(os.environ.get("LOCALSTRIPE_PYTHON") or ROOT / ".venv-stripe" / "bin" / "python")
+    if not python.exists():
+        return None, f"localstripe is not installed ({python} is missing; `make test` makes it)"
+    probe = subprocess.run([str(python), "-c", "import localstripe"], capture_output=True)
+    if probe.returncode != 0:
+        return None, f"{python} cannot import localstripe"
+    return str(python), ""
+
+
+def start_localstripe(python: str, port: int, log_path: Path) -> subprocess.Popen:
+    state = RESULTS / "localstripe.pickle"
+    state.unlink(missing_ok=True)
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [python, str(LOCALSTRIPE_WRAPPER), "--port", str(port), "--state", str(state)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"localstripe exited:\n{log_path.read_text()[-2000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    stop_server(process)
+    sys.exit("localstripe did not start within 30 s")
+
+
 def main() -> int:
     chromium = ensure_chromium()
     ensure_node()
@@ -216,12 +264,12 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     admin = ("admin@example.com", secrets.token_urlsafe(12) + "-Aa1")
     log_path = RESULTS / "server.log"
+    python, why_not = localstripe_python()
     with Inbox() as inbox:
         step(f"serving the app on {base} (mail to the inbox on port {inbox.smtp_port})")
-        server = start_server(port, inbox.smtp_port, admin, log_path)
+        servers = [start_server(port, inbox.smtp_port, admin, log_path)]
         try:
-            wait_until_up(base, server, log_path)
-            step(f"Playwright journeys in {chromium} (desktop and phone width, axe-core)")
+            wait_until_up(base, servers[0], log_path)
             env = {
                 **os.environ,
                 "SHOP_BASE_URL": base,
@@ -231,17 +279,66 @@ def main() -> int:
                 "CHROMIUM_PATH": chromium,
                 "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
             }
+            if python is None:
+                step(f"the Stripe journey will be skipped: {why_not}")
+                env["SHOP_STRIPE_SKIPPED"] = why_not
+            else:
+                emulator = f"http://127.0.0.1:{free_port()}"
+                servers.append(
+                    start_localstripe(
+                        python, int(emulator.rsplit(":", 1)[1]), RESULTS / "localstripe.log"
+                    )
+                )
+                stripe_port = free_port()
+                stripe_base = f"http://127.0.0.1:{stripe_port}"
+                stripe_log = RESULTS / "server-stripe.log"
+                step(
+                    f"serving the app with PAYMENT_PROVIDER=stripe on {stripe_base} "
+                    f"(localstripe on {emulator})"
+                )
+                servers.append(
+                    start_server(
+                        stripe_port,
+                        inbox.smtp_port,
+                        admin,
+                        stripe_log,
+                        PAYMENT_PROVIDER="stripe",
+                        STRIPE_SECRET_KEY=STRIPE_SECRET,
+                        STRIPE_PUBLISHABLE_KEY=STRIPE_PUBLISHABLE,
+                        STRIPE_WEBHOOK_SECRET=STRIPE_WEBHOOK_SECRET,
+                        STRIPE_API_BASE=emulator,
+                        STRIPE_MAX_NETWORK_RETRIES="0",
+                    )
+                )
+                wait_until_up(stripe_base, servers[-1], stripe_log)
+                # localstripe signs and delivers its events to the app, as Stripe does.
+                hook = urllib.parse.urlencode(
+                    {
+                        "url": f"{stripe_base}/api/v1/payments/webhook",
+                        "secret": STRIPE_WEBHOOK_SECRET,
+                    }
+                ).encode()
+                urllib.request.urlopen(f"{emulator}/_config/webhooks/shop", data=hook, timeout=10)
+                env.update(
+                    SHOP_STRIPE_BASE_URL=stripe_base,
+                    SHOP_STRIPE_EMULATOR_URL=emulator,
+                    SHOP_STRIPE_SECRET_KEY=STRIPE_SECRET,
+                )
+            step(f"Playwright journeys in {chromium} (desktop and phone width, axe-core)")
             journeys = subprocess.run(
                 ["npx", "playwright", "test", *sys.argv[1:]], cwd=WEB, env=env
             )
             if journeys.returncode != 0:
-                print(f"-- server log ({log_path}), last lines --", file=sys.stderr)
-                print("\n".join(log_path.read_text().splitlines()[-40:]), file=sys.stderr)
+                for path in (log_path, RESULTS / "server-stripe.log"):
+                    if path.exists():
+                        print(f"-- server log ({path}), last lines --", file=sys.stderr)
+                        print("\n".join(path.read_text().splitlines()[-40:]), file=sys.stderr)
             else:
                 step(f"screenshots in {RESULTS / 'screenshots'}")
             return journeys.returncode
         finally:
-            stop_server(server)
+            for server in reversed(servers):
+                stop_server(server)
 
 
 if __name__ == "__main__":

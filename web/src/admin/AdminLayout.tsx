@@ -48,7 +48,7 @@ export function AdminLayout() {
           <NavLink to="/admin/users">Users</NavLink>
           <NavLink to="/admin/emails">Emails</NavLink>
           <NavLink to="/">Storefront</NavLink>
-          <AccountLinks />
+          <AccountLinks adminLink={false} />
         </nav>
       </header>
       <main id="main" tabIndex={-1}>

@@ -1,4 +1,5 @@
-// The email outbox, for support: filter by recipient and status, read a message, resend it.
+// The email outbox, for support: filter by recipient, kind and status (in the URL), read a
+// message, resend it.
 import { type FormEvent, useState } from "react";
 import { useSearchParams } from "react-router";
 import { api, unwrap } from "../api";
@@ -10,6 +11,15 @@ import { useLoad, useTitle } from "../lib/useLoad";
 
 type Email = components["schemas"]["EmailOut"];
 const STATUS_LABELS: Record<Email["status"], string> = { pending: "Waiting to send", sent: "Sent", failed: "Failed" };
+// The kinds the shop sends (app/email/templates), in words; the API takes any kind's name.
+export const KIND_LABELS: Record<string, string> = {
+  verify_email: "Email verification",
+  password_reset: "Password reset",
+  order_status: "Order status",
+  low_stock: "Low stock (admins)",
+  refund_failed: "Refund failed (admins)",
+  payment_dispute: "Payment dispute (admins)",
+};
 
 export function EmailsPage() {
   useTitle("Email outbox");
@@ -17,16 +27,18 @@ export function EmailsPage() {
   const to = params.get("to") ?? "";
   const wanted = params.get("status") ?? "";
   const status = wanted in STATUS_LABELS ? (wanted as Email["status"]) : null;
+  const wantedKind = params.get("kind") ?? "";
+  const kind = wantedKind in KIND_LABELS ? wantedKind : null;
   const page = pageParam(params);
   const [version, setVersion] = useState(0);
   const [list, retry] = useLoad(
     () =>
       unwrap(
         api.GET("/api/v1/admin/emails", {
-          params: { query: { page, per_page: 20, ...(to ? { to } : {}), ...(status ? { status } : {}) } },
+          params: { query: { page, per_page: 20, ...(to ? { to } : {}), ...(kind ? { kind } : {}), ...(status ? { status } : {}) } },
         }),
       ),
-    `${to}:${status}:${page}:${version}`,
+    `${to}:${kind}:${status}:${page}:${version}`,
     true,
   );
   const action = useAction();
@@ -38,6 +50,8 @@ export function EmailsPage() {
     const next = new URLSearchParams();
     const text = String(form.get("to") ?? "").trim();
     if (text) next.set("to", text);
+    const chosenKind = String(form.get("kind") ?? "");
+    if (chosenKind) next.set("kind", chosenKind);
     const chosen = String(form.get("status") ?? "");
     if (chosen) next.set("status", chosen);
     setParams(next);
@@ -61,6 +75,17 @@ export function EmailsPage() {
         <div className="field">
           <label htmlFor="email-to">Recipient</label>
           <input id="email-to" type="search" name="to" defaultValue={to} key={to} maxLength={254} />
+        </div>
+        <div className="field">
+          <label htmlFor="email-kind">Kind</label>
+          <select id="email-kind" name="kind" defaultValue={kind ?? ""} key={kind ?? ""}>
+            <option value="">Any kind</option>
+            {Object.entries(KIND_LABELS).map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
         </div>
         <div className="field">
           <label htmlFor="email-status">Status</label>
@@ -88,7 +113,8 @@ export function EmailsPage() {
                 <li key={email.id}>
                   <details>
                     <summary>
-                      <strong>{email.subject}</strong> to {email.to} · {STATUS_LABELS[email.status]}
+                      <strong>{email.subject}</strong> to {email.to} · {KIND_LABELS[email.kind] ?? email.kind} ·{" "}
+                      {STATUS_LABELS[email.status]}
                       {email.status === "failed" && email.last_error ? ` (${email.last_error})` : ""} ·{" "}
                       <time dateTime={email.created_at}>{new Date(email.created_at).toLocaleString()}</time>
                     </summary>

@@ -1,55 +1,60 @@
-// Every order, newest first: filter by status and search by number or email, in the URL.
+// Every order, newest first: filter by status, order number, customer email and a range of
+// days; the filters live in the URL (orderFilters.ts).
 import type { FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { api, unwrap } from "../api";
-import { Pager, pageParam } from "../components/Pager";
+import { Pager } from "../components/Pager";
 import { ErrorNotice, Loading, TableWrap } from "../components/Status";
 import { formatMoney } from "../lib/money";
 import { useLoad, useTitle } from "../lib/useLoad";
 import { STATUS_LABELS } from "../store/OrderPage";
+import { type OrderStatus, orderFiltersToParams, orderFiltersToQuery, readOrderFilters } from "./orderFilters";
 
-type Status = keyof typeof STATUS_LABELS;
-const STATUSES = Object.keys(STATUS_LABELS) as Status[];
+const STATUSES = Object.keys(STATUS_LABELS) as OrderStatus[];
 
 export function OrdersPage() {
   useTitle("Orders");
   const [params, setParams] = useSearchParams();
-  const q = params.get("q") ?? "";
-  const wanted = params.get("status") ?? "";
-  const status = (STATUSES as string[]).includes(wanted) ? (wanted as Status) : null;
-  const page = pageParam(params);
+  const filters = readOrderFilters(params, STATUSES);
+  const search = orderFiltersToParams(filters).toString();
   const [list, retry] = useLoad(
-    () =>
-      unwrap(
-        api.GET("/api/v1/admin/orders", {
-          params: { query: { page, per_page: 20, ...(q ? { q } : {}), ...(status ? { status } : {}) } },
-        }),
-      ),
-    `${status}:${q}:${page}`,
+    () => unwrap(api.GET("/api/v1/admin/orders", { params: { query: orderFiltersToQuery(filters, 20) } })),
+    search,
   );
 
   function filter(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const next = new URLSearchParams();
-    const text = String(form.get("q") ?? "").trim();
-    if (text) next.set("q", text);
-    const chosen = String(form.get("status") ?? "");
-    if (chosen) next.set("status", chosen);
-    setParams(next);
+    const text = (name: string) => String(form.get(name) ?? "").trim();
+    const status = text("status");
+    setParams(
+      orderFiltersToParams({
+        status: (STATUSES as string[]).includes(status) ? (status as OrderStatus) : null,
+        q: text("q"),
+        email: text("email"),
+        from: text("from"),
+        to: text("to"),
+        page: 1,
+      }),
+    );
   }
 
   return (
     <>
       <h1>Orders</h1>
-      <form role="search" className="toolbar" onSubmit={filter} aria-label="Find orders">
+      {/* `key`: the fields show the URL's filters again after back/forward. */}
+      <form role="search" className="toolbar" onSubmit={filter} aria-label="Find orders" key={search}>
         <div className="field">
           <label htmlFor="order-q">Order number</label>
-          <input id="order-q" type="search" name="q" defaultValue={q} key={q} maxLength={100} />
+          <input id="order-q" type="search" name="q" defaultValue={filters.q} maxLength={32} />
+        </div>
+        <div className="field">
+          <label htmlFor="order-email">Customer email</label>
+          <input id="order-email" type="email" name="email" defaultValue={filters.email} maxLength={320} autoComplete="off" />
         </div>
         <div className="field">
           <label htmlFor="order-status">Status</label>
-          <select id="order-status" name="status" defaultValue={status ?? ""} key={status ?? ""}>
+          <select id="order-status" name="status" defaultValue={filters.status ?? ""}>
             <option value="">Any status</option>
             {STATUSES.map((value) => (
               <option key={value} value={value}>
@@ -58,7 +63,20 @@ export function OrdersPage() {
             ))}
           </select>
         </div>
+        <div className="field">
+          <label htmlFor="order-from">Placed from</label>
+          <input id="order-from" type="date" name="from" defaultValue={filters.from} />
+        </div>
+        <div className="field">
+          <label htmlFor="order-to">Placed until</label>
+          <input id="order-to" type="date" name="to" defaultValue={filters.to} />
+        </div>
         <button type="submit">Show</button>
+        {search ? (
+          <Link to="/admin/orders">
+            Clear the filters
+          </Link>
+        ) : null}
       </form>
       {list.state === "loading" ? <Loading /> : null}
       {list.state === "error" ? <ErrorNotice error={list.error} retry={retry} /> : null}

@@ -1,11 +1,13 @@
 // One order: its state, lines, address and history; payment while it awaits one (the dev
-// gateway takes Stripe's test cards), and cancellation while that is allowed.
+// gateway takes Stripe's test cards; with Stripe, its Payment Element and the order's
+// client_secret), and cancellation while that is allowed.
 import { type FormEvent, useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, unwrap } from "../api";
 import type { ApiProblem } from "../api/problem";
 import type { paths } from "../api/schema";
 import { OrderLines } from "../components/OrderLines";
+import { StripePayment } from "../payments/StripePayment";
 import { ErrorNotice, Loading, Notice } from "../components/Status";
 import { formatMoney } from "../lib/money";
 import { asProblem, useLoad, useTitle } from "../lib/useLoad";
@@ -132,6 +134,9 @@ export function OrderPage() {
       ) : null}
       {order.status === "pending_payment" && order.payment.provider === "dev" ? (
         <PaymentForm order={order} onPaid={setUpdated} />
+      ) : null}
+      {order.status === "pending_payment" && order.payment.provider === "stripe" ? (
+        <StripePayment order={order} onSettled={setUpdated} />
       ) : null}
       <OrderLines order={order} linkTo={(line) => `/products/${line.slug}`} />
       <h2>Shipping to</h2>

@@ -33,7 +33,9 @@ function SearchForm() {
   );
 }
 
-export function AccountLinks() {
+/** Log in/register, or the signed-in user's links; `adminLink`: the way to the admin panel for
+ * admins (off inside the panel, whose own navigation already leads there). */
+export function AccountLinks({ adminLink = true }: { adminLink?: boolean }) {
   const { user, logout } = useAuth();
   const navigate = useNavigate();
   if (user === undefined) return null;
@@ -47,7 +49,7 @@ export function AccountLinks() {
   }
   return (
     <>
-      {user.role === "admin" ? <NavLink to="/admin">Admin</NavLink> : null}
+      {adminLink && user.role === "admin" ? <NavLink to="/admin">Admin</NavLink> : null}
       <NavLink to="/account" title={user.email}>
         <span className="visually-hidden">Your account: </span>
         {user.name}

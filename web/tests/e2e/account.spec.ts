@@ -51,13 +51,14 @@ test("a shopper edits the profile, saves an address, checks out with it and canc
   await page.getByLabel("Country").fill("GB");
   await page.getByRole("button", { name: "Save the address" }).click();
   await expect(page.getByLabel("Postal code")).toHaveAttribute("aria-invalid", "true");
+  await checkPage(page, testInfo, "52-account-address-invalid");
   await page.getByLabel("Postal code").fill("BS1 4DB");
   await page.getByLabel("Use as my default address").check();
   await page.getByRole("button", { name: "Save the address" }).click();
   await expect(page.getByText("The address is saved.")).toBeVisible();
   await expect(page.locator("address").getByText("12 Quay Street")).toBeVisible();
   await expect(page.getByText("Default address")).toBeVisible();
-  await checkPage(page, testInfo, "52-account-addresses");
+  await checkPage(page, testInfo, "53-account-addresses");
 
   // Checkout offers it (chosen, as the default); the order ships there.
   await page.goto("/products/running-shorts");
@@ -67,7 +68,7 @@ test("a shopper edits the profile, saves an address, checks out with it and canc
   const saved = page.getByLabel(/12 Quay Street, BS1 4DB Bristol, GB/);
   await expect(saved).toBeChecked();
   await expect(page.getByLabel("City")).toBeHidden();
-  await checkPage(page, testInfo, "53-checkout-saved-address");
+  await checkPage(page, testInfo, "54-checkout-saved-address");
   await page.getByRole("button", { name: "Place the order" }).click();
   await expect(page).toHaveURL(/\/orders\/[0-9a-f]{24}$/);
   await expect(page.locator("address")).toContainText("12 Quay Street");
@@ -81,13 +82,13 @@ test("a shopper edits the profile, saves an address, checks out with it and canc
   await expect(page.getByRole("row")).toHaveCount(3);
   await expect(page.getByRole("row").nth(1)).toContainText("Paid");
   await expect(page.getByRole("row").nth(2)).toContainText("Awaiting payment");
-  await checkPage(page, testInfo, "54-account-orders");
+  await checkPage(page, testInfo, "55-account-orders");
   await page.getByRole("link", { name: earlier.number }).click();
   await page.getByRole("button", { name: "Cancel the order" }).click();
   await expect(page.getByText("Status: Cancelled")).toBeVisible();
   await expect(page.locator(".history li").last()).toContainText("Cancelled");
   await expect(page.getByRole("button", { name: "Cancel the order" })).toHaveCount(0);
-  await checkPage(page, testInfo, "55-order-cancelled");
+  await checkPage(page, testInfo, "56-order-cancelled");
 
   expect(problems).toEqual([]);
 });

@@ -11,6 +11,10 @@ test("an admin adds a product, finds it in the shop, adjusts its stock and archi
   await loginAs(page, "/admin/products", process.env.SHOP_ADMIN_EMAIL ?? "", process.env.SHOP_ADMIN_PASSWORD ?? "");
   await expect(page.getByRole("heading", { level: 1, name: "Products" })).toBeVisible();
   await expect(page.getByText(/^\d+ products$/)).toBeVisible();
+  // The panel's header says "admin" once (its brand), not again as a link beside "Overview".
+  const header = page.getByRole("banner");
+  await expect(header.getByRole("link", { name: "Shop admin" })).toBeVisible();
+  await expect(header.getByRole("link", { name: "Admin", exact: true })).toHaveCount(0);
   await checkPage(page, testInfo, "40-admin-products");
 
   await page.getByRole("link", { name: "Add a product" }).click();
@@ -75,10 +79,12 @@ test("an admin adds a product, finds it in the shop, adjusts its stock and archi
 
   // The storefront has it, with its picture and price.
   await page.goto(`/?q=${encodeURIComponent("Harbour Rain Jacket")}`);
+  await expect(page.getByRole("link", { name }).first()).toBeVisible();
+  await checkPage(page, testInfo, "45-storefront-search");
   await page.getByRole("link", { name }).first().click();
   await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
   await expect(page.getByText("$89.00").first()).toBeVisible();
-  await checkPage(page, testInfo, "45-storefront-new-product");
+  await checkPage(page, testInfo, "46-storefront-new-product");
   const productUrl = page.url();
 
   // Archived: gone from the shop; restored: back.
@@ -92,7 +98,7 @@ test("an admin adds a product, finds it in the shop, adjusts its stock and archi
   await page.goto(`/admin/products?status=archived&q=${encodeURIComponent(name)}`);
   await page.getByRole("link", { name }).click();
   await expect(page.getByText("Archived: not in the catalog.")).toBeVisible();
-  await checkPage(page, testInfo, "46-admin-product-archived");
+  await checkPage(page, testInfo, "47-admin-product-archived");
   await page.getByRole("button", { name: "Restore" }).click();
   await expect(page.getByText(/In the catalog at/)).toBeVisible();
   await page.goto(productUrl);

@@ -53,8 +53,10 @@ test("an admin manages categories, users and the email outbox", async ({ page, r
   await mailTo(shopper.email, /confirm|verify/i);
   await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Emails" }).click();
   await page.getByLabel("Recipient").fill(shopper.email);
+  await page.getByLabel("Kind").selectOption("verify_email");
   await page.getByLabel("Status").selectOption("sent");
   await page.getByRole("button", { name: "Show" }).click();
+  await expect(page).toHaveURL(/kind=verify_email/);
   await expect(page.getByText("1 email", { exact: true })).toBeVisible();
   await page.locator(".outbox summary").first().click();
   await expect(page.locator(".email-text").first()).toContainText("/verify-email?token=");

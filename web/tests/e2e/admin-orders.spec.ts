@@ -18,6 +18,26 @@ test("an admin ships an order with a tracking number the shopper sees, and refun
   await expect(page).toHaveURL(/status=paid/);
   await expect(page.getByRole("link", { name: shipped.number })).toBeVisible();
   await checkPage(page, testInfo, "60-admin-orders");
+  // The shopper's orders by their email and a range of days (in the URL); none before today.
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toLocaleDateString("en-CA");
+  await page.getByLabel("Status").selectOption("");
+  await page.getByLabel("Customer email").fill(shopper.email.toUpperCase());
+  await page.getByLabel("Placed from").fill(day(-1));
+  await page.getByLabel("Placed until").fill(day(1));
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page).toHaveURL(new RegExp(`[?]email=${encodeURIComponent(shopper.email.toUpperCase())}&from=${day(-1)}&to=${day(1)}$`));
+  await expect(page.getByText("2 orders", { exact: true })).toBeVisible();
+  await expect(page.getByRole("link", { name: refunded.number })).toBeVisible();
+  await checkPage(page, testInfo, "60b-admin-orders-by-customer");
+  await page.getByLabel("Placed until").fill(day(-1));
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page.getByText("No orders match.")).toBeVisible();
+  // Back: the previous filters, in the fields too.
+  await page.goBack();
+  await expect(page.getByText("2 orders", { exact: true })).toBeVisible();
+  await expect(page.getByLabel("Placed until")).toHaveValue(day(1));
+  await page.getByRole("link", { name: "Clear the filters" }).click();
+  await expect(page.getByLabel("Customer email")).toHaveValue("");
   await page.getByLabel("Order number").fill(shipped.number);
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page.getByText("1 order", { exact: true })).toBeVisible();
