@@ -61,6 +61,12 @@ def _configure_logging(settings: Settings) -> None:
         level=settings.LOG_LEVEL.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # The driver's DEBUG log prints every command and reply in full: documents with secrets
+    # in clear (the outbox's links, a guest's order link among them). Never below INFO, even
+    # with LOG_LEVEL=DEBUG (issue 18: tokens are never logged).
+    logging.getLogger("pymongo").setLevel(
+        max(logging.INFO, logging.getLevelName(settings.LOG_LEVEL.upper()))
+    )
 
 
 def create_app(settings: Settings | None = None) -> Quart:

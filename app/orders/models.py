@@ -121,7 +121,7 @@ class HistoryEntry(BaseModel):
 class Order(Document):
     number: str
     # None for a guest's order until its email address is verified by an account's owner
-    # (then the order joins that account: auth's verification sets it, index `guest_email`).
+    # (then the order joins that account: auth's verification sets it, index `email_newest`).
     user_id: PydanticObjectId | None = None
     email: str
     status: OrderStatus = "pending_payment"
@@ -174,7 +174,8 @@ class Order(Document):
             IndexModel([("number", ASCENDING)], unique=True, name="number"),
             # My orders, newest first; the admin `?user_id=` filter.
             IndexModel([("user_id", ASCENDING), *NEWEST_FIRST], name="user_newest"),
-            # The admin `?email=` filter: a customer's orders, newest first.
+            # The admin `?email=` filter: a customer's orders, newest first; the guest orders
+            # of an address joining the account that verifies it.
             IndexModel([("email", ASCENDING), *NEWEST_FIRST], name="email_newest"),
             # Admin list by status, newest first; the expiry sweep (status + created_at).
             IndexModel([("status", ASCENDING), *NEWEST_FIRST], name="status_newest"),
@@ -200,8 +201,6 @@ class Order(Document):
                 partialFilterExpression={"idempotency_key": {"$type": "string"}},
                 name="user_idempotency_key",
             ),
-            # Guest orders joining the account that verifies their email address.
-            IndexModel([("email", ASCENDING), ("user_id", ASCENDING)], name="guest_email"),
         ]
 
 

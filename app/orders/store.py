@@ -69,7 +69,7 @@ async def join_guest_orders(
     *, email: str, user_id: PydanticObjectId, session: Session = None
 ) -> int:
     """Give the guest orders placed with `email` (normalised) to the account that has just
-    proved it owns that address (index `guest_email`); how many joined."""
+    proved it owns that address (index `email_newest`); how many joined."""
     result = await Order.get_pymongo_collection().update_many(
         {"email": email, "user_id": None, "guest_token_hash": {"$type": "string"}},
         {"$set": {"user_id": user_id, "updated_at": utcnow()}},
