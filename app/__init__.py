@@ -220,12 +220,20 @@ def _register_request_hooks(app: Quart) -> None:
         return response
 
 
+async def open_database(app: Quart, settings: Settings) -> None:
+    """The app's database (`db.get_db()`), then how product search runs on it."""
+    from app.catalog.search import init_search
+
+    await db.init_db(app, settings)
+    await init_search(app, settings)
+
+
 def _register_lifecycle(app: Quart, settings: Settings) -> None:
     @app.before_serving
     async def _startup() -> None:
         from app.seed import on_startup
 
-        await db.init_db(settings)
+        await open_database(app, settings)
         await on_startup(settings)
         if settings.EMAIL_WORKER_ENABLED:
             from app.email.backends import backend_from_settings
@@ -251,4 +259,4 @@ def _register_lifecycle(app: Quart, settings: Settings) -> None:
         from app.payments.gateway import close_gateway
 
         await close_gateway(app)
-        await db.close_db()
+        await db.close_db(app)

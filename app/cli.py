@@ -34,15 +34,16 @@ def register_commands(app: Quart) -> None:
     settings = app.config["SETTINGS"]
 
     async def _with_db(work):
+        from app import open_database
         from app.payments.gateway import close_gateway
 
-        await db.init_db(settings)
+        await open_database(app, settings)
         try:
             async with app.app_context():
                 return await work()
         finally:
             await close_gateway(app)
-            await db.close_db()
+            await db.close_db(app)
 
     @app.cli.command("openapi")
     @click.option(

@@ -5,21 +5,20 @@ Set MONGODB_URI to run the same suite against a real replica set (`make test-mon
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import functools
 import os
 
 import pytest
-from quart.testing import QuartClient
 
 from app import create_app
 from app.auth.models import User
 from app.core import db
 from app.core.security import hash_password
 from config import Settings
-
-TEST_PASSWORD = "Correct-Horse-42"
-
+from tests.support.accounts import TEST_PASSWORD, auth_headers
+from tests.support.client import IsolatedClient
+from tests.support.settings import make_settings
 
 # -- the server under test -----------------------------------------------------------------------
 
@@ -52,41 +51,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xfail(strict=True, reason=f"SecantusDB bug: {reason}"))
 
 
-def make_settings(**overrides) -> Settings:
-    values = dict(
-        APP_ENV="testing",
-        SECRET_KEY="test-secret-key-that-is-long-enough-0123456789",
-        MONGODB_URI=os.environ.get("MONGODB_URI") or None,
-        MONGODB_DB=os.environ.get("MONGODB_TEST_DB", "shop_test"),
-        EMAIL_WORKER_ENABLED=False,
-        ORDER_JOBS_ENABLED=False,
-        SEED_DEMO_CATALOG=False,
-        BCRYPT_ROUNDS=4,
-        FRONTEND_URL="http://frontend.test",
-        ADMIN_EMAIL=None,
-        ADMIN_PASSWORD=None,
-        SMTP_HOST=None,
-        PAYMENT_PROVIDER="dev",
-        _env_file=None,
-    )
-    values.update(overrides)
-    return Settings(**values)
-
-
-def empty_real_database(settings: Settings) -> None:
-    """For tests that build their own app (a server thread, the CLI) rather than use `app`:
-    a real server keeps data between tests, so start from empty collections (indexes stay).
-    The embedded engine starts empty with every app."""
-    if not settings.MONGODB_URI:
-        return
-    from pymongo import MongoClient
-
-    with MongoClient(settings.MONGODB_URI) as client:
-        database = client[settings.MONGODB_DB]
-        for name in database.list_collection_names():
-            database[name].delete_many({})
-
-
 @pytest.fixture
 def settings_overrides() -> dict:
     """Override in a test module (or parametrize) to change the app's settings."""
@@ -103,22 +67,20 @@ async def app(settings):
     app = create_app(settings)
     async with app.test_app():
         # A real server keeps data between tests: start each one from empty collections.
-        await db.drop_all_collections()
+        await db.drop_all_collections(app)
         async with app.app_context():
             yield app
 
 
-class IsolatedClient(QuartClient):
-    """Every request gets its own application context (and so its own `g`), as under a real
-    server. Quart's test client would otherwise reuse the test's app context, and requests
-    run concurrently with asyncio.gather would share (and overwrite) one `g`."""
-
-    async def open(self, *args, **kwargs):
-        async def run():
-            async with self.app.app_context():
-                return await QuartClient.open(self, *args, **kwargs)
-
-        return await asyncio.create_task(run())
+@pytest.fixture
+def no_transactions(app):
+    """The app's database as a server without transactions (a standalone mongod):
+    `db.transaction()` yields no session, each write stands alone, and guarded updates and
+    compensation alone keep the data consistent."""
+    handle = db.get_db(app)
+    app.extensions[db.EXTENSION] = dataclasses.replace(handle, supports_transactions=False)
+    yield
+    app.extensions[db.EXTENSION] = handle
 
 
 @pytest.fixture
@@ -153,15 +115,6 @@ def create_user(app, settings):
         return user, await auth_headers(user, settings)
 
     return factory
-
-
-async def auth_headers(user: User, settings: Settings | None = None) -> dict[str, str]:
-    """`await auth_headers(user)`: a genuine access token, in an AuthSession of its own
-    (started through the accounts service), as a bearer header. `settings` is accepted for
-    older callers and not needed."""
-    from app.auth.sessions import issue_access_token
-
-    return {"Authorization": f"Bearer {await issue_access_token(user)}"}
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ class _Counting(OrderedDict):
 
 
 def _stores(client):
-    client = client or db.state.client
+    client = client or db.get_db().client
     assert isinstance(client, MemoryClient), "counting needs the embedded engine"
     for database in client._inner._store._databases.values():
         yield from database._collections.values()

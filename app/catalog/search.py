@@ -12,11 +12,19 @@ products (tests/catalog/test_demo.py); derivations a stemmer folds and these pat
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from pymongo.errors import OperationFailure
+from quart import Quart, current_app
+
+from app.catalog.models import Product  # the model declares the text index
 from app.core import db
+from config import Settings
+
+log = logging.getLogger("app.catalog.search")
 
 # The text index's weights (see Product.Settings.indexes); the fallback ranks with them too.
 WEIGHTS = {"name": 10, "brand": 5, "description": 1}
@@ -163,7 +171,56 @@ async def find_page(
     return page, len(rows)
 
 
+# -- the search mode: decided once per app at start-up, from SEARCH_MODE and the server
+
+SearchMode = Literal["text", "regex"]
+EXTENSION = "shop.search_mode"  # the app's SearchMode, in app.extensions
+_MODES: dict[SearchMode, str] = {
+    "text": "text ($text on the text index)",
+    "regex": "regex (whole-word regular expressions; no text index)",
+}
+# The server cannot build that index (SecantusDB answers this to a text index).
+CANNOT_CREATE_INDEX = 67
+
+
+async def init_search(app: Quart, settings: Settings) -> SearchMode:
+    """Decide how `?q=` runs for `app` (after `db.init_db`), and create the text index when
+    it is used.
+
+    The embedded engine has no `$text`, and SEARCH_MODE=regex leaves the index out: regex.
+    SEARCH_MODE=text creates the index, and a refusal is fatal. "auto" creates it, and a
+    server that refuses it with CannotCreateIndex switches search to regex, saying why in the
+    log, instead of failing to start."""
+    chosen: SearchMode = "regex"
+    if not db.get_db(app).embedded and settings.SEARCH_MODE != "regex":
+        declared = Product.get_settings().indexes
+        text_indexes = [index.index for index in declared if db.is_text_index(index)]
+        try:
+            if text_indexes:
+                await Product.get_pymongo_collection().create_indexes(text_indexes)
+        except OperationFailure as error:
+            if settings.SEARCH_MODE != "auto" or error.code != CANNOT_CREATE_INDEX:
+                raise
+            log.warning(
+                "product search: regex (this server refuses text indexes: error %s: %s); set "
+                "SEARCH_MODE=text to require $text instead",
+                error.code,
+                (error.details or {}).get("errmsg") or str(error),
+            )
+            app.extensions[EXTENSION] = chosen
+            return chosen
+        chosen = "text"
+    log.info("product search: %s", _MODES[chosen])
+    app.extensions[EXTENSION] = chosen
+    return chosen
+
+
+def mode() -> SearchMode:
+    """How `?q=` runs in the app in context (`/ready` reports it)."""
+    found: SearchMode = current_app.extensions[EXTENSION]
+    return found
+
+
 def uses_text_index() -> bool:
-    """Whether `?q=` runs on `$text`: decided once at start-up from SEARCH_MODE and the server
-    (see app.core.db.init_db, which logs it; `/ready` reports it)."""
-    return db.state.search_mode == "text"
+    """Whether `?q=` runs on `$text`: decided once at start-up (see init_search)."""
+    return mode() == "text"

@@ -1,7 +1,9 @@
 """The database: one client per app, Beanie models, and the transaction helper.
 
 With `MONGODB_URI` set this is PyMongo's `AsyncMongoClient`; without it, the embedded engine
-(`app.core.memory`). Code above this module never knows which one it talks to.
+(`app.core.memory`). Code above this module never knows which one it talks to. The handle
+lives on the app (`get_db()`), so two apps in one process (tests, a CLI command) each have
+their own.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ import beanie.odm.utils.pydantic
 from beanie.odm.utils.init import Initializer
 from pydantic import TypeAdapter
 from pymongo import TEXT, AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure, PyMongoError
+from quart import Quart, current_app
 
-from app.core.memory import MemoryClient
+from app.core.memory import MemoryClient, MemoryDatabase
+from config import Settings
 
 log = logging.getLogger("app.db")
 T = TypeVar("T")
@@ -75,118 +80,104 @@ DOCUMENT_MODELS: list[str] = [
 ]
 
 
-@dataclass
-class _State:
-    client: Any = None
-    database: Any = None
-    embedded: bool = True
-    supports_transactions: bool = False
-    # How product search runs: "text" ($text on the text index) or "regex" (the fallback in
-    # app.catalog.search). Decided once at start-up from SEARCH_MODE and the server.
-    search_mode: str = "regex"
+EXTENSION = "shop.database"  # the app's Database, in app.extensions
 
 
-state = _State()
+@dataclass(frozen=True)
+class Database:
+    """The app's database handle: the client, the database, and what the server can do.
+
+    One per app (`app.extensions[EXTENSION]`, set by `init_db`); `get_db()` reads it. Frozen:
+    a test that needs a server without transactions uses the `no_transactions` fixture
+    (tests/conftest.py), which puts a changed copy in its app. Beanie binds its document
+    classes process-wide to the database initialised last (a Beanie limit): two apps serving
+    in one process at once would share the models' database, whatever their handles say."""
+
+    client: AsyncMongoClient[Any] | MemoryClient
+    database: AsyncDatabase[Any] | MemoryDatabase
+    embedded: bool
+    supports_transactions: bool
 
 
-async def init_db(settings) -> None:
-    """Connect, register the models with Beanie (creating their indexes), probe transactions."""
+def get_db(app: Quart | None = None) -> Database:
+    """The database of `app`, or of the app in context (a request, a CLI command, a worker
+    started when the app started serving)."""
+    owner = current_app if app is None else app
+    try:
+        handle: Database = owner.extensions[EXTENSION]
+    except KeyError:
+        raise RuntimeError(
+            "the app has no database: init_db(app, settings) runs when it starts serving"
+        ) from None
+    return handle
+
+
+async def init_db(app: Quart, settings: Settings) -> Database:
+    """Connect, register the models with Beanie (creating their indexes, text indexes aside:
+    product search creates its own, see app.catalog.search.init_search), probe transactions;
+    the handle goes on `app.extensions`."""
+    client: AsyncMongoClient[Any] | MemoryClient
     if settings.MONGODB_URI:
         client = AsyncMongoClient(settings.MONGODB_URI, tz_aware=True, appname="shop")
-        state.embedded = False
     else:
         client = MemoryClient()
-        state.embedded = True
+    embedded = isinstance(client, MemoryClient)
     database = client[settings.MONGODB_DB]
-    state.client, state.database = client, database
-    # The embedded engine has no `$text`; on a server `auto` tries the text index and falls
-    # back to regex search when the server refuses it.
-    mode = "regex" if state.embedded else settings.SEARCH_MODE
-    initializer = _Initializer(database=database, document_models=DOCUMENT_MODELS, mode=mode)
-    await initializer
-    state.search_mode = "text" if initializer.text_indexes else "regex"
-    if initializer.refusal is not None:
-        log.warning(
-            "product search: regex (this server refuses text indexes: %s); set "
-            "SEARCH_MODE=text to require $text instead",
-            initializer.refusal,
-        )
-    else:
-        log.info("product search: %s", _SEARCH_MODES[state.search_mode])
-    state.supports_transactions = await _probe_transactions(database)
-    if not state.supports_transactions:
+    await _Initializer(database=database, document_models=DOCUMENT_MODELS)
+    supports_transactions = embedded or await _probe_transactions(database)
+    if not supports_transactions:
         log.warning(
             "MongoDB is not a replica set: running WITHOUT multi-document transactions; "
             "guarded updates and compensation keep data consistent"
         )
+    handle = Database(
+        client=client,
+        database=database,
+        embedded=embedded,
+        supports_transactions=supports_transactions,
+    )
+    app.extensions[EXTENSION] = handle
+    return handle
 
 
-_SEARCH_MODES = {
-    "text": "text ($text on the text index)",
-    "regex": "regex (whole-word regular expressions; no text index)",
-}
-# The server cannot build that index (SecantusDB answers this to a text index).
-CANNOT_CREATE_INDEX = 67
-
-
-def _is_text_index(index) -> bool:
+def is_text_index(index: Any) -> bool:
+    """Whether a Beanie index declaration (IndexModelField) is a text index."""
     return TEXT in dict(index.index.document["key"]).values()
 
 
 class _Initializer(Initializer):
-    """Beanie's initializer, creating the text indexes only when search uses them.
+    """Beanie's initializer, leaving text indexes out: whether search uses them is product
+    search's decision, and it creates them itself (app.catalog.search.init_search)."""
 
-    mode "text": they are created and a refusal is fatal; "regex": they are left out;
-    "auto": they are created, and a server that refuses them with CannotCreateIndex switches
-    search to regex (`refusal` says why) instead of failing to start.
-    """
-
-    def __init__(self, *, mode: str, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.mode = mode
-        self.text_indexes = mode != "regex"
-        self.refusal: str | None = None
-
-    async def init_indexes(self, cls, allow_index_dropping: bool = False) -> None:
+    async def init_indexes(self, cls: Any, allow_index_dropping: bool = False) -> None:
         settings = cls.get_settings()
         declared = settings.indexes
-        has_text = any(_is_text_index(index) for index in declared)
-        if has_text and self.text_indexes:
-            try:
-                await super().init_indexes(cls, allow_index_dropping)
-                return
-            except OperationFailure as error:
-                if self.mode != "auto" or error.code != CANNOT_CREATE_INDEX:
-                    raise
-                message = (error.details or {}).get("errmsg") or str(error)
-                self.text_indexes, self.refusal = False, f"error {error.code}: {message}"
-        settings.indexes = [index for index in declared if not _is_text_index(index)]
+        settings.indexes = [index for index in declared if not is_text_index(index)]
         try:
             await super().init_indexes(cls, allow_index_dropping)
         finally:
             settings.indexes = declared
 
 
-async def _probe_transactions(database) -> bool:
-    if state.embedded:
-        return True
+async def _probe_transactions(database: Any) -> bool:
     hello = await database.command("hello")
     return bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
 
 
-async def close_db() -> None:
-    if state.client is not None:
-        await state.client.close()
-    state.client = state.database = None
+async def close_db(app: Quart) -> None:
+    handle = app.extensions.pop(EXTENSION, None)
+    if handle is not None:
+        await handle.client.close()
 
 
 async def ping(seconds: float = 2.0) -> bool:
     """True when the database answers within `seconds`."""
-    if state.database is None:
+    handle = current_app.extensions.get(EXTENSION)
+    if handle is None:
         return False
     try:
         async with asyncio.timeout(seconds):
-            await state.database.command("ping")
+            await handle.database.command("ping")
         return True
     except (TimeoutError, PyMongoError, OSError):
         return False
@@ -199,10 +190,11 @@ async def transaction() -> AsyncIterator[Any]:
     Without transaction support it yields `None`: each write then stands alone, and callers
     rely on guarded updates (and compensation) for consistency.
     """
-    if not state.supports_transactions:
+    handle = get_db()
+    if not handle.supports_transactions:
         yield None
         return
-    async with state.client.start_session() as session:
+    async with handle.client.start_session() as session:
         async with await session.start_transaction():
             yield session
 
@@ -216,8 +208,9 @@ async def run_in_transaction(work: Callable[[Any], Awaitable[T]]) -> T:
     twice). The embedded engine serialises transactions, so they never conflict there.
     `work` must be safe to re-run: no network calls and no side effects outside `session`.
     """
-    if state.supports_transactions and not state.embedded:
-        async with state.client.start_session() as session:
+    handle = get_db()
+    if handle.supports_transactions and not handle.embedded:
+        async with handle.client.start_session() as session:
             return await session.with_transaction(work)
     for attempt in range(1, _EMBEDDED_ATTEMPTS + 1):
         try:
@@ -232,7 +225,8 @@ async def run_in_transaction(work: Callable[[Any], Awaitable[T]]) -> T:
     raise AssertionError("unreachable")
 
 
-async def drop_all_collections() -> None:
-    """Empty every collection (tests); indexes stay."""
-    for name in await state.database.list_collection_names():
-        await state.database[name].delete_many({})
+async def drop_all_collections(app: Quart | None = None) -> None:
+    """Empty every collection of `app`'s database (tests); indexes stay."""
+    database = get_db(app).database
+    for name in await database.list_collection_names():
+        await database[name].delete_many({})

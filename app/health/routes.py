@@ -3,6 +3,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from quart_schema import tag, validate_response
 
+from app.catalog import search
 from app.core import db
 from app.core.openapi import problems
 from app.errors import ErrorCode, problem
@@ -37,5 +38,5 @@ async def health() -> HealthOut:
 async def ready():
     """Readiness: the database answers (503 otherwise); says which search mode is in force."""
     if await db.ping():
-        return ReadyOut(status="ok", search=db.state.search_mode)
+        return ReadyOut(status="ok", search=search.mode())
     return problem(503, ErrorCode.SERVICE_UNAVAILABLE, "The database does not answer.")

@@ -4,7 +4,7 @@ import pytest
 
 from app.auth.models import User
 from app.auth.service import ensure_admin
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 
 URL = "/api/v1/admin/users"
 

@@ -6,7 +6,7 @@ import pytest
 
 from app.auth.models import LoginCounter
 from app.core import security
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 
 LOGIN = "/api/v1/auth/login"
 PROBLEM = "application/problem+json"

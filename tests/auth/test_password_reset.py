@@ -8,7 +8,7 @@ from app.auth.models import AccountToken, User
 from app.auth.requests import process_account_requests
 from app.core.security import token_digest
 from app.email.models import OutboxEmail
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 
 FORGOT = "/api/v1/auth/forgot-password"
 RESET = "/api/v1/auth/reset-password"

@@ -3,7 +3,7 @@
 import pytest
 
 from app.core.ratelimit import RateLimitBucket
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 
 LOGIN = "/api/v1/auth/login"
 

@@ -7,7 +7,7 @@ import pytest
 
 from app.auth.models import AccountToken, User
 from app.email.models import OutboxEmail
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 
 RESEND = "/api/v1/auth/resend-verification"
 REGISTER = "/api/v1/auth/register"

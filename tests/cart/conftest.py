@@ -1,10 +1,10 @@
-"""Helpers for the cart tests: a category to put products in, and the cart's HTTP calls."""
+"""Cart fixtures: a category to put products in, and the cart's HTTP calls."""
 
 from __future__ import annotations
 
 import pytest
 
-URL = "/api/v1/cart"
+from tests.support.cart import URL
 
 
 @pytest.fixture
@@ -50,8 +50,3 @@ def cart_api(client):
             return await self._call("delete", "", headers)
 
     return CartApi()
-
-
-def quantities(body: dict) -> dict[str, int]:
-    """product id -> quantity of a cart body."""
-    return {item["product_id"]: item["quantity"] for item in body["items"]}

@@ -8,7 +8,7 @@ from beanie import PydanticObjectId
 from app.cart.models import MAX_LINE_QUANTITY, MAX_LINES, Cart, CartLine
 from app.catalog import service as catalog
 from app.catalog.models import Product, ProductImage
-from tests.cart.conftest import URL, quantities
+from tests.support.cart import URL, quantities
 
 NO_GUEST = {"cart_token": None, "cart_merge": None}  # an account's cart
 

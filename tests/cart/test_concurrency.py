@@ -15,7 +15,7 @@ import pytest
 from app.cart import service
 from app.cart.models import Cart
 from app.catalog import service as catalog
-from tests.cart.conftest import quantities
+from tests.support.cart import quantities
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from app.catalog.demo import CATEGORIES, PRODUCTS
 from app.catalog.models import Category, Product
 from app.catalog.service import slugify
 from app.inventory.demo import seed_demo_catalog
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 URL = "/api/v1/products"
 

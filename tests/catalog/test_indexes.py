@@ -6,10 +6,9 @@ import os
 
 import pytest
 
-from app.catalog import service
+from app.catalog import search, service
 from app.catalog.models import Category, Product
 from app.catalog.schemas import ProductQuery
-from app.core import db
 from tests.secantus import PLANNER_SKIPS_PARTIAL_INDEX
 
 PRODUCT_INDEXES = {
@@ -32,7 +31,7 @@ PRODUCT_INDEXES = {
 async def test_declared_indexes_are_created(app):
     products = await Product.get_pymongo_collection().index_information()
     # The text index exists only where search uses it (SEARCH_MODE, and the server allows it).
-    expected = PRODUCT_INDEXES if db.state.search_mode == "text" else PRODUCT_INDEXES - {"search"}
+    expected = PRODUCT_INDEXES if search.uses_text_index() else PRODUCT_INDEXES - {"search"}
     assert expected <= set(products)
     assert any(info["key"] == [("slug", 1)] and info.get("unique") for info in products.values())
     categories = await Category.get_pymongo_collection().index_information()

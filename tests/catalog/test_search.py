@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
 
 import pytest
+from pymongo.errors import OperationFailure
+from quart import current_app
 
 from app.catalog import search
 from app.catalog.models import Product
@@ -127,12 +131,65 @@ def test_relevance_needs_terms():
 
 async def test_search_mode_follows_the_engine(app):
     indexes = await Product.get_pymongo_collection().index_information()
-    if db.state.embedded:
-        assert db.state.search_mode == "regex"
+    if db.get_db().embedded:
+        assert search.mode() == "regex"
         assert "search" not in indexes, "no text index where search does not use one"
-    assert search.uses_text_index() is (db.state.search_mode == "text")
+    assert search.uses_text_index() is (search.mode() == "text")
     if search.uses_text_index():
         assert "search" in indexes
+
+
+async def test_a_server_that_refuses_text_indexes_gets_regex_search(
+    app, settings, monkeypatch, caplog
+):
+    """SEARCH_MODE=auto on a server that answers a text index with CannotCreateIndex (67, as
+    SecantusDB does): the other indexes are created (by the database's start-up, which
+    leaves text indexes to search) and search runs on regex. `text` refuses to start
+    instead, and `regex` never asks for the text index."""
+    collection = Product.get_pymongo_collection()
+    for name in list(await collection.index_information()):
+        if name != "_id_":
+            await collection.drop_index(name)
+    asked = []
+    kind = type(collection)
+    # PyMongo's collection defines create_indexes; the embedded engine's forwards it.
+    original = kind.__dict__.get("create_indexes") or (
+        lambda self, *args, **kwargs: kind.__getattr__(self, "create_indexes")(*args, **kwargs)
+    )
+
+    async def refuse_text(self, indexes, *args, **kwargs):
+        asked.append([index.document["name"] for index in indexes])
+        if any("text" in dict(index.document["key"]).values() for index in indexes):
+            raise OperationFailure("text indexes are not supported", code=67)
+        return await original(self, indexes, *args, **kwargs)
+
+    monkeypatch.setattr(kind, "create_indexes", refuse_text, raising=False)
+    # As on a server (the embedded engine has no $text, so search never asks there).
+    monkeypatch.setitem(
+        app.extensions, db.EXTENSION, dataclasses.replace(db.get_db(), embedded=False)
+    )
+
+    def mode(name: str):
+        return settings.model_copy(update={"SEARCH_MODE": name})
+
+    await db._Initializer(database=db.get_db().database, document_models=[Product])
+    created = set(await collection.index_information())
+    assert {"active_price", "category_id"} <= created and "search" not in created
+    assert asked and all("search" not in names for names in asked)
+
+    asked.clear()
+    with caplog.at_level(logging.WARNING, logger="app.catalog.search"):
+        assert await search.init_search(app, mode("auto")) == "regex"
+    assert search.mode() == "regex" and not search.uses_text_index()
+    assert asked == [["search"]]
+    assert "error 67: text indexes are not supported" in caplog.text
+
+    asked.clear()
+    assert await search.init_search(app, mode("regex")) == "regex"
+    assert asked == []
+
+    with pytest.raises(OperationFailure):
+        await search.init_search(app, mode("text"))
 
 
 @pytest.fixture
@@ -197,7 +254,7 @@ async def test_explicit_sort_overrides_relevance(client, goods, sort, expected):
 @pytest.mark.parametrize("q", ["shoes", "northpeak", "water", "stove jacket", "trail"])
 async def test_fallback_agrees_with_text_search_on_a_server(client, goods, monkeypatch, q):
     if not search.uses_text_index():
-        pytest.skip(f"compares with $text: search here is {db.state.search_mode}")
+        pytest.skip(f"compares with $text: search here is {search.mode()}")
     with_text = set(await _search(client, q=q))
-    monkeypatch.setattr(db.state, "search_mode", "regex")
+    monkeypatch.setitem(current_app.extensions, search.EXTENSION, "regex")
     assert set(await _search(client, q=q)) == with_text

@@ -7,7 +7,6 @@ from beanie import PydanticObjectId
 
 from app.catalog import slugs
 from app.catalog.models import Category, Product
-from app.core import db
 from app.inventory.models import StockMovement
 from tests.admin.test_catalog import CATEGORIES, create
 
@@ -42,10 +41,9 @@ def slug_stolen_once(monkeypatch):
 
 @pytest.fixture(params=[True, False], ids=["transaction", "no-transaction"])
 def transactions(request, app):
-    saved = db.state.supports_transactions
-    db.state.supports_transactions = saved and request.param
+    if not request.param:
+        request.getfixturevalue("no_transactions")
     yield
-    db.state.supports_transactions = saved
 
 
 async def test_a_product_whose_slug_is_taken_meanwhile_gets_the_next_one(

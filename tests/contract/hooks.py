@@ -191,7 +191,9 @@ def is_state_dependent(method: str, path: str, status: int, problem: dict[str, A
 # existing orders keep them"): the public catalog answers 404 at once, while the admin keeps
 # the product at its URL to edit, restock or restore (`PATCH {"status": "active"}`).
 ARCHIVED_STAYS_ADMINS = re.compile(r"^DELETE (/api/v1/admin/products/[^/]+)$")
-ADMIN_USES = re.compile(r"^(PATCH|POST) (/api/v1/admin/products/[^/]+)(/stock)?$")
+ADMIN_USES = re.compile(
+    r"^(GET|PATCH|POST|DELETE) (/api/v1/admin/products/[^/]+)(/stock|/variants(/[^/]+)?)?$"
+)
 
 
 def is_admin_use_of_archived(free: str, usage: str) -> bool:

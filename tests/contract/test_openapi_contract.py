@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import empty_real_database, make_settings
+from tests.support.settings import empty_real_database, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = ("contract-admin@example.com", "Contract-Admin-Pass-1")

@@ -1,7 +1,7 @@
 """`quart seed`, `quart create-admin` and `quart send-emails` (sync: each runs its own loop)."""
 
 from app import create_app
-from tests.conftest import empty_real_database, make_settings
+from tests.support.settings import empty_real_database, make_settings
 
 
 def run(*args, **overrides):

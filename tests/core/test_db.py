@@ -31,7 +31,7 @@ async def test_transaction_rolls_back_on_error(app):
                 {"$set": {"subject": "changed"}}, session=session
             )
             raise ValueError("boom")
-    if not db.state.supports_transactions:
+    if not db.get_db().supports_transactions:
         pytest.skip("this server has no transactions")
     emails = await OutboxEmail.find_all().to_list()
     assert [(e.to, e.subject) for e in emails] == [("kept@x.test", "s")]
@@ -51,7 +51,7 @@ async def test_run_in_transaction_retries_transient_errors(app):
 
     assert await db.run_in_transaction(work) == "done"
     assert len(attempts) == 3
-    if db.state.supports_transactions:
+    if db.get_db().supports_transactions:
         assert [e.to for e in await OutboxEmail.find_all().to_list()] == ["try3@x.test"]
 
 
@@ -81,7 +81,7 @@ async def test_conflicting_transactions_both_land(app, make_category, make_produ
     # On a server, force the conflict instead of hoping for it: both read before either
     # writes, the second writes after the first has (uncommitted), and the first commits only
     # after that. The embedded engine cannot interleave: the second starts when the first ends.
-    interleaved = not db.state.embedded
+    interleaved = not db.get_db().embedded
     both_read = asyncio.Barrier(2)
     first_wrote, second_wrote = asyncio.Event(), asyncio.Event()
     attempts = {"first": 0, "second": 0}
@@ -124,47 +124,26 @@ async def test_conflicting_transactions_both_land(app, make_category, make_produ
         assert attempts == {"first": 1, "second": 1} and not conflicts
 
 
-async def test_a_server_that_refuses_text_indexes_gets_regex_search(app, monkeypatch):
-    """SEARCH_MODE=auto on a server that answers a text index with CannotCreateIndex (67, as
-    SecantusDB does): the other indexes are created and search runs on regex. `text` refuses
-    to start instead, and `regex` never asks for the text index."""
-    collection = Product.get_pymongo_collection()
-    for name in list(await collection.index_information()):
-        if name != "_id_":
-            await collection.drop_index(name)
-    asked = []
-    kind = type(collection)
-    # PyMongo's collection defines create_indexes; the embedded engine's forwards it.
-    original = kind.__dict__.get("create_indexes") or (
-        lambda self, *args, **kwargs: kind.__getattr__(self, "create_indexes")(*args, **kwargs)
-    )
+async def test_the_database_handle_is_the_apps_own(app, settings):
+    """The handle lives on its app (`app.extensions`), not in a module: another app has none
+    until it starts serving, and the app in context is the one asked."""
+    from app import create_app
 
-    async def refuse_text(self, indexes, *args, **kwargs):
-        asked.append([index.document["name"] for index in indexes])
-        if any("text" in dict(index.document["key"]).values() for index in indexes):
-            raise OperationFailure("text indexes are not supported", code=67)
-        return await original(self, indexes, *args, **kwargs)
+    handle = db.get_db()
+    assert handle is db.get_db(app) is app.extensions[db.EXTENSION]
+    assert handle.embedded is (settings.MONGODB_URI is None)
+    with pytest.raises(RuntimeError, match="no database"):
+        db.get_db(create_app(settings))
 
-    monkeypatch.setattr(kind, "create_indexes", refuse_text, raising=False)
 
-    def init(mode: str):
-        return db._Initializer(database=db.state.database, document_models=[Product], mode=mode)
-
-    auto = init("auto")
-    await auto
-    assert (auto.text_indexes, auto.refusal) == (False, "error 67: text indexes are not supported")
-    created = set(await collection.index_information())
-    assert {"active_price", "category_id"} <= created and "search" not in created
-    assert "search" in asked[0] and "search" not in asked[-1]
-
-    asked.clear()
-    regex = init("regex")
-    await regex
-    assert regex.text_indexes is False and regex.refusal is None
-    assert all("search" not in names for names in asked)
-
-    with pytest.raises(OperationFailure):
-        await init("text")
+async def test_no_transactions_fixture_runs_writes_alone(app, no_transactions):
+    """The one way tests run as on a server without transactions: the app's handle says so,
+    and `db.transaction()` yields no session (the writes below stand alone)."""
+    assert db.get_db().supports_transactions is False
+    async with db.transaction() as session:
+        assert session is None
+        await _email("alone@x.test").insert(session=session)
+    assert await OutboxEmail.find_all().count() == 1
 
 
 async def test_document_ids_are_validated_without_a_new_type_adapter_each_time(app, monkeypatch):

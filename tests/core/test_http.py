@@ -16,14 +16,15 @@ async def test_health(client):
 
 
 async def test_ready_when_database_answers(client):
+    from app.catalog import search
     from app.core import db
 
     response = await client.get("/ready")
     assert response.status_code == 200
     # Which product search is in force: regex on the embedded engine and on servers without
     # text indexes, text on MongoDB.
-    assert await response.get_json() == {"status": "ok", "search": db.state.search_mode}
-    assert db.state.search_mode == "regex" or not db.state.embedded
+    assert await response.get_json() == {"status": "ok", "search": search.mode()}
+    assert search.mode() == "regex" or not db.get_db().embedded
 
 
 async def test_ready_is_503_when_database_does_not_answer(client, monkeypatch):
@@ -32,7 +33,7 @@ async def test_ready_is_503_when_database_does_not_answer(client, monkeypatch):
     async def broken(*args, **kwargs):
         raise OSError("connection refused")
 
-    monkeypatch.setattr(db.state.database, "command", broken)
+    monkeypatch.setattr(db.get_db().database, "command", broken)
     response = await client.get("/ready")
     assert response.status_code == 503
     assert response.content_type == PROBLEM

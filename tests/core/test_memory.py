@@ -1,6 +1,6 @@
 """The embedded engine's async facade, tested directly (no app).
 
-Semantics found and relied on (see app/core/memory.py):
+Semantics found and relied on (see app/core/memory/):
 - one transaction runs at a time; a second `start_transaction()` waits until the first ends;
 - operations outside the transaction wait for it, so they never see uncommitted writes;
 - inside a transaction, an operation without `session=` from the same task raises
@@ -14,10 +14,16 @@ import mongomock_ng
 import pytest
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, ExecutionTimeout
 
-from app.core import memory
-from app.core.memory import MemoryClient, TransactionMisuse
+from app.core.memory import (
+    MemoryClient,
+    TransactionMisuse,
+    TransactionWaitTimeout,
+    gate,
+    mongomock_edge,
+    walks,
+)
 from tests.touched import touched
 
 
@@ -196,15 +202,15 @@ async def test_a_write_by_id_looks_at_that_document_only(monkeypatch):
     stock = client["test"]["stock"]
     await stock.insert_many([{"_id": i, "qty": 5} for i in range(500)])
     evaluated = []
-    real = memory.filtering.filter_applies
+    real = mongomock_edge.filtering.filter_applies
 
     def spy(filter, document, *args, **kwargs):
         evaluated.append(document.get("_id"))
         return real(filter, document, *args, **kwargs)
 
     # mongomock-ng's collection module holds its own name for it.
-    monkeypatch.setattr(memory.filtering, "filter_applies", spy)
-    monkeypatch.setattr(memory.mongomock_collection, "filter_applies", spy)
+    monkeypatch.setattr(mongomock_edge.filtering, "filter_applies", spy)
+    monkeypatch.setattr(mongomock_edge.mongomock_collection, "filter_applies", spy)
     changed = await stock.find_one_and_update(
         {"_id": 7, "qty": {"$gte": 2}},
         {"$inc": {"qty": -2}},
@@ -221,8 +227,8 @@ async def test_a_transaction_saves_only_what_it_changes_and_restores_it_in_order
     stock = client["test"]["stock"]
     await stock.insert_many([{"_id": i, "qty": 5, "tags": ["a"]} for i in range(300)])
     copies = []
-    real_copy = memory._copy
-    monkeypatch.setattr(memory, "_copy", lambda v, tz: copies.append(1) or real_copy(v, tz))
+    real_copy = walks.copy_value
+    monkeypatch.setattr(walks, "copy_value", lambda v, tz: copies.append(1) or real_copy(v, tz))
     with pytest.raises(RuntimeError):
         async with client.start_session() as session:
             async with await session.start_transaction():
@@ -232,7 +238,7 @@ async def test_a_transaction_saves_only_what_it_changes_and_restores_it_in_order
                 await stock.insert_one({"_id": 1000, "qty": 1}, session=session)
                 raise RuntimeError("roll back")
     assert len(copies) < 30  # what it changed (and returned), not the 300 documents
-    monkeypatch.setattr(memory, "_copy", real_copy)
+    monkeypatch.setattr(walks, "copy_value", real_copy)
     after = await stock.find({}).to_list()
     assert [d["_id"] for d in after] == list(range(300))  # the deleted one back in its place
     assert after[3]["tags"] == ["a"] and "x" not in after[3]
@@ -244,9 +250,9 @@ async def test_unique_indexes_stay_exact_through_updates_deletes_and_aborts(monk
     await items.create_indexes([IndexModel([("slug", ASCENDING)], unique=True)])
     await items.insert_many([{"_id": i, "slug": f"s{i}"} for i in range(200)])
     computed = []
-    real = memory.mongomock_collection.Collection._compute_index_entries
+    real = mongomock_edge.mongomock_collection.Collection._compute_index_entries
     monkeypatch.setattr(
-        memory.mongomock_collection.Collection,
+        mongomock_edge.mongomock_collection.Collection,
         "_compute_index_entries",
         staticmethod(lambda *a: computed.append(1) or real(*a)),
     )
@@ -328,10 +334,10 @@ async def test_find_one_and_update_copies_the_document_once_for_its_answer(monke
     await orders.insert_many([{"_id": n, "status": "new", "lines": lines} for n in range(3)])
     walked = []
     spy_modules = [
-        (memory.mongomock_collection, "_copy_field"),
-        (memory, "_copy"),
-        (memory.mongomock_collection, "_clone_document"),
-        (memory.helpers, "make_datetime_timezone_aware_in_document"),
+        (mongomock_edge.mongomock_collection, "_copy_field"),
+        (walks, "copy_value"),
+        (mongomock_edge.mongomock_collection, "_clone_document"),
+        (mongomock_edge.helpers, "make_datetime_timezone_aware_in_document"),
     ]
     for module, name in spy_modules:
         real = getattr(module, name)
@@ -360,13 +366,13 @@ async def test_a_transaction_keeps_the_indexes_as_they_were_without_deep_copies(
     await items.create_indexes([IndexModel([("slug", ASCENDING)], unique=True)])
     await items.insert_one({"_id": 1, "slug": "a"})
     deep_copies = []
-    real = memory.copy.deepcopy
+    real = walks.copy.deepcopy
 
     def spy(value, *args):
         deep_copies.append(sorted(value) if isinstance(value, dict) else None)  # its keys then
         return real(value, *args)
 
-    monkeypatch.setattr(memory.copy, "deepcopy", spy)
+    monkeypatch.setattr(walks.copy, "deepcopy", spy)
     with pytest.raises(RuntimeError):
         async with client.start_session() as session:
             async with await session.start_transaction():
@@ -404,17 +410,17 @@ def test_the_faster_walks_answer_as_mongomock_ngs_own():
         Timestamp(5, 1),
     ]
     for value in samples:
-        patched, theirs = memory._patched_datetimes(value), memory._patch_datetimes(value)
+        patched, theirs = walks.patched_datetimes(value), mongomock_edge.OWN_PATCH_DATETIMES(value)
         assert patched == theirs and type(patched) is type(theirs), value
-        cloned, theirs = memory._cloned(value), memory._clone(value)
+        cloned, theirs = walks.cloned(value), mongomock_edge.OWN_CLONE(value)
         assert cloned == theirs and type(cloned) is type(theirs), value
         if isinstance(value, (dict, list)):
             assert cloned is not value
     nested = {"lines": [{"qty": 1}]}
-    memory._cloned(nested)["lines"][0]["qty"] = 2
+    walks.cloned(nested)["lines"][0]["qty"] = 2
     assert nested == {"lines": [{"qty": 1}]}  # a deep copy
-    assert memory.helpers.patch_datetime_awareness_in_document is memory._patched_datetimes
-    assert memory.mongomock_collection._clone_document is memory._cloned
+    assert mongomock_edge.helpers.patch_datetime_awareness_in_document is walks.patched_datetimes
+    assert mongomock_edge.mongomock_collection._clone_document is walks.cloned
 
 
 async def test_the_gate_arms_its_timeout_only_to_wait(monkeypatch):
@@ -423,17 +429,21 @@ async def test_the_gate_arms_its_timeout_only_to_wait(monkeypatch):
     await things.insert_one({"_id": 1})
     armed = []
     real = asyncio.timeout
-    monkeypatch.setattr(memory.asyncio, "timeout", lambda delay: armed.append(delay) or real(delay))
+    monkeypatch.setattr(gate.asyncio, "timeout", lambda delay: armed.append(delay) or real(delay))
     for _ in range(5):
         await things.find_one({"_id": 1})
         await things.update_one({"_id": 1}, {"$inc": {"n": 1}})
     assert armed == []  # the gate was free each time
-    monkeypatch.setattr(memory, "GATE_TIMEOUT_SECONDS", 0.05)
+    monkeypatch.setattr(gate, "GATE_TIMEOUT_SECONDS", 0.05)
     async with client.start_session() as session:
         await session.start_transaction()
         # Another task waits for the transaction, and gives up when it never ends.
-        with pytest.raises(TransactionMisuse, match="waited too long"):
+        with pytest.raises(TransactionWaitTimeout, match="waited too long") as waited:
             await asyncio.create_task(things.find_one({"_id": 1}))
+        # A timeout, handled as the database's (PyMongo's ExecutionTimeout), not a misuse.
+        assert isinstance(waited.value, TimeoutError)
+        assert isinstance(waited.value, ExecutionTimeout) and waited.value.timeout
+        assert not isinstance(waited.value, TransactionMisuse)
         await session.abort_transaction()
     assert armed == [0.05]
     assert (await things.find_one({"_id": 1}))["n"] == 5

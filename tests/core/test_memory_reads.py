@@ -14,8 +14,8 @@ from mongomock_ng import collection as mongomock_collection
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from app.core import memory
-from app.core.memory import MemoryClient
+from app.core.memory import MemoryClient, walks
+from app.core.memory.collection import FastCollection
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 OIDS = [ObjectId() for _ in range(3)]
@@ -99,7 +99,7 @@ def _mongomock(collection, spec, projection, sort, skip, limit) -> list[dict]:
     try:
         return list(inner.find(spec, projection, sort=sort, skip=skip, limit=limit))
     finally:
-        inner.__class__ = memory._FastCollection
+        inner.__class__ = FastCollection
 
 
 @pytest.mark.parametrize(("spec", "projection", "sort", "skip", "limit"), QUERIES)
@@ -128,13 +128,13 @@ async def test_returned_documents_are_copies(coll):
 
 async def test_only_the_page_is_copied(coll, monkeypatch):
     copied = []
-    real_copy = memory._copy
+    real_copy = walks.copy_value
 
     def counting_copy(value, tz_aware):
         copied.append(value)
         return real_copy(value, tz_aware)
 
-    monkeypatch.setattr(memory, "_copy", counting_copy)
+    monkeypatch.setattr(walks, "copy_value", counting_copy)
     page = await coll.find({"status": "active"}, {"name": 1}, sort=[("n", 1)], limit=5).to_list()
     # Five documents (their name and _id, copied whole); 48 matched.
     assert len(page) == 5 and len(copied) == 5

@@ -135,7 +135,7 @@ async def test_a_lapsed_lease_is_taken_over(app, settings, smtp_server):
 async def test_enqueue_joins_a_transaction(app):
     from app.core import db
 
-    if not db.state.supports_transactions:
+    if not db.get_db().supports_transactions:
         pytest.skip("this server has no transactions")
     with pytest.raises(RuntimeError):
         async with db.transaction() as session:
@@ -158,7 +158,7 @@ async def test_background_worker_started_with_the_app(smtp_server, settings):
     async with app.test_app():
         from app.core import db
 
-        await db.drop_all_collections()
+        await db.drop_all_collections(app)
         await queue(2, prefix="worker")
         for _ in range(100):
             if len(smtp_server.inbox.messages) == 2:

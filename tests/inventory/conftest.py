@@ -1,13 +1,9 @@
-"""Inventory fixtures: stocked products, admins to alert, the ledger and alerts as rows."""
+"""Inventory fixtures: stocked products, admins to alert (tests/support/inventory.py reads
+the ledger and the alerts as rows)."""
 
 from __future__ import annotations
 
 import pytest
-
-from app.catalog.models import Product
-from app.core import db
-from app.email.models import OutboxEmail
-from app.inventory.models import StockMovement
 
 
 @pytest.fixture
@@ -35,26 +31,6 @@ async def staff(create_user):
     return first, second
 
 
-ALERTED = ["buyer@example.com", "ops@example.com"]
-
-
 @pytest.fixture
-def without_transactions(app):
+def without_transactions(no_transactions):
     """As on a server without replica set: `db.transaction()` yields no session."""
-    saved = db.state.supports_transactions
-    db.state.supports_transactions = False
-    yield
-    db.state.supports_transactions = saved
-
-
-async def ledger(product) -> list[StockMovement]:
-    """The product's movements, oldest first."""
-    return await StockMovement.find({"product_id": product.id}).sort("at", "_id").to_list()
-
-
-async def alerts() -> list[OutboxEmail]:
-    return await OutboxEmail.find({"kind": "low_stock"}).sort("_id").to_list()
-
-
-async def stored(product) -> Product:
-    return await Product.get(product.id)

@@ -14,8 +14,8 @@ from app.catalog.models import Product
 from app.core import db
 from app.core.clock import utcnow
 from app.inventory import service as inventory
-from tests.inventory.conftest import ALERTED, alerts, ledger, stored
-from tests.orders.conftest import ADDRESS
+from tests.support.inventory import ALERTED, alerts, ledger, stored
+from tests.support.orders import ADDRESS
 
 pytestmark = pytest.mark.usefixtures("app", "staff")
 

@@ -13,8 +13,8 @@ from app.core import db
 from app.email.backends import backend_from_settings
 from app.email.sender import EmailSender
 from app.inventory import service as inventory
-from tests.email.conftest import SMTPServer
-from tests.inventory.conftest import ALERTED, alerts, ledger, stored
+from tests.support.inventory import ALERTED, alerts, ledger, stored
+from tests.support.smtp import SMTPServer
 
 pytestmark = pytest.mark.usefixtures("app", "staff")
 

@@ -78,7 +78,7 @@ async def test_movement_queries_use_their_index(monkeypatch, filters, index):
         StockMovement,
         lambda: service.list_movements(query=PageQuery(), **filters),
     )
-    hello = await db.state.database.command("hello")
+    hello = await db.get_db().database.command("hello")
     if "COLLSCAN" in plans[0] and hello.get("setName") == "secantus" and len(filters) > 1:
         # MongoDB's planner takes product_newest and filters `reason` on the way; SecantusDB's
         # scans the collection when a filter has a field outside the index it would use.

@@ -14,7 +14,7 @@ from app.core import db
 from app.email.models import OutboxEmail
 from app.inventory import service as inventory
 from app.inventory.models import StockMovement
-from tests.inventory.conftest import ledger, stored
+from tests.support.inventory import ledger, stored
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -289,7 +289,7 @@ async def test_take_stock_refusal_writes_nothing(stocked, fields, quantity):
 
 
 async def test_an_aborted_transaction_takes_its_movement_and_alert_with_it(stocked, staff):
-    if not db.state.supports_transactions:
+    if not db.get_db().supports_transactions:
         pytest.skip("needs transactions")
     product = await stocked(stock=6, low_stock_threshold=5)
 

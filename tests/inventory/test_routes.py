@@ -8,7 +8,7 @@ import pytest
 from beanie import PydanticObjectId
 
 from app.inventory.models import StockMovement
-from tests.inventory.conftest import stored
+from tests.support.inventory import stored
 
 pytestmark = pytest.mark.usefixtures("app")
 

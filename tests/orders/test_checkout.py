@@ -9,7 +9,7 @@ import pytest
 from app.cart.models import Cart
 from app.email.models import OutboxEmail
 from app.orders.models import Order
-from tests.orders.conftest import ADDRESS, order_count, stock_of
+from tests.support.orders import ADDRESS, order_count, stock_of
 
 pytestmark = pytest.mark.usefixtures("app")
 

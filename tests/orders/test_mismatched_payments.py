@@ -14,7 +14,7 @@ from app.core.clock import utcnow
 from app.orders import cancellation, jobs
 from app.orders.models import Order
 from app.payments.models import DevPaymentIntent
-from tests.orders.conftest import make_due, provider_refunded, stock_of
+from tests.support.orders import make_due, provider_refunded, stock_of
 
 pytestmark = pytest.mark.usefixtures("app")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.auth.test_rate_limits import assert_limited, from_ip
-from tests.orders.conftest import ADDRESS, stock_of
+from tests.support.orders import ADDRESS, stock_of
 
 pytestmark = pytest.mark.usefixtures("app")
 

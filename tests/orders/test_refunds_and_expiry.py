@@ -13,7 +13,7 @@ from app.orders.models import Order
 from app.payments.dev import DevGateway
 from app.payments.models import DevPaymentIntent
 from app.payments.types import ProviderUnavailable
-from tests.orders.conftest import stock_of
+from tests.support.orders import stock_of
 
 pytestmark = pytest.mark.usefixtures("app")
 

@@ -17,7 +17,7 @@ from app.orders.models import Order
 from app.payments.dev import DevGateway
 from app.payments.models import DevPaymentIntent
 from app.payments.types import RefundResult
-from tests.orders.conftest import make_due, provider_refunded, stock_of
+from tests.support.orders import make_due, provider_refunded, stock_of
 
 pytestmark = pytest.mark.usefixtures("app")
 

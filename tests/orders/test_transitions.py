@@ -9,7 +9,7 @@ import pytest
 from app.email.models import OutboxEmail
 from app.orders.models import Order
 from app.orders.state import TRANSITIONS
-from tests.orders.conftest import stock_of
+from tests.support.orders import stock_of
 
 pytestmark = pytest.mark.usefixtures("app")
 

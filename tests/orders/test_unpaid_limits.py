@@ -17,7 +17,7 @@ from app.core.clock import utcnow
 from app.email.models import OutboxEmail
 from app.orders import cancellation, holds
 from app.orders.models import Order, UnpaidHold
-from tests.orders.conftest import ADDRESS, order_count, stock_of
+from tests.support.orders import ADDRESS, order_count, stock_of
 
 pytestmark = pytest.mark.usefixtures("app")
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.orders.models import Order
-from tests.payments.conftest import WEBHOOK, WEBHOOK_SECRET, free_port, stripe_settings
+from tests.support.payments import WEBHOOK, WEBHOOK_SECRET, free_port, stripe_settings
 
 pytestmark = pytest.mark.usefixtures("app")
 

@@ -12,7 +12,7 @@ from beanie import PydanticObjectId
 from app.core.clock import as_utc
 from app.orders.models import Order
 from app.payments.models import DevPaymentIntent, PaymentEvent
-from tests.payments.conftest import WEBHOOK_SECRET, event_body, make_event, sign, status_emails
+from tests.support.payments import WEBHOOK_SECRET, event_body, make_event, sign, status_emails
 
 pytestmark = pytest.mark.usefixtures("app")
 

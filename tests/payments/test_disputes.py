@@ -16,7 +16,7 @@ import pytest
 from app.email.models import OutboxEmail
 from app.orders.models import Order
 from app.payments.models import PaymentEvent
-from tests.payments.conftest import make_event
+from tests.support.payments import make_event
 
 pytestmark = pytest.mark.usefixtures("app")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.orders.models import Order
-from tests.payments.conftest import charges_of
+from tests.support.payments import charges_of
 
 pytestmark = pytest.mark.usefixtures("app")
 

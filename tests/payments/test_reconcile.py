@@ -12,7 +12,7 @@ from app.core.clock import utcnow
 from app.orders import cancellation, jobs
 from app.orders.models import Order
 from app.orders.provider_events import reconcile_payments
-from tests.payments.conftest import free_port, status_emails, stripe_settings
+from tests.support.payments import free_port, status_emails, stripe_settings
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -124,7 +124,7 @@ async def test_expiry_alone_never_cancels_a_paid_order(placed_order, confirm_in_
 
 def test_the_cli_command(localstripe):
     from app import create_app
-    from tests.conftest import make_settings
+    from tests.support.settings import make_settings
 
     app = create_app(make_settings(**stripe_settings(localstripe)))
     result = app.test_cli_runner().invoke(args=["payments-reconcile", "--older-than", "0"])

@@ -16,7 +16,7 @@ from app.core.clock import utcnow
 from app.email.models import OutboxEmail
 from app.orders import jobs
 from app.orders.models import Order
-from tests.payments.conftest import charges_of, make_event
+from tests.support.payments import charges_of, make_event
 
 pytestmark = pytest.mark.usefixtures("app")
 

@@ -14,8 +14,8 @@ from app.core.clock import utcnow
 from app.orders import jobs
 from app.orders.models import Order
 from app.payments.stripe_gateway import StripeGateway
-from tests.orders.conftest import stock_of
-from tests.payments.conftest import charges_of
+from tests.support.orders import stock_of
+from tests.support.payments import charges_of
 
 pytestmark = pytest.mark.usefixtures("app")
 

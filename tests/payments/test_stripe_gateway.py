@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from app.orders.models import Order
-from tests.orders.conftest import stock_of
-from tests.payments.conftest import charges_of, status_emails
+from tests.support.orders import stock_of
+from tests.support.payments import charges_of, status_emails
 
 pytestmark = pytest.mark.usefixtures("app")
 

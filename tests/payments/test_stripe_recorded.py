@@ -11,9 +11,9 @@ import pytest
 
 from app.payments.stripe_gateway import StripeGateway
 from app.payments.types import ProviderError, ProviderUnavailable
-from tests.conftest import make_settings
 from tests.payments import stripe_recordings as recorded
-from tests.payments.conftest import SECRET_KEY, WEBHOOK_SECRET, sign
+from tests.support.payments import SECRET_KEY, WEBHOOK_SECRET, sign
+from tests.support.settings import make_settings
 
 INTENT = f"/v1/payment_intents/{recorded.INTENT_ID}"
 

@@ -7,8 +7,8 @@ import pytest
 
 from app.orders import jobs
 from app.orders.models import Order
-from tests.orders.conftest import stock_of
-from tests.payments.conftest import charges_of, stripe_settings
+from tests.support.orders import stock_of
+from tests.support.payments import charges_of, stripe_settings
 
 pytestmark = pytest.mark.usefixtures("app")
 

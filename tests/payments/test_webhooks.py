@@ -18,8 +18,8 @@ import pytest
 from app.orders import settlement
 from app.orders.models import Order
 from app.payments.models import PaymentEvent
-from tests.orders.conftest import stock_of
-from tests.payments.conftest import (
+from tests.support.orders import stock_of
+from tests.support.payments import (
     WEBHOOK,
     charges_of,
     emulator_events,

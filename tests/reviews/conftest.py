@@ -87,9 +87,3 @@ def review_of(post_review):
         return await response.get_json()
 
     return create
-
-
-async def rating_of(product) -> dict:
-    """The product's rating as stored (what the catalog serves), without the version."""
-    stored = await Product.get(product.id)
-    return {"average": stored.rating.average, "count": stored.rating.count}

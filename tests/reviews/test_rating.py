@@ -9,7 +9,7 @@ import random
 import pytest
 
 from app.reviews.service import average_of
-from tests.reviews.conftest import rating_of
+from tests.support.reviews import rating_of
 
 
 def expected(ratings) -> dict:
@@ -78,12 +78,9 @@ async def test_other_products_are_untouched(customer, product, other_product, re
 def transaction_mode(app, request):
     """Both paths: one transaction per review change, and a server without transactions
     (where the rating's version guard alone keeps it exact)."""
-    from app.core import db
-
-    saved = db.state.supports_transactions
-    db.state.supports_transactions = request.param == "transactions"
-    yield request.param
-    db.state.supports_transactions = saved
+    if request.param == "no transactions":
+        request.getfixturevalue("no_transactions")
+    return request.param
 
 
 @pytest.fixture
@@ -93,16 +90,16 @@ def latency(monkeypatch):
     concurrent requests would never interleave between reading the reviews and writing the
     rating, and a rating kept without a guard would pass here and drift on a real server.
     (Against a real server, MONGODB_URI set, this patches an engine that is not in use.)"""
-    from app.core.memory import _Gate
+    from app.core.memory import Gate
 
     rng = random.Random(3)
-    original = _Gate.acquire
+    original = Gate.acquire
 
     async def slow_acquire(self):
         await asyncio.sleep(rng.uniform(0, 0.003))
         await original(self)
 
-    monkeypatch.setattr(_Gate, "acquire", slow_acquire)
+    monkeypatch.setattr(Gate, "acquire", slow_acquire)
 
 
 async def test_concurrent_reviews_give_the_exact_rating(
@@ -155,16 +152,6 @@ async def test_concurrent_edits_and_deletes_give_the_exact_rating(
     responses = await asyncio.gather(*calls)
     assert all(response.status_code in (200, 201, 204) for response in responses)
     assert await rating_of(product) == expected([*final.values(), *new_ratings])
-
-
-@pytest.fixture
-def no_transactions(app):
-    from app.core import db
-
-    saved = db.state.supports_transactions
-    db.state.supports_transactions = False
-    yield
-    db.state.supports_transactions = saved
 
 
 @pytest.mark.parametrize("action", ["create", "edit", "delete"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.reviews.models import Review
-from tests.reviews.conftest import rating_of
+from tests.support.reviews import rating_of
 
 
 async def test_create_answers_the_review(customer, product, review_of):

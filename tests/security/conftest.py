@@ -1,6 +1,6 @@
 """The orders fixtures (a stocked shop, carts, checkout, pay) for the cross-domain checks."""
 
-from tests.orders.conftest import (  # noqa: F401
+from tests.support.checkout import (  # noqa: F401
     checkout,
     fill_cart,
     pay,

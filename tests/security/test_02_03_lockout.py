@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 
 LOGIN = "/api/v1/auth/login"
 OWNER_IP = "198.51.100.7"

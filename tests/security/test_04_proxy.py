@@ -3,7 +3,7 @@ TRUSTED_PROXY_HOPS says how many proxies to trust; otherwise the header is ignor
 
 import pytest
 
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 LOGIN = "/api/v1/auth/login"
 PROXY = ("10.0.0.1", 40000)

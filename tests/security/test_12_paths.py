@@ -5,7 +5,7 @@ import pytest
 from quart import Blueprint
 
 from app import create_app
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 
 @pytest.mark.parametrize(

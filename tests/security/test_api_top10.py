@@ -17,7 +17,7 @@ from quart_schema.validation import (
     QUART_SCHEMA_REQUEST_ATTRIBUTE,
 )
 
-from tests.orders.conftest import ADDRESS
+from tests.support.orders import ADDRESS
 
 pytestmark = pytest.mark.usefixtures("app")
 

@@ -1,3 +1,3 @@
 """Users fixtures: the orders' stocked shop and cart, for checkout's shipping name."""
 
-from tests.orders.conftest import fill_cart, stock  # noqa: F401
+from tests.support.checkout import fill_cart, stock  # noqa: F401

@@ -10,7 +10,7 @@ import pytest
 from app.auth.models import User
 from app.cart.models import Cart
 from app.orders.models import Order
-from tests.orders.conftest import ADDRESS, stock_of
+from tests.support.orders import ADDRESS, stock_of
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -110,7 +110,7 @@ async def test_a_review_shows_the_plain_name_it_was_given(client, customer, stoc
 @pytest.mark.parametrize("name", ["<b>Boss</b>", "Boss\nBcc: x@example.com"])
 def test_the_create_admin_command_refuses_such_names(name):
     from app import create_app
-    from tests.conftest import empty_real_database, make_settings
+    from tests.support.settings import empty_real_database, make_settings
 
     settings = make_settings()
     empty_real_database(settings)

@@ -3,7 +3,7 @@
 import pytest
 
 from app.auth.models import AuthSession
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 
 ME = "/api/v1/users/me"
 PASSWORD = "/api/v1/users/me/password"

@@ -8,7 +8,7 @@ from app import create_app
 from app.catalog.demo import PRODUCTS
 from app.catalog.schemas import ImageIn
 from app.inventory.demo import seed_demo_catalog
-from tests.conftest import empty_real_database, make_settings
+from tests.support.settings import empty_real_database, make_settings
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -3,7 +3,7 @@
 import pytest
 
 from app import create_app
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 INDEX = (
     b'<!doctype html><html lang="en"><head><title>Shop</title>'
