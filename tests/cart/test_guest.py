@@ -13,8 +13,8 @@ from beanie import PydanticObjectId
 from app.cart.models import GUEST_CART_TTL, MAX_LINES, Cart, CartLine, GuestCart
 from app.catalog.models import Product
 from app.core.clock import utcnow
-from tests.cart.conftest import URL, quantities
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
+from tests.support.cart import URL, quantities
 
 pytestmark = pytest.mark.usefixtures("app")
 

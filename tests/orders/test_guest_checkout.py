@@ -14,7 +14,7 @@ import pytest
 from app.cart.models import GuestCart
 from app.email.models import OutboxEmail
 from app.orders.models import Order, UnpaidHold
-from tests.orders.conftest import ADDRESS, stock_of
+from tests.support.orders import ADDRESS, stock_of
 
 pytestmark = pytest.mark.usefixtures("app")
 ORDERS = "/api/v1/orders"

@@ -13,8 +13,8 @@ import pytest
 from app.core.guest import CART_TOKEN_HEADER, ORDER_TOKEN_HEADER
 from app.email.models import OutboxEmail
 from app.orders.models import Order
-from tests.orders.conftest import ADDRESS
 from tests.security.test_api_top10 import PUBLIC, SOME_ID, api_routes, call
+from tests.support.orders import ADDRESS
 
 pytestmark = pytest.mark.usefixtures("app")
 
