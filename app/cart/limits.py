@@ -3,6 +3,8 @@ anonymous `POST /cart/items` without a `Cart-Token` creates one; everything else
 
 from __future__ import annotations
 
+from quart_rate_limiter import RateLimit
+
 from app.core.guest import CART_TOKEN_HEADER, header_token
 from app.core.ratelimit import ConfiguredLimit, client_ip_key
 from app.core.security import bearer_token
@@ -16,7 +18,7 @@ async def _guest_cart_key() -> str:
     return "guest-cart:" + await client_ip_key()
 
 
-NEW_GUEST_CART = [
+NEW_GUEST_CART: list[RateLimit] = [
     ConfiguredLimit(
         "RATE_LIMIT_GUEST_CART_PER_MINUTE",
         key_function=_guest_cart_key,

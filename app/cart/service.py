@@ -40,7 +40,7 @@ from app.catalog import service as catalog
 from app.catalog.models import Product
 from app.core import db
 from app.core.clock import as_utc, utcnow
-from app.core.guest import CappedLineOut, CartMergeOut
+from app.core.guest import CappedLineOut, CapReason, CartMergeOut
 from app.core.security import new_opaque_token, token_digest
 from app.errors import Conflict, ErrorCode, NotFound
 from app.inventory import service as inventory
@@ -145,7 +145,8 @@ async def _touch(cart: Cart | GuestCart | None) -> None:
 async def guest_cart_id(owner: Owner) -> PydanticObjectId:
     """The id of a guest's existing cart (guest checkout keys its Idempotency-Key on it)."""
     cart = await _find(owner)
-    assert cart is not None  # a guest without a cart raised CartNotFound
+    if cart is None or cart.id is None:  # a guest without a cart raised CartNotFound already
+        raise cart_not_found()
     return cart.id
 
 
@@ -422,6 +423,7 @@ async def merge(*, user_id: PydanticObjectId, token: str) -> tuple[CartOut, Cart
         def edit(lines: list[CartLine], products: Products) -> None:
             capped.clear()  # the edit may run again on a fresh copy of the lines
             added_in_full[0] = 0
+            reason: CapReason
             for guest_line in incoming:
                 product = products.get(guest_line.product_id)
                 line = _find_line(lines, guest_line.product_id)
@@ -436,7 +438,7 @@ async def merge(*, user_id: PydanticObjectId, token: str) -> tuple[CartOut, Cart
                     reason = "line_limit" if can_hold == MAX_LINE_QUANTITY else "stock"
                     target = max(can_hold, in_cart)
                 else:
-                    target, reason = wanted, ""
+                    target, reason = wanted, "stock"  # added in full: no reason needed
                 added = max(target - in_cart, 0)
                 if added and line is None:
                     lines.append(CartLine(product_id=guest_line.product_id, quantity=target))
@@ -452,7 +454,7 @@ async def merge(*, user_id: PydanticObjectId, token: str) -> tuple[CartOut, Cart
                         requested=guest_line.quantity,
                         added=added,
                         quantity=target,
-                        reason=reason or "stock",
+                        reason=reason,
                     )
                 )
 

@@ -81,13 +81,16 @@ class CartMergeIn(InModel):
     cart_token: CartToken = Field(description="The guest cart's token, from its `cart_token`")
 
 
+CapReason = Literal["stock", "line_limit", "cart_full", "unavailable"]
+
+
 class CappedLineOut(OutModel):
     product_id: ObjectIdStr
     name: str
     requested: int = Field(description="The quantity in the guest cart")
     added: int = Field(description="What was added to the account's cart (0: nothing)")
     quantity: int = Field(description="The line's quantity in the account's cart now")
-    reason: Literal["stock", "line_limit", "cart_full", "unavailable"] = Field(
+    reason: CapReason = Field(
         description="`stock`: not that many in stock; `line_limit`: a line holds at most 99; "
         "`cart_full`: the cart holds no more lines; `unavailable`: the product is archived or "
         "gone"
