@@ -14,8 +14,7 @@ from quart_schema import QuartSchema
 
 from app.core import db
 from app.core import validation as _validation  # noqa: F401 (one TypeAdapter per type)
-from app.core.guest import CART_TOKEN_HEADER, ORDER_TOKEN_HEADER
-from app.core.guest import SECURITY_SCHEMES as GUEST_SECURITY_SCHEMES
+from app.core.guest import CART_TOKEN_HEADER, ORDER_TOKEN_HEADER, on_guest_cart_merge
 from app.core.http_security import apply_proxy_fix, register_security_headers
 from app.core.openapi import ShopOpenAPIProvider, docs_assets
 from app.errors import AppError, ErrorCode, register_error_handlers
@@ -108,7 +107,6 @@ def create_app(settings: Settings | None = None) -> Quart:
         ],
         security_schemes={
             "bearerAuth": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"},
-            **GUEST_SECURITY_SCHEMES,
         },
         redoc_ui_path=None,
         scalar_ui_path=None,
@@ -153,6 +151,7 @@ def _register_blueprints(app: Quart) -> None:
     from app.auth import bp as auth_bp
     from app.auth.recovery import on_email_verified
     from app.cart import bp as cart_bp
+    from app.cart.service import merge_at_sign_in
     from app.catalog import bp as catalog_bp
     from app.health import bp as health_bp
     from app.orders import bp as orders_bp
@@ -174,8 +173,10 @@ def _register_blueprints(app: Quart) -> None:
     app.register_blueprint(payments_bp, url_prefix="/api/v1/payments")
     # The orders apply the provider's verified events; payments never import the orders.
     webhooks.on_event(app, apply_event)
-    # Guest orders join the account that verifies their email; auth never imports orders.
+    # Guest orders join the account that verifies their email, and a guest cart merges at
+    # sign-in: auth imports neither orders nor the cart.
     on_email_verified(app, join_guest_orders)
+    on_guest_cart_merge(app, merge_at_sign_in)
     app.register_blueprint(admin_bp, url_prefix="/api/v1/admin")
 
     from app.web import register_web_app

@@ -22,11 +22,9 @@ from app.auth.schemas import (
     VerifiedOut,
     VerifyEmailIn,
 )
-from app.cart import service as carts
-from app.core.guest import CartMergeOut
+from app.core.guest import merge_guest_cart
 from app.core.openapi import no_content, problems
 from app.core.security import current_user, login_required
-from app.errors import NotFound
 
 
 def _tokens(pair: service.TokenPair) -> TokenPairOut:
@@ -36,18 +34,6 @@ def _tokens(pair: service.TokenPair) -> TokenPairOut:
         expires_in=pair.expires_in,
         user=UserOut.of(pair.user),
     )
-
-
-async def _merge_guest_cart(user_id, cart_token: str | None) -> CartMergeOut | None:
-    """Merge the guest cart sent with a login or registration; a token that finds no cart
-    (expired, merged already by a double submit) does not fail the sign-in."""
-    if cart_token is None:
-        return None
-    try:
-        _, report = await carts.merge(user_id=user_id, token=cart_token)
-    except NotFound:
-        return carts.nothing_merged()
-    return report
 
 
 @bp.post("/register")
@@ -64,7 +50,7 @@ async def register(data: RegisterIn) -> tuple[UserEnvelope, int]:
         phone=data.phone,
         address=data.address.model_dump() if data.address else None,
     )
-    merged = await _merge_guest_cart(user.id, data.cart_token)
+    merged = await merge_guest_cart(user.id, data.cart_token)
     return UserEnvelope(user=UserOut.of(user), cart_merge=merged), 201
 
 
@@ -100,7 +86,7 @@ async def login(data: LoginIn) -> TokenPairOut:
     pair = await service.login(
         email=data.email, password=data.password, client_address=request.remote_addr
     )
-    merged = await _merge_guest_cart(pair.user.id, data.cart_token)
+    merged = await merge_guest_cart(pair.user.id, data.cart_token)
     return _tokens(pair).model_copy(update={"cart_merge": merged})
 
 

@@ -15,8 +15,8 @@ from app.cart.service import Owner
 from app.core.guest import (
     CART_TOKEN_HEADER,
     CART_TOKEN_PARAMETER,
-    CART_TOKEN_SCHEME,
     CartMergeIn,
+    check_header,
     header_token,
     login_or_guest,
 )
@@ -45,10 +45,11 @@ def guest_cart(*, anonymous: bool = False):
     def decorator(func):
         @wraps(func)
         async def wrapper(*args, **kwargs):
+            check_header(CART_TOKEN_HEADER)
             g.cart_owner = await _owner(may_create=anonymous)
             return await func(*args, **kwargs)
 
-        wrapper = login_or_guest(CART_TOKEN_SCHEME, anonymous=anonymous)(wrapper)
+        wrapper = login_or_guest(wrapper)
         return header_parameters(CART_TOKEN_PARAMETER)(wrapper)
 
     return decorator

@@ -465,6 +465,12 @@ async def merge(*, user_id: PydanticObjectId, token: str) -> tuple[CartOut, Cart
     return await db.run_in_transaction(work)
 
 
-def nothing_merged() -> CartMergeOut:
-    """A login's or registration's answer for a cart token that found no cart."""
-    return CartMergeOut(merged=False, lines_added=0, capped=[])
+async def merge_at_sign_in(user_id: PydanticObjectId, token: str) -> CartMergeOut:
+    """A login's or registration's merge (registered with auth by create_app): a token that
+    finds no cart (expired, merged already by a double submit) does not fail the sign-in,
+    it answers `merged: false`."""
+    try:
+        _, report = await merge(user_id=user_id, token=token)
+    except NotFound:
+        return CartMergeOut(merged=False, lines_added=0, capped=[])
+    return report

@@ -13,10 +13,9 @@ from app.cart import service as carts
 from app.core.guest import (
     CART_TOKEN_HEADER,
     CART_TOKEN_PARAMETER,
-    CART_TOKEN_SCHEME,
     ORDER_TOKEN_HEADER,
     ORDER_TOKEN_PARAMETER,
-    ORDER_TOKEN_SCHEME,
+    check_header,
     header_token,
     login_or_guest,
 )
@@ -38,6 +37,7 @@ def _checkout_as_user_or_guest(func):
     @wraps(func)
     async def wrapper(*args, **kwargs):
         g.guest_cart = None
+        check_header(CART_TOKEN_HEADER)
         if bearer_token() is not None:
             await authenticate()
         elif (token := header_token(CART_TOKEN_HEADER)) is not None:
@@ -47,7 +47,7 @@ def _checkout_as_user_or_guest(func):
             raise Unauthenticated(f"Sign in, or check out as a guest with {CART_TOKEN_HEADER}.")
         return await func(*args, **kwargs)
 
-    wrapper = login_or_guest(CART_TOKEN_SCHEME)(wrapper)
+    wrapper = login_or_guest(wrapper)
     return header_parameters(CART_TOKEN_PARAMETER)(wrapper)
 
 
@@ -60,6 +60,7 @@ def _order_of_user_or_guest(func):
     @wraps(func)
     async def wrapper(*args, **kwargs):
         g.guest_order = None
+        check_header(ORDER_TOKEN_HEADER)
         token = header_token(ORDER_TOKEN_HEADER)
         if token is not None:
             g.guest_order = await store.get_guest(order_id=kwargs["order_id"], token=token)
@@ -68,7 +69,7 @@ def _order_of_user_or_guest(func):
             await authenticate()
         return await func(*args, **kwargs)
 
-    wrapper = login_or_guest(ORDER_TOKEN_SCHEME)(wrapper)
+    wrapper = login_or_guest(wrapper)
     return header_parameters(ORDER_TOKEN_PARAMETER)(wrapper)
 
 
