@@ -15,7 +15,7 @@ help:
 	@echo "make web         build the web app if its sources changed (what make run does first)"
 	@echo "make test-mongo  the same suite against MONGODB_URI (a MongoDB replica set)"
 	@echo "make test-wire   the same suite over the wire protocol, on a SecantusDB it starts"
-	@echo "make lint        ruff check + ruff format --check"
+	@echo "make lint        ruff check + ruff format --check, import contracts, mypy"
 	@echo "make bench       the benchmark over HTTP (wrk): writes bench/out/latest.md and a chart"
 	@echo "make loadtest    concurrent checkouts, logins under reads, webhook storm, SIGKILL fault run"
 	@echo "make client-test a TypeScript client generated from /openapi.json walks a live server"
@@ -100,6 +100,10 @@ lint: $(STAMP_DEV)
 	@echo ">> ruff check and format check"
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@echo ">> import contracts (import-linter, [tool.importlinter] in pyproject.toml)"
+	$(VENV)/bin/lint-imports
+	@echo ">> type check (mypy, [tool.mypy] in pyproject.toml)"
+	$(VENV)/bin/mypy
 
 format: $(STAMP_DEV)
 	$(VENV)/bin/ruff check --fix .
@@ -138,4 +142,4 @@ send-emails: $(STAMP_RUN)
 	QUART_APP=wsgi:app $(VENV)/bin/quart send-emails
 
 clean:
-	rm -rf $(VENV) $(STRIPE_VENV) $(VENV_BENCH) .venv-wire .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(STRIPE_VENV) $(VENV_BENCH) .venv-wire .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

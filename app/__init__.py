@@ -51,7 +51,7 @@ class ApiRequest(Request):
 
     def on_json_loading_failed(self, error: Exception):
         # Say where, not the parser's own words (which can name interpreter internals).
-        where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
+        where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""  # type: ignore[attr-defined]  # JSONDecodeError's
         raise AppError(f"The body is not valid JSON{where}.", code=ErrorCode.MALFORMED_JSON)
 
 
@@ -137,6 +137,9 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     # After the request hooks, so a 429 still carries its request id.
     init_rate_limiter(app, settings)
+    from app.core.ids import register_id_converters
+
+    register_id_converters(app)  # before the blueprints: their rules name the converters
     _register_blueprints(app)
     _register_lifecycle(app, settings)
 

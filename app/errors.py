@@ -64,6 +64,10 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     SERVICE_UNAVAILABLE = "service_unavailable"
     INTERNAL_ERROR = "internal_error"
+    # Variants and facets (issue 18).
+    SKU_TAKEN = "sku_taken"
+    VARIANT_REQUIRED = "variant_required"
+    VARIANT_INVALID = "variant_invalid"
 
 
 class AppError(Exception):

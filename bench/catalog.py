@@ -14,7 +14,7 @@ from uuid import uuid4
 from beanie.odm.utils.dump import get_dict
 
 from app.catalog.models import Category, Product
-from app.catalog.service import build_product
+from app.catalog.products import build_product
 from app.core.clock import utcnow
 from app.core.memory import MemoryCollection
 

@@ -146,10 +146,10 @@ def test_email_templates(monkeypatch):
 @pytest.fixture
 def make_category(app):
     """`await make_category("Shoes", parent=category)` -> Category (slug from the name)."""
-    from app.catalog import service
+    from app.catalog import categories
 
     async def factory(name: str, *, parent=None, slug: str | None = None):
-        return await service.create_category(
+        return await categories.create_category(
             name=name, slug=slug, parent_id=str(parent.id) if parent else None
         )
 
@@ -162,15 +162,16 @@ def make_product(app):
     so tests can pin created_at, rating, status; the slug defaults to one from the name)."""
     from datetime import UTC, datetime, timedelta
 
-    from app.catalog import service
     from app.catalog.cache import bump_catalog_version
+    from app.catalog.products import build_product
+    from app.catalog.slugs import slugify
 
     counter = iter(range(1, 1_000_000))
 
     async def factory(name: str, category, **fields):
         n = next(counter)
         values = dict(
-            slug=service.slugify(name),
+            slug=slugify(name),
             description=f"{name}, a fine product.",
             price=1000,
             currency="usd",
@@ -178,7 +179,7 @@ def make_product(app):
             created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=n),
         )
         values.update(fields)
-        product = service.build_product(category=category, name=name, **values)
+        product = build_product(category=category, name=name, **values)
         await product.insert()
         await bump_catalog_version()  # written behind the services' back: say so
         return product

@@ -1,9 +1,10 @@
 """Catalog administration: products (create, edit, archive) and the category tree."""
 
+from beanie import PydanticObjectId
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from app.admin import bp
-from app.catalog import service
+from app.catalog import categories, listing, products
 from app.catalog.schemas import (
     AdminProductItem,
     AdminProductQuery,
@@ -13,11 +14,13 @@ from app.catalog.schemas import (
     ProductIn,
     ProductOut,
     ProductUpdate,
+    VariantIn,
+    VariantUpdate,
 )
 from app.core.openapi import links, no_content, problems
 from app.core.pagination import Page
 from app.core.security import admin_required, current_user
-from app.inventory import service as inventory
+from app.inventory import products as inventory
 
 
 def _category_out(category) -> CategoryOut:
@@ -31,15 +34,15 @@ def _category_out(category) -> CategoryOut:
 async def list_products(query_args: AdminProductQuery) -> Page[AdminProductItem]:
     """Products for the admin panel: the catalog's filters and sorts, active or archived,
     with stock numbers (added for the web app's product list)."""
-    return await service.admin_list_products(query=query_args)
+    return await listing.admin_list_products(query=query_args)
 
 
-@bp.get("/products/<product_id>")
+@bp.get("/products/<product:product_id>")
 @admin_required
 @validate_response(ProductOut)
-async def get_product(product_id: str) -> ProductOut:
+async def get_product(product_id: PydanticObjectId) -> ProductOut:
     """One product by id, archived or not (added for the web app's edit form)."""
-    return await service.get_product_any_status(product_id=product_id)
+    return await products.get_product_any_status(product_id=product_id)
 
 
 @bp.post("/products")
@@ -63,24 +66,64 @@ async def create_product(data: ProductIn) -> tuple[ProductOut, int]:
     return await inventory.create_product(data=data, actor=actor), 201
 
 
-@bp.patch("/products/<product_id>")
+@bp.patch("/products/<product:product_id>")
 @admin_required
 @validate_request(ProductUpdate)
 @validate_response(ProductOut)
 @problems(409)
-async def update_product(product_id: str, data: ProductUpdate) -> ProductOut:
+async def update_product(product_id: PydanticObjectId, data: ProductUpdate) -> ProductOut:
     """Update some fields of a product."""
     return await inventory.update_product(
         product_id=product_id, changes=data.changes(), actor=f"admin:{current_user().id}"
     )
 
 
-@bp.delete("/products/<product_id>")
+@bp.post("/products/<product:product_id>/variants")
+@admin_required
+@validate_request(VariantIn)
+@validate_response(ProductOut, 201)
+@problems(409)
+async def add_variant(product_id: PydanticObjectId, data: VariantIn) -> tuple[ProductOut, int]:
+    """Add a variant (its opening stock recorded in the stock ledger); answers the product."""
+    product = await inventory.add_variant(
+        product_id=product_id, data=data.model_dump(), actor=f"admin:{current_user().id}"
+    )
+    return product, 201
+
+
+@bp.patch("/products/<product:product_id>/variants/<variant_id>")
+@admin_required
+@validate_request(VariantUpdate)
+@validate_response(ProductOut)
+@problems(409)
+async def update_variant(
+    product_id: PydanticObjectId, variant_id: str, data: VariantUpdate
+) -> ProductOut:
+    """Change a variant's sku, option values, price, stock or low-stock threshold."""
+    return await inventory.update_variant(
+        product_id=product_id,
+        variant_id=variant_id,
+        changes=data.changes(),
+        actor=f"admin:{current_user().id}",
+    )
+
+
+@bp.delete("/products/<product:product_id>/variants/<variant_id>")
+@admin_required
+@validate_response(ProductOut)
+async def delete_variant(product_id: PydanticObjectId, variant_id: str) -> ProductOut:
+    """Remove a variant (a product keeps at least one); answers the product."""
+    return await inventory.delete_variant(
+        product_id=product_id, variant_id=variant_id, actor=f"admin:{current_user().id}"
+    )
+
+
+@bp.delete("/products/<product:product_id>")
 @no_content
 @admin_required
-async def archive_product(product_id: str) -> tuple[str, int]:
+async def archive_product(product_id: PydanticObjectId) -> tuple[str, int]:
     """Archive a product (it leaves the catalog)."""
-    await service.archive_product(product_id=product_id)
+    await products.archive_product(product_id=product_id)
     return "", 204
 
 
@@ -96,26 +139,26 @@ async def archive_product(product_id: str) -> tuple[str, int]:
 @problems(409)
 async def create_category(data: CategoryIn) -> tuple[CategoryOut, int]:
     """Create a category, at the root or under a parent."""
-    category = await service.create_category(**data.model_dump())
+    category = await categories.create_category(**data.model_dump())
     return _category_out(category), 201
 
 
-@bp.patch("/categories/<category_id>")
+@bp.patch("/categories/<category:category_id>")
 @admin_required
 @validate_request(CategoryUpdate)
 @validate_response(CategoryOut)
 @problems(409)
-async def update_category(category_id: str, data: CategoryUpdate) -> CategoryOut:
+async def update_category(category_id: PydanticObjectId, data: CategoryUpdate) -> CategoryOut:
     """Rename, re-slug or move a category (its sub-tree moves with it)."""
-    category = await service.update_category(category_id=category_id, changes=data.changes())
+    category = await categories.update_category(category_id=category_id, changes=data.changes())
     return _category_out(category)
 
 
-@bp.delete("/categories/<category_id>")
+@bp.delete("/categories/<category:category_id>")
 @no_content
 @admin_required
 @problems(409)
-async def delete_category(category_id: str) -> tuple[str, int]:
+async def delete_category(category_id: PydanticObjectId) -> tuple[str, int]:
     """Delete a category without products or sub-categories."""
-    await service.delete_category(category_id=category_id)
+    await categories.delete_category(category_id=category_id)
     return "", 204

@@ -2,6 +2,7 @@
 
 from typing import Literal
 
+from beanie import PydanticObjectId
 from pydantic import Field
 from quart_schema import validate_querystring, validate_response
 
@@ -69,10 +70,10 @@ async def list_emails(query_args: EmailQuery) -> Page[EmailOut]:
     return page.map(_out)
 
 
-@bp.post("/emails/<email_id>/resend")
+@bp.post("/emails/<email:email_id>/resend")
 @admin_required
 @problems(409)
 @validate_response(EmailOut)
-async def resend_email(email_id: str) -> EmailOut:
+async def resend_email(email_id: PydanticObjectId) -> EmailOut:
     """Put a failed or sent email back in the queue."""
     return _out(await service.resend(email_id=email_id))

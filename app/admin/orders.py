@@ -1,12 +1,13 @@
 """Order administration: every order, status changes, refunds."""
 
+from beanie import PydanticObjectId
 from quart_schema import validate_querystring, validate_request, validate_response
 
 from app.admin import bp
 from app.core.openapi import links, problems
 from app.core.pagination import Page
 from app.core.security import admin_required, current_user
-from app.orders import service
+from app.orders import admin, service
 from app.orders.schemas import (
     AdminOrderOut,
     AdminOrderSummaryOut,
@@ -40,22 +41,22 @@ async def list_orders(query_args: OrderQuery) -> Page[AdminOrderSummaryOut]:
     return page.map(AdminOrderSummaryOut.of)
 
 
-@bp.get("/orders/<order_id>")
+@bp.get("/orders/<order:order_id>")
 @admin_required
 @validate_response(AdminOrderOut)
-async def get_order(order_id: str) -> AdminOrderOut:
+async def get_order(order_id: PydanticObjectId) -> AdminOrderOut:
     """Any order, with who changed it."""
     return AdminOrderOut.of(await service.get_order(order_id=order_id))
 
 
-@bp.post("/orders/<order_id>/status")
+@bp.post("/orders/<order:order_id>/status")
 @problems(409)
 @admin_required
 @validate_request(StatusChangeIn)
 @validate_response(AdminOrderOut)
-async def change_status(order_id: str, data: StatusChangeIn) -> AdminOrderOut:
+async def change_status(order_id: PydanticObjectId, data: StatusChangeIn) -> AdminOrderOut:
     """Move an order to its next status (only allowed transitions)."""
-    order = await service.change_status(
+    order = await admin.change_status(
         order_id=order_id,
         status=data.status,
         admin_id=current_user().id,
@@ -65,14 +66,14 @@ async def change_status(order_id: str, data: StatusChangeIn) -> AdminOrderOut:
     return AdminOrderOut.of(order)
 
 
-@bp.post("/orders/<order_id>/refund")
+@bp.post("/orders/<order:order_id>/refund")
 @problems(409)
 @admin_required
 @validate_request(RefundIn)
 @validate_response(AdminOrderOut)
-async def refund_order(order_id: str, data: RefundIn) -> AdminOrderOut:
+async def refund_order(order_id: PydanticObjectId, data: RefundIn) -> AdminOrderOut:
     """Refund an order, in full or `amount` of it, through the payment provider."""
-    order = await service.refund(
+    order = await admin.refund(
         order_id=order_id, admin_id=current_user().id, amount=data.amount, reason=data.reason
     )
     return AdminOrderOut.of(order)

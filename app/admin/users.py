@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from beanie import PydanticObjectId
 from pydantic import Field, StrictBool
 from quart_schema import validate_querystring, validate_request, validate_response
 
@@ -36,12 +37,12 @@ async def list_users(query_args: UserQuery) -> Page[UserOut]:
     return page.map(UserOut.of)
 
 
-@bp.patch("/users/<user_id>")
+@bp.patch("/users/<user:user_id>")
 @problems(409)
 @admin_required
 @validate_request(UserUpdate)
 @validate_response(UserOut)
-async def update_user(user_id: str, data: UserUpdate) -> UserOut:
+async def update_user(user_id: PydanticObjectId, data: UserUpdate) -> UserOut:
     """Change a user's role or active flag (deactivation signs them out everywhere)."""
     user = await service.update_user(
         actor=current_user(), user_id=user_id, role=data.role, is_active=data.is_active
@@ -49,10 +50,10 @@ async def update_user(user_id: str, data: UserUpdate) -> UserOut:
     return UserOut.of(user)
 
 
-@bp.post("/users/<user_id>/unlock")
+@bp.post("/users/<user:user_id>/unlock")
 @no_content
 @admin_required
-async def unlock_user(user_id: str) -> tuple[str, int]:
+async def unlock_user(user_id: PydanticObjectId) -> tuple[str, int]:
     """Clear a user's failed sign-ins: every address lock and the account-wide slowdown."""
     await service.unlock_user(user_id=user_id)
     return "", 204

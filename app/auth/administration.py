@@ -33,14 +33,15 @@ async def list_users(
         filters["role"] = role
     find = User.find(filters)
     total = await find.count()
-    items = await find.sort(-User.created_at).skip(query.skip).limit(query.per_page).to_list()
+    newest = find.sort(-User.created_at)  # type: ignore[operator]  # Beanie's field expressions
+    items = await newest.skip(query.skip).limit(query.per_page).to_list()
     return Page.build(items, query=query, total=total)
 
 
 async def update_user(
     *,
     actor: User,
-    user_id: str,
+    user_id: PydanticObjectId,
     role: str | None = None,
     is_active: bool | None = None,
 ) -> User:
@@ -48,9 +49,7 @@ async def update_user(
 
     Raises NotFound, Conflict(cannot_change_self) when an admin demotes or disables themself.
     """
-    if not PydanticObjectId.is_valid(user_id):
-        raise NotFound("No such user.")
-    target_id = PydanticObjectId(user_id)
+    target_id = user_id
     if target_id == actor.id and (role == "customer" or is_active is False):
         raise Conflict(
             "Admins cannot demote or deactivate themselves.", code=ErrorCode.CANNOT_CHANGE_SELF
@@ -76,10 +75,10 @@ async def update_user(
     return User.model_validate(updated)
 
 
-async def unlock_user(*, user_id: str) -> None:
+async def unlock_user(*, user_id: PydanticObjectId) -> None:
     """Clear every failed-sign-in counter of a user: address locks and the account-wide
     slowdown. Raises NotFound."""
-    user = await User.get(PydanticObjectId(user_id)) if PydanticObjectId.is_valid(user_id) else None
+    user = await User.get(user_id)
     if user is None:
         raise NotFound("No such user.")
     cleared = await lockout.clear_account(user.email)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quart import g, request
+from quart_rate_limiter import RateLimit
 
 from app.auth.common import normalize_email
 from app.auth.service import refresh_token_owner
@@ -41,7 +42,7 @@ async def _refresh_owner_unknown() -> bool:
 
 
 # Refresh bodies carry no email: the per-account limit keys on the token's owner.
-REFRESH = [
+REFRESH: list[RateLimit] = [
     ConfiguredLimit("RATE_LIMIT_REFRESH_PER_MINUTE", key_function=client_ip_key),
     ConfiguredLimit(
         "RATE_LIMIT_REFRESH_PER_MINUTE",

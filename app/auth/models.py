@@ -8,7 +8,7 @@ read also checks the expiry itself, because the server's TTL monitor only runs o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from beanie import Document, Indexed, PydanticObjectId
 from pydantic import BaseModel, Field
@@ -37,6 +37,11 @@ class Address(BaseModel):
 
 
 class User(Document):
+    if TYPE_CHECKING:
+        # For the type checker only: a user the services hold has been inserted, so its id
+        # is set (Beanie types `id` Optional for documents not yet saved).
+        id: PydanticObjectId
+
     # Stored normalised (trimmed, lower case), so the unique index is case-insensitive.
     email: Annotated[str, Indexed(unique=True)]
     name: str
@@ -65,6 +70,11 @@ class User(Document):
 class AuthSession(Document):
     """One login: the family of refresh tokens rotated from it, and its access tokens
     (which carry its id as the `sid` claim). Revoking it ends all of them at once."""
+
+    if TYPE_CHECKING:
+        # For the type checker only: a session the services hold has been inserted, so its id
+        # is set (Beanie types `id` Optional for documents not yet saved).
+        id: PydanticObjectId
 
     user_id: PydanticObjectId
     created_at: datetime = Field(default_factory=utcnow)

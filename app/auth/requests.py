@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TypeGuard
 
 from app.auth.common import issue_account_link, normalize_email, send_account_email
 from app.auth.models import AccountEmailRequest, AccountTokenPurpose, User
@@ -34,7 +35,7 @@ async def request_link(*, purpose: AccountTokenPurpose, email: str, session=None
     ).insert(session=session)
 
 
-def _wanted(user: User | None, purpose: str) -> bool:
+def _wanted(user: User | None, purpose: str) -> TypeGuard[User]:
     if user is None or not user.is_active:
         return False
     return purpose == "password_reset" or not user.email_verified

@@ -23,6 +23,7 @@ from app.auth import lockout
 from app.auth.common import invalid_token, normalize_email, settings
 from app.auth.models import AuthSession, RefreshToken, RevokedAccessToken, User
 from app.core.clock import as_utc, utcnow
+from app.core.ids import parse_object_id
 from app.core.security import (
     create_access_token,
     new_opaque_token,
@@ -56,10 +57,9 @@ async def load_user_from_claims(claims: dict[str, Any]) -> User:
     revoked = RevokedAccessToken.get_pymongo_collection()
     if await revoked.find_one({"jti": claims["jti"]}, projection={"_id": 1}):
         raise invalid_token()
-    subject = claims.get("sub", "")
-    if not PydanticObjectId.is_valid(subject):
+    user_id = parse_object_id(claims.get("sub"))
+    if user_id is None:
         raise invalid_token()
-    user_id = PydanticObjectId(subject)
     # The user's document straight from the driver, checked before a model is built from it
     # (a Beanie `get` builds its query, projection and model through several layers).
     row = await User.get_pymongo_collection().find_one({"_id": user_id})
@@ -80,10 +80,11 @@ async def load_user_from_claims(claims: dict[str, Any]) -> User:
 
 async def session_alive(session_id: str, *, user_id: PydanticObjectId | None = None) -> bool:
     """True when the session exists, is neither revoked nor expired (and is `user_id`'s)."""
-    if not PydanticObjectId.is_valid(session_id):
+    family_id = parse_object_id(session_id)
+    if family_id is None:
         return False
     auth_session = await AuthSession.get_pymongo_collection().find_one(
-        {"_id": PydanticObjectId(session_id)},
+        {"_id": family_id},
         projection={"user_id": 1, "revoked_at": 1, "expires_at": 1},
     )
     return (
@@ -114,6 +115,7 @@ async def login(*, email: str, password: str, client_address: str | None = None)
             "The email or password is incorrect.", code=ErrorCode.INVALID_CREDENTIALS
         )
     await attempt.succeeded()
+    assert user is not None  # verify_password is False without a user's hash
     if not user.is_active:
         raise Unauthenticated("This account is disabled.", code=ErrorCode.ACCOUNT_DISABLED)
     return await start_session(user)
@@ -152,6 +154,7 @@ async def _new_refresh_token(user_id: PydanticObjectId, family_id: PydanticObjec
 
 def _token_pair(user: User, session_id: PydanticObjectId, refresh_token: str) -> TokenPair:
     config = settings()
+    assert config.SECRET_KEY is not None  # Settings refuses to start without one (config.py)
     access_token, _ = create_access_token(
         subject=str(user.id),
         role=user.role,
@@ -240,8 +243,8 @@ async def revoke_user_sessions(
 ) -> int:
     """Revoke every live session of a user (but `keep_session_id`); returns how many."""
     query: dict[str, Any] = {"user_id": user_id, "revoked_at": None}
-    if keep_session_id and PydanticObjectId.is_valid(keep_session_id):
-        query["_id"] = {"$ne": PydanticObjectId(keep_session_id)}
+    if (keep := parse_object_id(keep_session_id)) is not None:
+        query["_id"] = {"$ne": keep}
     sessions = AuthSession.get_pymongo_collection()
     family_ids = [row["_id"] async for row in sessions.find(query, {"_id": 1}, session=session)]
     if not family_ids:
@@ -272,6 +275,6 @@ async def logout(*, user: User, claims: dict[str, Any], refresh_token: str) -> N
     row = await RefreshToken.find_one(RefreshToken.token_hash == token_digest(refresh_token))
     if row is not None and row.user_id == user.id:
         await revoke_family(row.family_id, reason="logout")
-    session_id = claims.get("sid")
-    if session_id and PydanticObjectId.is_valid(session_id):
-        await revoke_family(PydanticObjectId(session_id), reason="logout")
+    session_id = parse_object_id(claims.get("sid"))
+    if session_id is not None:
+        await revoke_family(session_id, reason="logout")

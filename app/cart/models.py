@@ -23,7 +23,14 @@ GUEST_CART_TOUCH_EVERY = timedelta(hours=1)
 
 class CartLine(BaseModel):
     product_id: PydanticObjectId
+    # The variant (lines from before variants: None, the product's one variant).
+    variant_id: str | None = None
     quantity: int
+
+    @property
+    def variant_key(self) -> str:
+        return self.variant_id or str(self.product_id)
+
     added_at: datetime = Field(default_factory=utcnow)
 
 

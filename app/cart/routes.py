@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from beanie import PydanticObjectId
 from quart import g
 from quart_rate_limiter import rate_limit
 from quart_schema import validate_request, validate_response
@@ -86,7 +87,7 @@ async def empty_cart() -> CartOut:
     RemoveItem=("delete_remove_item", "product_id=$response.body#/items/0/product_id"),
 )
 @rate_limit(limits=limits.NEW_GUEST_CART)
-@problems(401, 404, 409, 429)
+@problems(401, 404, 409, 422, 429)
 @guest_cart(anonymous=True)
 @validate_request(CartItemIn)
 @validate_response(CartOut)
@@ -98,27 +99,30 @@ async def add_item(data: CartItemIn) -> CartOut:
     answer about that cart). Creating guest carts is rate-limited per client address (429).
     """
     return await service.add_item(
-        owner=g.cart_owner, product_id=data.product_id, quantity=data.quantity
+        owner=g.cart_owner,
+        product_id=data.product_id,
+        variant_id=data.variant_id,
+        quantity=data.quantity,
     )
 
 
-@bp.patch("/items/<product_id>")
-@problems(401, 404, 409)
+@bp.patch("/items/<cartline:product_id>")
+@problems(401, 409)
 @guest_cart()
 @validate_request(CartItemUpdate)
 @validate_response(CartOut)
-async def set_quantity(product_id: str, data: CartItemUpdate) -> CartOut:
+async def set_quantity(product_id: PydanticObjectId, data: CartItemUpdate) -> CartOut:
     """Set a line's quantity (0 removes it)."""
     return await service.set_quantity(
         owner=g.cart_owner, product_id=product_id, quantity=data.quantity
     )
 
 
-@bp.delete("/items/<product_id>")
-@problems(401, 404, 409)
+@bp.delete("/items/<cartline:product_id>")
+@problems(401, 409)
 @guest_cart()
 @validate_response(CartOut)
-async def remove_item(product_id: str) -> CartOut:
+async def remove_item(product_id: PydanticObjectId) -> CartOut:
     """Remove a product's line."""
     return await service.remove_item(owner=g.cart_owner, product_id=product_id)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from app.cart.models import MAX_LINE_QUANTITY
 from app.core.guest import CartMergeOut
@@ -18,6 +18,10 @@ SetQuantity = Annotated[
 
 class CartItemIn(InModel):
     product_id: ObjectIdStr
+    variant_id: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = Field(
+        default=None,
+        description="The variant; optional for a product with one (else 422 `variant_required`)",
+    )
     quantity: AddQuantity = Field(description="Added to the line's quantity, if any")
 
 
@@ -27,6 +31,9 @@ class CartItemUpdate(InModel):
 
 class CartItemOut(OutModel):
     product_id: ObjectIdStr
+    variant_id: str = Field(description="The variant: the line's id in `/cart/items/{id}`")
+    sku: str | None = Field(description="null when the variant no longer exists")
+    options: dict[str, str] = Field(description="The variant's option values, e.g. size, color")
     name: str
     slug: str | None = Field(description="null when the product no longer exists")
     image: str | None = Field(description="The first image's URL, null without images")

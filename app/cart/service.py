@@ -36,14 +36,15 @@ from app.cart.models import (
     GuestCart,
 )
 from app.cart.schemas import CartItemOut, CartOut
-from app.catalog import service as catalog
-from app.catalog.models import Product
+from app.catalog import products as catalog
+from app.catalog.models import Product, Variant
 from app.core import db
 from app.core.clock import as_utc, utcnow
 from app.core.guest import CappedLineOut, CapReason, CartMergeOut
+from app.core.ids import parse_object_id
 from app.core.security import new_opaque_token, token_digest
-from app.errors import Conflict, ErrorCode, NotFound
-from app.inventory import service as inventory
+from app.errors import Conflict, ErrorCode, Invalid, NotFound
+from app.inventory import stock as inventory
 from app.inventory.errors import InsufficientStock, Shortage
 
 # Attempts of one write before giving up with 409: enough for a burst of concurrent adds
@@ -174,9 +175,15 @@ def _store_currency() -> str:
     return current_app.config["SETTINGS"].STORE_CURRENCY
 
 
-def _buyable(product: Product | None) -> int:
-    """How many units of `product` one line can hold now."""
-    return min(inventory.available(product), MAX_LINE_QUANTITY)
+def _variant(product: Product | None, variant_id: str) -> Variant | None:
+    return product.variant(variant_id) if product is not None else None
+
+
+def _buyable(product: Product | None, variant: Variant | None) -> int:
+    """How many units of `variant` one line can hold now."""
+    if variant is None:
+        return 0
+    return min(inventory.available(product, variant), MAX_LINE_QUANTITY)
 
 
 def _priced(lines: list[CartLine], products: Products, owner: Owner | None = None) -> CartOut:
@@ -184,9 +191,14 @@ def _priced(lines: list[CartLine], products: Products, owner: Owner | None = Non
     subtotal = item_count = 0
     for line in lines:
         product = products.get(line.product_id)
-        can_hold = _buyable(product)
+        variant = _variant(product, line.variant_key)
+        can_hold = _buyable(product, variant)
         available = line.quantity <= can_hold
-        unit_price = product.price if product is not None else 0
+        unit_price = (
+            product.price_of(variant)
+            if product is not None and variant is not None
+            else (product.price if product is not None else 0)
+        )
         line_total = unit_price * line.quantity
         if available:
             subtotal += line_total
@@ -194,6 +206,11 @@ def _priced(lines: list[CartLine], products: Products, owner: Owner | None = Non
         items.append(
             CartItemOut(
                 product_id=str(line.product_id),
+                variant_id=line.variant_key,
+                sku=variant.sku if variant is not None else None,
+                options=product.options_of(variant)
+                if product is not None and variant is not None
+                else {},
                 name=product.name if product is not None else GONE_PRODUCT_NAME,
                 slug=product.slug if product is not None else None,
                 image=product.images[0].url if product is not None and product.images else None,
@@ -277,22 +294,33 @@ async def _edit(
     raise Conflict("The cart is being changed by another request; try again.")
 
 
-def _object_id(value: str) -> PydanticObjectId | None:
-    return PydanticObjectId(value) if PydanticObjectId.is_valid(value) else None
-
-
-def _find_line(lines: list[CartLine], product_id: PydanticObjectId | None) -> CartLine | None:
-    return next((line for line in lines if line.product_id == product_id), None)
+def _find_line(lines: list[CartLine], item: PydanticObjectId | str) -> CartLine | None:
+    """The line `/cart/items/{id}` names: a variant id, or a product id when that product has
+    one line in the cart."""
+    item_id = str(item)
+    by_variant = next((line for line in lines if line.variant_key == item_id), None)
+    if by_variant is not None:
+        return by_variant
+    product_id = parse_object_id(item_id)
+    of_product = [line for line in lines if line.product_id == product_id]
+    return of_product[0] if len(of_product) == 1 else None
 
 
 def _short_of_stock(
-    product_id: PydanticObjectId, product: Product | None, *, requested: int, in_cart: int
+    product_id: PydanticObjectId,
+    product: Product | None,
+    variant: Variant | None,
+    *,
+    requested: int,
+    in_cart: int,
 ) -> InsufficientStock:
     shortage = Shortage(
         product_id=product_id,
         name=product.name if product is not None else None,
         requested=requested,
-        available=_buyable(product),
+        available=_buyable(product, variant),
+        variant_id=variant.id if variant is not None else None,
+        sku=variant.sku if variant is not None else None,
     )
     return InsufficientStock(
         f"Only {shortage.available} of this product can be bought now; {requested} were asked for.",
@@ -301,15 +329,25 @@ def _short_of_stock(
     )
 
 
-async def add_item(*, owner: Owner, product_id: str, quantity: int, session=None) -> CartOut:
-    """Add `quantity` units of a product, merged into its line when there is one.
+async def add_item(
+    *,
+    owner: Owner,
+    product_id: str,
+    quantity: int,
+    variant_id: str | None = None,
+    session=None,
+) -> CartOut:
+    """Add `quantity` units of a product's variant (None: its only one), merged into its
+    line when there is one.
 
-    Raises NotFound (unknown or archived product), Conflict `cart_quantity_limit` (the line
+    Raises NotFound (unknown or archived product, unknown variant), Invalid
+    `variant_required` (422: a product with several variants and no `variant_id`),
+    Conflict `cart_quantity_limit` (the line
     would hold more than 99), Conflict `cart_full` (a new line beyond MAX_LINES), Conflict
     `insufficient_stock` (more than in stock, counting what is already in the cart, with
     `available`), Conflict when the cart kept changing underneath us.
     """
-    wanted = _object_id(product_id)
+    wanted = parse_object_id(product_id)
     if wanted is None:
         raise NotFound("No such product.")
 
@@ -317,7 +355,17 @@ async def add_item(*, owner: Owner, product_id: str, quantity: int, session=None
         product = products.get(wanted)
         if product is None or product.status != "active":
             raise NotFound("No such product.")
-        line = _find_line(lines, wanted)
+        variant = product.variant(variant_id)
+        if variant is None:
+            if variant_id is not None:
+                raise NotFound("No such variant of this product.")
+            raise Invalid(
+                "This product comes in several variants: choose one (variant_id).",
+                code=ErrorCode.VARIANT_REQUIRED,
+                errors=[{"loc": ["variant_id"], "msg": "required for this product"}],
+                variants=[v.id for v in product.variants],
+            )
+        line = next((li for li in lines if li.variant_key == variant.id), None)
         in_cart = line.quantity if line else 0
         merged = in_cart + quantity
         if merged > MAX_LINE_QUANTITY:
@@ -338,47 +386,51 @@ async def add_item(*, owner: Owner, product_id: str, quantity: int, session=None
                 code=ErrorCode.CART_FULL,
                 max_lines=MAX_LINES,
             )
-        if merged > inventory.available(product):
-            raise _short_of_stock(wanted, product, requested=merged, in_cart=in_cart)
+        if merged > inventory.available(product, variant):
+            raise _short_of_stock(wanted, product, variant, requested=merged, in_cart=in_cart)
         if line is None:
-            lines.append(CartLine(product_id=wanted, quantity=merged))
+            lines.append(CartLine(product_id=wanted, variant_id=variant.id, quantity=merged))
         else:
             line.quantity = merged
 
     return await _edit(owner, edit, also=[wanted], session=session)
 
 
-async def set_quantity(*, owner: Owner, product_id: str, quantity: int, session=None) -> CartOut:
-    """Set a line's quantity; 0 removes the line.
+async def set_quantity(
+    *, owner: Owner, product_id: PydanticObjectId, quantity: int, session=None
+) -> CartOut:
+    """Set a line's quantity; 0 removes the line. `product_id` names the line: a variant
+    id, or a product id when that product has one line.
 
-    Raises NotFound (the product has no line in the cart), Conflict `insufficient_stock` (more
+    Raises NotFound (no such line in the cart), Conflict `insufficient_stock` (more
     than can be bought now, with `available`; 0 for an archived or gone product, whose line
     can only be removed), Conflict when the cart kept changing underneath us.
     """
-    wanted = _object_id(product_id)
 
     def edit(lines: list[CartLine], products: Products) -> None:
-        line = _find_line(lines, wanted)
+        line = _find_line(lines, product_id)
         if line is None:
             raise NotFound("This product is not in the cart.")
         if quantity == 0:
             lines.remove(line)
             return
-        product = products.get(wanted)
-        if quantity > _buyable(product):
-            raise _short_of_stock(wanted, product, requested=quantity, in_cart=line.quantity)
+        product = products.get(line.product_id)
+        variant = _variant(product, line.variant_key)
+        if quantity > _buyable(product, variant):
+            raise _short_of_stock(
+                line.product_id, product, variant, requested=quantity, in_cart=line.quantity
+            )
         line.quantity = quantity
 
     return await _edit(owner, edit, session=session)
 
 
-async def remove_item(*, owner: Owner, product_id: str, session=None) -> CartOut:
+async def remove_item(*, owner: Owner, product_id: PydanticObjectId, session=None) -> CartOut:
     """Remove a product's line. Raises NotFound (no such line), Conflict when the cart kept
     changing underneath us."""
-    wanted = _object_id(product_id)
 
     def edit(lines: list[CartLine], products: Products) -> None:
-        line = _find_line(lines, wanted)
+        line = _find_line(lines, product_id)
         if line is None:
             raise NotFound("This product is not in the cart.")
         lines.remove(line)
@@ -400,7 +452,7 @@ async def merge(*, user_id: PydanticObjectId, token: str) -> tuple[CartOut, Cart
     """Move a guest cart's lines into the user's cart and delete the guest cart, in one
     transaction: the user's cart as it is now, and what was capped.
 
-    Each guest line adds its quantity to the user's line for the product, capped by what
+    Each guest line adds its quantity to the user's line for the same variant, capped by what
     can be bought now (stock, at most 99 a line) and by MAX_LINES; a line already in the
     user's cart is never lowered. Deleting the guest cart is the claim: of two merges of one
     token (a double submit, a login racing `POST /cart/merge`) one deletes it and merges, the
@@ -426,9 +478,11 @@ async def merge(*, user_id: PydanticObjectId, token: str) -> tuple[CartOut, Cart
             reason: CapReason
             for guest_line in incoming:
                 product = products.get(guest_line.product_id)
-                line = _find_line(lines, guest_line.product_id)
+                variant = _variant(product, guest_line.variant_key)
+                key = guest_line.variant_key
+                line = next((li for li in lines if li.variant_key == key), None)
                 in_cart = line.quantity if line else 0
-                can_hold = _buyable(product)
+                can_hold = _buyable(product, variant)
                 wanted = in_cart + guest_line.quantity
                 if can_hold == 0:
                     target, reason = in_cart, "unavailable"
@@ -441,7 +495,13 @@ async def merge(*, user_id: PydanticObjectId, token: str) -> tuple[CartOut, Cart
                     target, reason = wanted, "stock"  # added in full: no reason needed
                 added = max(target - in_cart, 0)
                 if added and line is None:
-                    lines.append(CartLine(product_id=guest_line.product_id, quantity=target))
+                    lines.append(
+                        CartLine(
+                            product_id=guest_line.product_id,
+                            variant_id=guest_line.variant_id,
+                            quantity=target,
+                        )
+                    )
                 elif added and line is not None:
                     line.quantity = target
                 if added == guest_line.quantity:
@@ -450,6 +510,7 @@ async def merge(*, user_id: PydanticObjectId, token: str) -> tuple[CartOut, Cart
                 capped.append(
                     CappedLineOut(
                         product_id=str(guest_line.product_id),
+                        variant_id=key,
                         name=product.name if product is not None else GONE_PRODUCT_NAME,
                         requested=guest_line.quantity,
                         added=added,

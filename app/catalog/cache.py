@@ -24,13 +24,13 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Literal
+from typing import Any, Literal
 
-from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 from quart import Response, current_app, request
 
 from app.catalog.models import CatalogVersion, Product, stock_status
+from app.core.ids import parse_object_id
 
 CACHE_CONTROL = "public, max-age=0, must-revalidate"
 VERSION_ID = "catalog"
@@ -57,9 +57,11 @@ async def bump_catalog_version(*, session=None) -> None:
 
 
 async def stock_changed(*, before: int, after: int, threshold: int, session=None) -> None:
-    """A product's stock moved from `before` to `after`: bump the catalog version when its
-    stock status (in, low, out of stock) changed. Product pages follow every stock change
-    by themselves; only list pages need this. Same rules as `bump_catalog_version`."""
+    """A variant's stock (the catalog's stock key: list pages show the best of a product's
+    variants, option filters with `in_stock` and the facets match one) moved from `before`
+    to `after`: bump the catalog version when its stock status (in, low, out of stock)
+    changed. Product pages follow every stock change by themselves; only list pages need
+    this. Same rules as `bump_catalog_version`."""
     if stock_status(before, threshold) != stock_status(after, threshold):
         await bump_catalog_version(session=session)
 
@@ -76,16 +78,19 @@ async def current_version() -> tuple[str, int]:
         except DuplicateKeyError:  # another worker (or a bump) created it first
             pass
         row = await collection.find_one({"_id": VERSION_ID})
+        assert row is not None  # inserted just now, here or by another worker
     return row["epoch"], row.get("catalog", 0)
 
 
 async def _product_fingerprint(reference: str) -> tuple | None:
     """What a product page's freshness depends on beyond the catalog version: the product's
-    id, `updated_at` (every writer sets it), stock and revision. None when not found."""
-    oid = PydanticObjectId(reference) if PydanticObjectId.is_valid(reference) else None
+    id, `updated_at` (every writer sets it), stock (each variant's) and revision. None when
+    not found."""
+    oid = parse_object_id(reference)
     by = {"$or": [{"_id": oid}, {"slug": reference}]} if oid else {"slug": reference}
     row = await Product.get_pymongo_collection().find_one(
-        {**by, "status": "active"}, {"updated_at": 1, "stock": 1, "revision_id": 1}
+        {**by, "status": "active"},
+        {"updated_at": 1, "stock": 1, "revision_id": 1, "variants.stock": 1},
     )
     if row is None:
         return None
@@ -93,6 +98,7 @@ async def _product_fingerprint(reference: str) -> tuple | None:
         str(row["_id"]),
         str(row.get("updated_at")),
         row.get("stock"),
+        tuple(v.get("stock") for v in row.get("variants") or ()),
         str(row.get("revision_id")),
     )
 
@@ -189,7 +195,9 @@ def cached_read(scope: Scope):
         @wraps(view)
         async def wrapper(*args, **kwargs):
             cache = _cache()
-            entry = version = key = None
+            entry: CachedResponse | None = None
+            version: Any = None
+            key: Any = None
             if cache.max_bytes:
                 version = await current_version()
                 key = (request.path, tuple(sorted(request.args.items(multi=True))))
@@ -200,7 +208,7 @@ def cached_read(scope: Scope):
                 response = await current_app.make_response(await view(*args, **kwargs))
                 if response.status_code != 200:
                     return response
-                body = await response.get_data()
+                body = await response.get_data()  # type: ignore[misc]  # Quart's, not werkzeug's
                 entry = CachedResponse(body, response.content_type, etag_of(body))
                 if cache.max_bytes:
                     cache.put(version, key, entry)

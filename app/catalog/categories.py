@@ -13,11 +13,8 @@ from app.catalog.models import Category, Product, utcnow
 from app.catalog.schemas import CategoryNode, CategoryRef
 from app.catalog.slugs import ensure_slug_free, insert_under_free_slug, slugify
 from app.core import db
+from app.core.ids import parse_object_id
 from app.errors import Conflict, ErrorCode, Invalid, NotFound
-
-
-def object_id(value: str) -> PydanticObjectId | None:
-    return PydanticObjectId(value) if PydanticObjectId.is_valid(value) else None
 
 
 def invalid(field: str, message: str, *, code: ErrorCode = ErrorCode.VALIDATION_ERROR) -> Invalid:
@@ -68,7 +65,7 @@ async def category_tree() -> list[CategoryNode]:
 
 async def find_category(reference: str, *, session: Any = None) -> Category | None:
     """A category by id or slug."""
-    oid = object_id(reference)
+    oid = parse_object_id(reference)
     query = {"$or": [{"_id": oid}, {"slug": reference}]} if oid else {"slug": reference}
     return await Category.find_one(query, session=session)
 
@@ -76,9 +73,8 @@ async def find_category(reference: str, *, session: Any = None) -> Category | No
 # -- admin writes ----------------------------------------------------------------------------
 
 
-async def _get_category(category_id: str, *, session: Any = None) -> Category:
-    oid = object_id(category_id)
-    category = await Category.get(oid, session=session) if oid else None
+async def _get_category(category_id: PydanticObjectId, *, session: Any = None) -> Category:
+    category = await Category.get(category_id, session=session)
     if category is None:
         raise NotFound("No such category.")
     return category
@@ -87,7 +83,7 @@ async def _get_category(category_id: str, *, session: Any = None) -> Category:
 async def _parent(parent_id: str | None, *, session: Any = None) -> Category | None:
     if parent_id is None:
         return None
-    oid = object_id(parent_id)
+    oid = parse_object_id(parent_id)
     parent = await Category.get(oid, session=session) if oid else None
     if parent is None:
         raise invalid("parent_id", "No such parent category.")
@@ -136,7 +132,7 @@ async def create_category(
     return category
 
 
-async def update_category(*, category_id: str, changes: dict[str, Any]) -> Category:
+async def update_category(*, category_id: PydanticObjectId, changes: dict[str, Any]) -> Category:
     """Rename, re-slug or move a category. A move rewrites the ancestors of the whole sub-tree
     and the category path of its products, in one transaction.
 
@@ -153,7 +149,7 @@ async def update_category(*, category_id: str, changes: dict[str, Any]) -> Categ
         if "slug" in changes and changes["slug"] != category.slug:
             await ensure_slug_free(Category, changes["slug"], own_id=category.id, session=session)
             updates["slug"] = changes["slug"]
-        if "parent_id" in changes and object_id(changes["parent_id"] or "") != category.parent_id:
+        if "parent_id" in changes and parse_object_id(changes["parent_id"]) != category.parent_id:
             parent = await _parent(changes["parent_id"], session=session)
             if parent is not None and (parent.id == category.id or category.id in parent.ancestors):
                 raise invalid(
@@ -207,7 +203,7 @@ async def _move_subtree(
         )
 
 
-async def delete_category(*, category_id: str) -> None:
+async def delete_category(*, category_id: PydanticObjectId) -> None:
     """Delete an empty category.
 
     Raises NotFound; Conflict `category_in_use` while it has sub-categories or products

@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import beanie.odm.documents
 import beanie.odm.utils.pydantic
@@ -34,7 +34,7 @@ _EMBEDDED_ATTEMPTS = 5
 
 
 @functools.cache
-def _type_adapter(object_type: Any) -> TypeAdapter:
+def _type_adapter(object_type: Any) -> TypeAdapter[Any]:
     return TypeAdapter(object_type)
 
 
@@ -69,6 +69,7 @@ DOCUMENT_MODELS: list[str] = [
     "app.catalog.models.Category",
     "app.catalog.models.Product",
     "app.catalog.models.CatalogVersion",
+    "app.catalog.models.VariantSku",
     "app.cart.models.Cart",
     "app.cart.models.GuestCart",
     "app.orders.models.Order",
@@ -123,7 +124,8 @@ async def init_db(app: Quart, settings: Settings) -> Database:
         client = MemoryClient()
     embedded = isinstance(client, MemoryClient)
     database = client[settings.MONGODB_DB]
-    await _Initializer(database=database, document_models=DOCUMENT_MODELS)
+    # The embedded engine's MemoryDatabase stands in for the AsyncDatabase Beanie is typed for.
+    await _Initializer(database=database, document_models=DOCUMENT_MODELS)  # type: ignore[arg-type]
     supports_transactions = embedded or await _probe_transactions(database)
     if not supports_transactions:
         log.warning(
@@ -210,7 +212,8 @@ async def run_in_transaction(work: Callable[[Any], Awaitable[T]]) -> T:
     """
     handle = get_db()
     if handle.supports_transactions and not handle.embedded:
-        async with handle.client.start_session() as session:
+        client = cast(AsyncMongoClient[Any], handle.client)  # not embedded: the driver's
+        async with client.start_session() as session:
             return await session.with_transaction(work)
     for attempt in range(1, _EMBEDDED_ATTEMPTS + 1):
         try:

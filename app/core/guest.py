@@ -10,7 +10,7 @@ it. Tokens never go into a log line, a URL of the API or an error.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from beanie import PydanticObjectId
 from pydantic import Field, StringConstraints
@@ -38,6 +38,8 @@ ORDER_TOKEN_PARAMETER: dict[str, Any] = {
     "schema": _TOKEN_SCHEMA,
 }
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
 
 TOKEN_MAX_LENGTH = 256
 
@@ -59,7 +61,7 @@ def header_token(name: str) -> str | None:
     return value or None
 
 
-def login_or_guest(func):
+def login_or_guest(func: _F) -> _F:
     """Document a route as taking a login or not (`security: [bearer, none]`): a guest sends
     its token in a header parameter instead (`header_parameters`). The tokens are not
     declared as security schemes: a wrong token is a 404 (no existence oracle), not the 401
@@ -83,6 +85,7 @@ CapReason = Literal["stock", "line_limit", "cart_full", "unavailable"]
 
 class CappedLineOut(OutModel):
     product_id: ObjectIdStr
+    variant_id: str = Field(description="The line's variant (a product's only one: its id)")
     name: str
     requested: int = Field(description="The quantity in the guest cart")
     added: int = Field(description="What was added to the account's cart (0: nothing)")

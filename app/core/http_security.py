@@ -22,8 +22,10 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from hypercorn.middleware import ProxyFixMiddleware
-from quart import Quart, g, request
+from quart import Quart, Response, g, request
 from werkzeug.exceptions import NotFound
+
+from config import Settings
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCS_PATH = "/docs"
@@ -54,7 +56,7 @@ def _carries_credentials() -> bool:
     )
 
 
-def _relative_location(response) -> None:
+def _relative_location(response: Response) -> None:
     location = response.headers.get("Location")
     if not location:
         return
@@ -64,7 +66,7 @@ def _relative_location(response) -> None:
         response.headers["Location"] = parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def register_security_headers(app: Quart, settings) -> None:
+def register_security_headers(app: Quart, settings: Settings) -> None:
     # `//` is neither merged into a redirect (whose absolute URL came from `Host`) nor quietly
     # served as another path (werkzeug strips leading slashes): it is a 404.
     app.url_map.merge_slashes = False
@@ -78,7 +80,7 @@ def register_security_headers(app: Quart, settings) -> None:
     hsts = f"max-age={settings.HSTS_MAX_AGE}; includeSubDomains" if settings.HSTS_MAX_AGE else None
 
     @app.after_request
-    async def _security_headers(response):
+    async def _security_headers(response: Response) -> Response:
         headers = response.headers
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "no-referrer"
@@ -99,9 +101,9 @@ def register_security_headers(app: Quart, settings) -> None:
         return response
 
 
-def apply_proxy_fix(app: Quart, settings) -> None:
+def apply_proxy_fix(app: Quart, settings: Settings) -> None:
     """Trust X-Forwarded-* from `TRUSTED_PROXY_HOPS` proxies (none by default)."""
     if settings.TRUSTED_PROXY_HOPS:
-        app.asgi_app = ProxyFixMiddleware(
+        app.asgi_app = ProxyFixMiddleware(  # type: ignore[method-assign]  # Quart's way to wrap
             app.asgi_app, mode="legacy", trusted_hops=settings.TRUSTED_PROXY_HOPS
         )

@@ -17,7 +17,7 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import wraps
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec
 
 from beanie import Document, PydanticObjectId
 from bson import ObjectId
@@ -56,6 +56,16 @@ class IdempotencyRecord(Document):
             IndexModel([("user_id", ASCENDING), ("key", ASCENDING)], unique=True),
             IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0),
         ]
+
+
+def _as_json(value: Any) -> Any:
+    """A view argument as the fingerprint reads it: a model as JSON, an id from the path as
+    the text it came in (the fingerprint is the one stored before ids were typed)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, ObjectId):
+        return str(value)
+    return value
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
@@ -164,23 +174,23 @@ async def run_once(
     return body, status, False
 
 
-def idempotent(func):
+_P = ParamSpec("_P")
+
+
+def idempotent(func: Callable[_P, Awaitable[Any]]) -> Callable[_P, Awaitable[Any]]:
     """Honour `Idempotency-Key` on a route that returns `(model, status)`. Put it under
     `validate_request` (the body it fingerprints is the validated one) and under an auth
     decorator (keys belong to the signed-in user, or to what the route put in
     `g.idempotency_owner`: a guest's cart)."""
 
     @wraps(func)
-    async def wrapper(*args, **kwargs):
+    async def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Any:
         key = request.headers.get(HEADER)
         if key is None:
             return await func(*args, **kwargs)
-        body = {
-            name: value.model_dump(mode="json") if isinstance(value, BaseModel) else value
-            for name, value in kwargs.items()
-        }
+        body = {name: _as_json(value) for name, value in kwargs.items()}
 
-        async def work():
+        async def work() -> Any:
             return await func(*args, **kwargs)
 
         result, status, replayed = await run_once(

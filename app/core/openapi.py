@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from quart import Blueprint
 from quart_schema import OpenAPIProvider
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.routing import BaseConverter, Rule
 
 from app.core.idempotency import HEADER, IDEMPOTENT_ATTRIBUTE, MAX_KEY_LENGTH
+from app.core.ids import OBJECT_ID_PATTERN, ObjectIdConverter
 from app.core.money import STORE_CURRENCY_MARK
 from app.core.security import BEARER_SCHEME
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -125,21 +130,21 @@ PROBLEMS_ATTRIBUTE = "_shop_problems"
 HEADERS_ATTRIBUTE = "_shop_header_parameters"
 
 
-def header_parameters(*parameters: dict[str, Any]):
+def header_parameters(*parameters: dict[str, Any]) -> Callable[[_F], _F]:
     """Document request headers a route reads (a guest's `Cart-Token`, `Order-Token`) as
     parameters, so a client generated from the document types and sends them."""
 
-    def decorator(func):
+    def decorator(func: _F) -> _F:
         setattr(func, HEADERS_ATTRIBUTE, parameters)
         return func
 
     return decorator
 
 
-def problems(*statuses: int):
+def problems(*statuses: int) -> Callable[[_F], _F]:
     """Document the route's own problem responses (e.g. 409, 429) in OpenAPI."""
 
-    def decorator(func):
+    def decorator(func: _F) -> _F:
         setattr(func, PROBLEMS_ATTRIBUTE, statuses)
         return func
 
@@ -149,12 +154,12 @@ def problems(*statuses: int):
 LINKS_ATTRIBUTE = "_shop_links"
 
 
-def links(status: int, **targets: tuple[str, str]):
+def links(status: int, **targets: tuple[str, str]) -> Callable[[_F], _F]:
     """Document where a response's ids lead (OpenAPI links): `Name=(operation_id, "param=
     $response.body#/pointer")`. Clients read them as "what next"; schemathesis's stateful
     phase follows them into real resources instead of drawing ids that name nothing."""
 
-    def decorator(func):
+    def decorator(func: _F) -> _F:
         declared = dict(getattr(func, LINKS_ATTRIBUTE, {}))
         for name, (operation_id, binding) in targets.items():
             parameter, _, expression = binding.partition("=")
@@ -171,7 +176,7 @@ def links(status: int, **targets: tuple[str, str]):
 NO_CONTENT_ATTRIBUTE = "_shop_no_content"
 
 
-def no_content(func):
+def no_content(func: _F) -> _F:
     """Document a route that answers 204 with no body (no response model to validate)."""
     setattr(func, NO_CONTENT_ATTRIBUTE, True)
     return func
@@ -200,7 +205,7 @@ class ShopOpenAPIProvider(OpenAPIProvider):
         _narrow_currency(schema, self._app.config["SETTINGS"].STORE_CURRENCY)
         return schema
 
-    def operation_id(self, method: str, path: str, func) -> str | None:
+    def operation_id(self, method: str, path: str, func: Callable[..., Any]) -> str | None:
         # Admin and shopper routes share handler names (list_orders, get_order): keep the
         # operation ids unique, as OpenAPI requires and generated clients rely on.
         operation_id = super().operation_id(method, path, func)
@@ -209,11 +214,17 @@ class ShopOpenAPIProvider(OpenAPIProvider):
             return f"{verb}_admin_{name}"
         return operation_id
 
-    def generate_rules(self):
+    def generate_rules(self) -> Iterator[Rule]:
         # Static files (the docs page's own assets) are not part of the API.
         return (rule for rule in super().generate_rules() if not rule.endpoint.endswith("static"))
 
-    def build_paths(self, rule) -> tuple[dict, dict]:
+    def build_path_parameter(self, name: str, converter: BaseConverter) -> dict[str, Any]:
+        parameter = super().build_path_parameter(name, converter)
+        if isinstance(converter, ObjectIdConverter):
+            parameter["schema"] = {"type": "string", "pattern": OBJECT_ID_PATTERN}
+        return parameter
+
+    def build_paths(self, rule: Rule) -> tuple[dict[str, Any], dict[str, Any]]:
         paths, components = super().build_paths(rule)
         func = self._app.view_functions[rule.endpoint]
         extra = getattr(func, PROBLEMS_ATTRIBUTE, ())
@@ -232,7 +243,7 @@ class ShopOpenAPIProvider(OpenAPIProvider):
         return paths, components
 
     @staticmethod
-    def _add_problems(path: str, operation: dict[str, Any], extra) -> None:
+    def _add_problems(path: str, operation: dict[str, Any], extra: Iterable[int]) -> None:
         responses = operation.setdefault("responses", {})
         statuses = set(extra)
         if "requestBody" in operation:

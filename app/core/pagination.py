@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,12 +35,12 @@ class Page(BaseModel, Generic[T]):
     total: int
     pages: int
 
-    def map(self, convert) -> Page:
+    def map(self, convert: Callable[[T], Any]) -> Page[Any]:
         """The same page with every item converted (e.g. documents to `XOut` models)."""
         return self.model_copy(update={"items": [convert(item) for item in self.items]})
 
     @classmethod
-    def build(cls, items: list, *, query: PageQuery, total: int) -> Page:
+    def build(cls, items: list[Any], *, query: PageQuery, total: int) -> Page[Any]:
         return cls(
             items=items,
             page=query.page,

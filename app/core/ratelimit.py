@@ -18,13 +18,14 @@ from typing import Annotated
 
 from beanie import Document, Indexed
 from pymongo import ASCENDING, IndexModel
-from quart import Quart, current_app, g, request
+from quart import Quart, Response, current_app, g, request
 from quart_rate_limiter import RateLimit, RateLimiter
 from quart_rate_limiter.store import RateLimiterStoreABC
 
 from app.core.clock import as_utc
 from app.core.security import bearer_token, decode_access_token
 from app.errors import AppError
+from config import Settings
 
 
 class RateLimitBucket(Document):
@@ -132,12 +133,14 @@ class ConfiguredLimit(RateLimit):
         self.skip_function = skip_function
         self._period = period
 
+    # RateLimit's fields, read live from the settings: a property over a dataclass field.
     @property
-    def count(self) -> int:
-        return getattr(current_app.config["SETTINGS"], self.setting)
+    def count(self) -> int:  # type: ignore[override]
+        count: int = getattr(current_app.config["SETTINGS"], self.setting)
+        return count
 
     @property
-    def period(self) -> timedelta:
+    def period(self) -> timedelta:  # type: ignore[override]
         return self._period
 
 
@@ -171,7 +174,8 @@ async def _bearer_account() -> str | None:
         except AppError:  # the route answers 401 itself
             claims = None
         g.limited_account = str(claims["sub"]) if claims else None
-    return g.limited_account
+    account: str | None = g.limited_account
+    return account
 
 
 async def bearer_account_key() -> str:
@@ -200,13 +204,13 @@ class ShopRateLimiter(RateLimiter):
         if request.method != "OPTIONS":
             await super()._before_request()
 
-    async def _after_request(self, response):
+    async def _after_request(self, response: Response) -> Response:
         if request.method == "OPTIONS":
             return response
         return await super()._after_request(response)
 
 
-def init_rate_limiter(app: Quart, settings) -> RateLimiter:
+def init_rate_limiter(app: Quart, settings: Settings) -> RateLimiter:
     return ShopRateLimiter(
         app,
         key_function=client_ip_key,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
@@ -154,7 +155,9 @@ def trimmed_text_pattern(
     return rf"^{tags}{space}*{core}{space}*$"
 
 
-def say_text_rules(schema: dict[str, Any], *, refused: str = r"\u0000", no_tags=False) -> None:
+def say_text_rules(
+    schema: dict[str, Any], *, refused: str = r"\u0000", no_tags: bool = False
+) -> None:
     """Say in a string's schema what is done to it: trimmed, then its length checked, the
     `refused` characters (NUL at least) refused. The bounds move into the pattern (a raw
     `maxLength` would be wrong by the trimmed whitespace) and into the description."""
@@ -166,7 +169,7 @@ def say_text_rules(schema: dict[str, Any], *, refused: str = r"\u0000", no_tags=
         schema["description"] = f"{said}; {bounds} characters once trimmed.".lstrip("; ")
 
 
-def text_rules(refused: str, *, no_tags: bool = False):
+def text_rules(refused: str, *, no_tags: bool = False) -> Callable[[dict[str, Any]], None]:
     """`json_schema_extra` for a text field with character rules of its own (see above)."""
 
     def say(schema: dict[str, Any]) -> None:
@@ -250,7 +253,9 @@ def _lines(value: str) -> str:
     return check_plain_text(value, multiline=True)
 
 
-def plain_text(*, max_length: int, min_length: int = 0, multiline: bool = False, description: str):
+def plain_text(
+    *, max_length: int, min_length: int = 0, multiline: bool = False, description: str
+) -> Any:
     """A request field of plain text (the rule above), trimmed, `min_length` to `max_length`
     characters once normalised; its schema says all of it (a pattern both regex engines read)."""
     refused = CONTROL_CHARS_BUT_TAB_NEWLINE if multiline else CONTROL_CHARS

@@ -16,18 +16,18 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import wraps
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import bcrypt
 import jwt
-from quart import current_app, g, request
+from quart import Quart, current_app, g, request
 from quart_schema.extension import QUART_SCHEMA_SECURITY_ATTRIBUTE
 
 from app.errors import ErrorCode, Forbidden, Unauthenticated
 
 JWT_ALGORITHM = "HS256"
 JWT_ISSUER = "shop-api"
-BEARER_SCHEME = [{"bearerAuth": []}]
+BEARER_SCHEME: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 # bcrypt is CPU-bound (~240 ms at cost 12): run it in its own small thread pool, so a burst
 # of logins neither freezes the loop nor takes every thread of the default executor. One core
@@ -38,12 +38,17 @@ _HASH_POOL = ThreadPoolExecutor(
 )
 
 
-async def _off_loop(fn, *args):
+_R = TypeVar("_R")
+_P = ParamSpec("_P")
+
+
+async def _off_loop(fn: Callable[..., _R], *args: Any) -> _R:
     return await asyncio.get_running_loop().run_in_executor(_HASH_POOL, fn, *args)
 
 
 def _rounds() -> int:
-    return current_app.config["SETTINGS"].BCRYPT_ROUNDS
+    rounds: int = current_app.config["SETTINGS"].BCRYPT_ROUNDS
+    return rounds
 
 
 async def hash_password(password: str, *, rounds: int | None = None) -> str:
@@ -81,7 +86,7 @@ def token_digest(token: str) -> str:
 
 
 def create_access_token(
-    *, subject: str, role: str, secret: str, ttl_seconds: int, extra: dict | None = None
+    *, subject: str, role: str, secret: str, ttl_seconds: int, extra: dict[str, Any] | None = None
 ) -> tuple[str, dict[str, Any]]:
     now = datetime.now(UTC)
     claims = {
@@ -170,7 +175,7 @@ def _lifetime(claims: dict[str, Any]) -> float:
 UserLoader = Callable[[dict[str, Any]], Awaitable[Any]]
 
 
-def set_user_loader(app, loader: UserLoader) -> None:
+def set_user_loader(app: Quart, loader: UserLoader) -> None:
     """Register the coroutine that maps verified claims to the current user (or raises 401)."""
     app.extensions["user_loader"] = loader
 
@@ -196,9 +201,11 @@ async def authenticate() -> Any:
     return user
 
 
-def _protected(func, check: Callable[[Any], None] | None):
+def _protected(
+    func: Callable[_P, Awaitable[_R]], check: Callable[[Any], None] | None
+) -> Callable[_P, Awaitable[_R]]:
     @wraps(func)
-    async def wrapper(*args, **kwargs):
+    async def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         user = await authenticate()
         if check is not None:
             check(user)
@@ -208,20 +215,21 @@ def _protected(func, check: Callable[[Any], None] | None):
     return wrapper
 
 
-def login_required(func):
+def login_required(func: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaitable[_R]]:
     """401 without a valid access token of an active user; sets `g.user`."""
     return _protected(func, None)
 
 
-def _require_admin(user) -> None:
+def _require_admin(user: Any) -> None:
     if getattr(user, "role", None) != "admin":
         raise Forbidden("This requires an administrator.")
 
 
-def admin_required(func):
+def admin_required(func: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaitable[_R]]:
     """As `login_required`, and 403 unless the user is an admin."""
     return _protected(func, _require_admin)
 
 
-def current_user():
+def current_user() -> Any:
+    """The user `authenticate` loaded (typed Any: core knows no user model)."""
     return g.user

@@ -17,11 +17,11 @@ from pydantic import TypeAdapter
 
 
 @functools.cache
-def _adapter(kind: Any) -> TypeAdapter:
+def _adapter(kind: Any) -> TypeAdapter[Any]:
     return TypeAdapter(kind)
 
 
-def cached_type_adapter(kind: Any, *args: Any, **kwargs: Any) -> TypeAdapter:
+def cached_type_adapter(kind: Any, *args: Any, **kwargs: Any) -> TypeAdapter[Any]:
     """`TypeAdapter(kind)`, the same adapter for the same type (options: a new one)."""
     if args or kwargs:
         return TypeAdapter(kind, *args, **kwargs)
@@ -32,4 +32,4 @@ def cached_type_adapter(kind: Any, *args: Any, **kwargs: Any) -> TypeAdapter:
 
 
 # conversion.py names TypeAdapter itself in model_load, model_dump and model_schema.
-quart_schema.conversion.TypeAdapter = cached_type_adapter
+quart_schema.conversion.TypeAdapter = cached_type_adapter  # type: ignore[misc, assignment]  # a patch

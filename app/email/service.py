@@ -74,7 +74,7 @@ async def list_emails(
     find = OutboxEmail.find(filters)
     total = await find.count()
     items = (
-        await find.sort(-OutboxEmail.created_at, -OutboxEmail.id)
+        await find.sort(-OutboxEmail.created_at, -OutboxEmail.id)  # type: ignore[operator]  # Beanie
         .skip(query.skip)
         .limit(query.per_page)
         .to_list()
@@ -90,7 +90,7 @@ def redact_tokens(text: str) -> str:
     return _TOKEN_IN_LINK.sub(r"\1[redacted]", text)
 
 
-async def resend(*, email_id: str) -> OutboxEmail:
+async def resend(*, email_id: PydanticObjectId) -> OutboxEmail:
     """Put a failed or sent email back in the queue. A kind with a refresher (`hooks`: account
     verification and reset links) is rendered anew with fresh content in the same
     transaction, instead of replaying a link that may have expired.
@@ -98,9 +98,7 @@ async def resend(*, email_id: str) -> OutboxEmail:
     Raises NotFound for an unknown id, Conflict while it is still queued or being sent, and
     whatever the refresher raises when the email no longer applies (nothing is changed then).
     """
-    if not PydanticObjectId.is_valid(email_id):
-        raise NotFound("No such email.")
-    row_id = PydanticObjectId(email_id)
+    row_id = email_id
     current = await OutboxEmail.get(row_id)
     if current is None:
         raise NotFound("No such email.")

@@ -36,6 +36,8 @@ def movement_out(movement: StockMovement, names: dict[PydanticObjectId, str]) ->
         id=str(movement.id),
         product_id=str(movement.product_id),
         product_name=names.get(movement.product_id),
+        variant_id=movement.variant_id,
+        sku=movement.sku,
         delta=movement.delta,
         stock_after=movement.stock_after,
         reason=movement.reason,
@@ -67,9 +69,8 @@ async def list_movements(
         }
     find = StockMovement.find(filters)
     total = await find.count()
-    rows = (
-        await find.sort([("at", -1), ("_id", -1)]).skip(query.skip).limit(query.per_page).to_list()
-    )
+    newest = find.sort([("at", -1), ("_id", -1)])  # type: ignore[list-item]  # Beanie's SortDirection
+    rows = await newest.skip(query.skip).limit(query.per_page).to_list()
     names = await product_names(row.product_id for row in rows)
     return Page.build([movement_out(row, names) for row in rows], query=query, total=total)
 

@@ -16,7 +16,7 @@ _MOVE_ATTEMPTS = 3
 
 async def change_status(
     *,
-    order_id: str,
+    order_id: PydanticObjectId,
     status: OrderStatus,
     admin_id: PydanticObjectId,
     tracking_number: str | None = None,
@@ -59,7 +59,11 @@ async def change_status(
 
 
 async def refund(
-    *, order_id: str, admin_id: PydanticObjectId, amount: int | None, reason: str | None
+    *,
+    order_id: PydanticObjectId,
+    admin_id: PydanticObjectId,
+    amount: int | None,
+    reason: str | None,
 ) -> Order:
     order = await store.get(order_id=order_id)
     return await refunds.refund(

@@ -11,6 +11,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from beanie import PydanticObjectId
+
 from app.core import db
 from app.core.clock import as_utc, utcnow
 from app.orders import lifecycle, payments, provider, provider_events, refunds, state, store
@@ -133,7 +135,7 @@ async def _after_cancel(*, before: Order, moved: Order, owed: Refund | None, act
     return moved
 
 
-async def cancel_mine(*, user: User, order_id: str) -> Order:
+async def cancel_mine(*, user: User, order_id: PydanticObjectId) -> Order:
     order = await store.get(order_id=order_id, user_id=user.id)
     return await cancel(order=order, actor="customer")
 

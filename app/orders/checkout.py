@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
@@ -21,11 +22,11 @@ from quart import current_app
 from app.cart import service as cart
 from app.core import db
 from app.core.money import format_amount
-from app.core.security import new_opaque_token, token_digest
+from app.core.security import token_digest
 from app.errors import ErrorCode, Invalid
-from app.inventory import service as inventory
+from app.inventory import stock as inventory
 from app.inventory.errors import InsufficientStock
-from app.orders import holds, payments
+from app.orders import guest_tokens, holds, payments, provider
 from app.orders.models import (
     HistoryEntry,
     Order,
@@ -34,8 +35,11 @@ from app.orders.models import (
     ShippingAddress,
 )
 from app.orders.notifications import order_status_email
-from app.orders.store import by_idempotency_key, insert_order
+from app.orders.store import Session, by_idempotency_key, insert_order
 from app.users.service import get_profile
+
+if TYPE_CHECKING:
+    from app.auth.models import User
 
 log = logging.getLogger("app.orders")
 
@@ -58,7 +62,7 @@ class AmountOutOfRange(Invalid):
 def _refuse_unchargeable(total: int, currency: str) -> None:
     """A total the payment provider would not charge (Stripe: under 50 cents, over
     $999,999.99) would leave an order that can never be paid: refuse the checkout instead."""
-    limits = payments.amount_limits(currency)
+    limits = provider.amount_limits(currency)
     if not limits.allows(total):
         raise AmountOutOfRange(
             f"The order total ({format_amount(total, currency)}) is outside what can be paid "
@@ -72,7 +76,11 @@ def _refuse_unchargeable(total: int, currency: str) -> None:
 
 
 async def _shipping_address(
-    *, user_id: PydanticObjectId | None, given: dict | None, address_id: str | None, session
+    *,
+    user_id: PydanticObjectId | None,
+    given: dict[str, Any] | None,
+    address_id: str | None,
+    session: Session,
 ) -> ShippingAddress:
     if given is not None:
         return ShippingAddress(**given)
@@ -112,9 +120,9 @@ class Placed:
 
 async def place_order(
     *,
-    user=None,
+    user: User | None = None,
     guest: Guest | None = None,
-    shipping_address: dict | None = None,
+    shipping_address: dict[str, Any] | None = None,
     address_id: str | None = None,
     idempotency_key: str | None = None,
 ) -> Placed:
@@ -134,6 +142,9 @@ async def place_order(
     """
     settings = current_app.config["SETTINGS"]
     order_token: str | None = None
+    token_nonce: str | None = None
+    # Drawn before the transaction: a guest's Order-Token is derived from the order's id.
+    order_id = PydanticObjectId()
     if guest is not None:
         owner = guest.cart
         user_id = None
@@ -144,8 +155,10 @@ async def place_order(
         actor = "guest"
         # What a guest may hold unpaid is capped per client address and per email address.
         hold_keys = [holds.ip_key(guest.client_address), holds.email_key(guest.email)]
-        order_token = new_opaque_token()
+        order_token, token_nonce = guest_tokens.issue(order_id)
     else:
+        if user is None:
+            raise ValueError("place_order needs a user or a guest")
         owner = cart.Owner.of_user(user.id)
         user_id = user.id
         email = user.email
@@ -154,7 +167,7 @@ async def place_order(
         # What the customer may hold unpaid is capped (holds.py).
         hold_keys = [holds.user_key(user.id)]
 
-    async def work(session) -> Order:
+    async def work(session: Session) -> Order:
         lines = await cart.checkout_lines(owner=owner, session=session)
         if not lines:
             if order_key is not None:
@@ -171,7 +184,6 @@ async def place_order(
             address = await _shipping_address(
                 user_id=user_id, given=shipping_address, address_id=address_id, session=session
             )
-        order_id = PydanticObjectId()
         units = sum(line.quantity for line in lines)
         await holds.take(hold_keys, order_id=order_id, units=units, session=session)
         items: list[OrderItem] = []
@@ -181,6 +193,7 @@ async def place_order(
             for line in lines:
                 taken = await inventory.take_stock(
                     product_id=line.product_id,
+                    variant_id=line.variant_key,
                     quantity=line.quantity,
                     reason="sale",
                     order_id=order_id,
@@ -188,17 +201,21 @@ async def place_order(
                     session=session,
                 )
                 if taken is None:
-                    short.append((line.product_id, line.quantity))
+                    short.append((line.product_id, line.variant_key, line.quantity))
                     continue
-                product = taken.product
+                product, variant = taken.product, taken.variant
+                unit_price = product.price_of(variant)
                 items.append(
                     OrderItem(
                         product_id=product.id,
+                        variant_id=variant.id,
+                        sku=variant.sku,
+                        options=product.options_of(variant),
                         name=product.name,
                         slug=product.slug,
-                        unit_price=product.price,
+                        unit_price=unit_price,
                         quantity=line.quantity,
-                        line_total=product.price * line.quantity,
+                        line_total=unit_price * line.quantity,
                         image=product.images[0].url if product.images else None,
                     )
                 )
@@ -225,6 +242,7 @@ async def place_order(
                 idempotency_key=order_key,
                 hold_keys=hold_keys,
                 guest_token_hash=token_digest(order_token) if order_token else None,
+                guest_token_nonce=token_nonce,
             )
             await insert_order(order, session=session)
             inserted = True
@@ -259,10 +277,11 @@ async def place_order(
     return Placed(await payments.ensure_intent(order), order_token)
 
 
-async def _give_back(items: list[OrderItem], *, order_id, actor: str) -> None:
+async def _give_back(items: list[OrderItem], *, order_id: PydanticObjectId, actor: str) -> None:
     for item in items:
         await inventory.return_stock(
             product_id=item.product_id,
+            variant_id=item.variant_id,
             quantity=item.quantity,
             reason="checkout_compensation",
             order_id=order_id,

@@ -94,7 +94,7 @@ async def record_dispute(
         if changed is None:
             return None  # changed meanwhile: read it again
         opened = current is None
-        closed = merged.closed_at is not None and (opened or current.closed_at is None)
+        closed = merged.closed_at is not None and (current is None or current.closed_at is None)
         if opened or closed:
             await _alert_admins(changed, merged, opened=opened, session=session)
         return "dispute closed" if closed else "dispute opened" if opened else "dispute updated"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from beanie import Document, Indexed, PydanticObjectId
 from pydantic import BaseModel, Field
@@ -40,6 +40,10 @@ class OrderItem(BaseModel):
     """A snapshot of the product as it was sold: later catalog edits do not change it."""
 
     product_id: PydanticObjectId
+    # The variant sold (orders from before variants: None, the product's one variant).
+    variant_id: str | None = None
+    sku: str | None = None
+    options: dict[str, str] = Field(default_factory=dict)
     name: str
     slug: str
     unit_price: int
@@ -119,6 +123,11 @@ class HistoryEntry(BaseModel):
 
 
 class Order(Document):
+    if TYPE_CHECKING:
+        # For the type checker only: an order the services hold has been inserted, so its id
+        # is set (Beanie types `id` Optional for documents not yet saved).
+        id: PydanticObjectId
+
     number: str
     # None for a guest's order until its email address is verified by an account's owner
     # (then the order joins that account: auth's verification sets it, index `email_newest`).
@@ -143,6 +152,9 @@ class Order(Document):
     # A guest's order: the SHA-256 of its `Order-Token` (the token is shown once, at checkout,
     # and in the confirmation email's link); None for an order placed signed in.
     guest_token_hash: str | None = None
+    # The random nonce the token was derived from (orders/guest_tokens.py): with SECRET_KEY
+    # it gives the token back for the order's later emails; useless without the key.
+    guest_token_nonce: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

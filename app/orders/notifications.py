@@ -11,6 +11,7 @@ from quart import current_app
 
 from app.core.money import format_amount
 from app.email import service as email
+from app.orders import guest_tokens
 from app.orders.models import Order, Refund
 from app.orders.store import Session
 from app.users import service as users
@@ -46,7 +47,9 @@ def _link(order: Order, order_token: str | None) -> str:
 
 
 def _context(order: Order, note: str | None, order_token: str | None = None) -> dict[str, Any]:
-    money = lambda amount: format_amount(amount, order.currency)  # noqa: E731
+    def money(amount: int) -> str:
+        return format_amount(amount, order.currency)
+
     headline = HEADLINES[order.status]
     if order.status == "cancelled" and order.payment.amount_refunded:
         headline += " Your payment is being refunded."
@@ -74,8 +77,11 @@ async def order_status_email(
     order_token: str | None = None,
     session: Session = None,
 ) -> None:
-    """Queue the email for the order's current status (in the caller's transaction); a guest's
-    confirmation (`order_token`) links to the order with its token."""
+    """Queue the email for the order's current status (in the caller's transaction). A guest's
+    emails link to the order with its token: the confirmation's is `order_token`, the later
+    ones derive it again (guest_tokens.py)."""
+    if order_token is None:
+        order_token = guest_tokens.recover(order)
     await email.enqueue(
         to=order.email,
         kind="order_status",
@@ -88,7 +94,10 @@ async def refund_failed_alert(order: Order, refund: Refund, *, session: Session 
     """One `refund_failed` email to every active admin (in the caller's transaction): a
     refund the provider had completed failed later, so the money never reached the
     customer. `order` is as it is after the refund was marked failed."""
-    money = lambda amount: format_amount(amount, order.currency)  # noqa: E731
+
+    def money(amount: int) -> str:
+        return format_amount(amount, order.currency)
+
     return await users.email_admins(
         kind="refund_failed",
         about=f"order {order.number}: a refund failed later",

@@ -21,7 +21,6 @@ from app.core.clock import utcnow
 from app.errors import AppError, Conflict, ErrorCode
 from app.orders import lifecycle, provider, state, store
 from app.orders.models import Order, Refund
-from app.orders.provider import amount_limits  # noqa: F401  # checkout asks it here
 from app.orders.refunds import RefundRefused, drive_refund, refund
 from app.orders.settlement import reserve_refund
 from app.orders.store import Session
@@ -84,7 +83,7 @@ async def ensure_intent(order: Order) -> Order:
     return changed or await store.reload(order.id)
 
 
-async def pay_mine(*, user: User, order_id: str, payment_method: str) -> Order:
+async def pay_mine(*, user: User, order_id: PydanticObjectId, payment_method: str) -> Order:
     """The customer pays their order: see `pay`. Raises NotFound for another user's order."""
     order = await store.get(order_id=order_id, user_id=user.id)
     return await pay(order=order, payment_method=payment_method, actor="customer")
@@ -126,6 +125,7 @@ async def pay(*, order: Order, payment_method: str, actor: str) -> Order:
         if current.status in state.REFUNDABLE:
             return current  # paid meanwhile (a webhook, another tab): nothing to do twice
         raise state.invalid_transition(current.status, "paid")
+    assert claimed.payment.intent_id is not None  # attached above; an intent is never detached
     try:
         intent = await provider.confirm(
             intent_id=claimed.payment.intent_id,

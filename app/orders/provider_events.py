@@ -17,10 +17,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from beanie import PydanticObjectId
-from bson.errors import InvalidId
-
 from app.core.clock import utcnow
+from app.core.ids import parse_object_id
 from app.orders import disputes, payments, provider, store
 from app.orders.models import Order
 from app.orders.provider_refunds import apply_provider_refunds
@@ -68,9 +66,8 @@ async def find_order(*, intent_id: str, metadata: dict[str, Any]) -> Order | Non
     order = await store.by_intent(intent_id)
     if order is not None:
         return order
-    try:
-        order_id = PydanticObjectId(str(metadata.get("order_id", "")))
-    except (InvalidId, TypeError, ValueError):
+    order_id = parse_object_id(metadata.get("order_id"))
+    if order_id is None:
         return None
     order = await store.get_or_none(order_id)
     if order is None or order.payment.intent_id not in (None, intent_id):
@@ -82,6 +79,7 @@ async def find_order(*, intent_id: str, metadata: dict[str, Any]) -> Order | Non
 
 
 async def _succeeded(order: Order, event: WebhookEvent) -> str:
+    assert event.intent_id is not None  # apply_event hands on only events naming an intent
     intent = event.intent or await provider.retrieve(event.intent_id)
     if not intent.succeeded:
         return "unchanged"  # the provider's own record says nothing was paid (yet)
@@ -99,6 +97,7 @@ async def _failed(order: Order, event: WebhookEvent) -> str:
 
 async def _refunded(order: Order, event: WebhookEvent) -> str:
     intent_id = order.payment.intent_id
+    assert intent_id is not None  # the order was found by it (find_order)
     # The provider's list of refunds, not the event's snapshot: an older event arriving late
     # then changes nothing, and every refund is matched by its id.
     refunds = await provider.list_refunds(intent_id)
@@ -154,7 +153,7 @@ async def reconcile_order(order: Order) -> str:
     if order.status != "pending_payment":
         return "unchanged"
     if order.payment.intent_id is None:
-        if not payments.amount_limits(order.currency).allows(order.total):
+        if not provider.amount_limits(order.currency).allows(order.total):
             # Placed before checkout refused such totals: the provider will never take it (the
             # expiry job cancels it). A refusal of this order, not an outage.
             raise ProviderError(f"the total {order.total} is outside what the provider charges")

@@ -93,18 +93,20 @@ async def drive_refund(*, order_id: PydanticObjectId, refund_id: PydanticObjectI
     booked = next((r for r in order.payment.refunds if r.id == refund_id), None)
     if booked is None or booked.status != "pending":
         return order
+    intent_id = order.payment.intent_id
+    assert intent_id is not None  # refunds are booked on paid orders, which have their intent
     if booked.provider_refund_id is not None:
         # The provider took it but had not finished (slow refund methods): asking again with
         # the same key would replay its first answer, so read how its refunds stand now.
         try:
-            listed = await provider.list_refunds(order.payment.intent_id)
+            listed = await provider.list_refunds(intent_id)
         except ProviderUnavailable as error:
             log.warning("refund %s of order %s: %s", refund_id, order.number, error)
             return order
         return await apply_provider_refunds(order_id=order_id, refunds=listed)
     try:
         result = await provider.refund(
-            intent_id=order.payment.intent_id,
+            intent_id=intent_id,
             amount=booked.amount,
             key=f"refund-{refund_id}",
             reason=booked.reason,

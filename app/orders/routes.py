@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import wraps
+from typing import ParamSpec, TypeVar
 
+from beanie import PydanticObjectId
 from quart import g, request
 from quart_rate_limiter import rate_limit
 from quart_schema import validate_querystring, validate_request, validate_response
@@ -28,14 +31,17 @@ from app.orders import bp, cancellation, checkout, limits, payments, service, st
 from app.orders.models import Order
 from app.orders.schemas import CheckoutIn, OrderOut, OrderSummaryOut, PayIn
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
-def _checkout_as_user_or_guest(func):
+
+def _checkout_as_user_or_guest(func: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaitable[_R]]:
     """Checkout signed in (a bearer token wins) or as a guest (`Cart-Token`): settled before
     the body is validated, as `login_required` does. A guest's Idempotency-Key belongs to
     the guest cart (`g.idempotency_owner`); an unknown cart token is 404 `cart_not_found`."""
 
     @wraps(func)
-    async def wrapper(*args, **kwargs):
+    async def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         g.guest_cart = None
         check_header(CART_TOKEN_HEADER)
         if bearer_token() is not None:
@@ -51,19 +57,21 @@ def _checkout_as_user_or_guest(func):
     return header_parameters(CART_TOKEN_PARAMETER)(wrapper)
 
 
-def _order_of_user_or_guest(func):
+def _order_of_user_or_guest(func: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaitable[_R]]:
     """An order route for its customer (login) or its guest (`Order-Token`, which wins: it
     names one order). A guest's order is found before anything else runs (the body's
     validation, an Idempotency-Key's replay, keyed by the order): any mismatch is the same
     404 as an unknown order, never 403."""
 
     @wraps(func)
-    async def wrapper(*args, **kwargs):
+    async def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         g.guest_order = None
         check_header(ORDER_TOKEN_HEADER)
         token = header_token(ORDER_TOKEN_HEADER)
         if token is not None:
-            g.guest_order = await store.get_guest(order_id=kwargs["order_id"], token=token)
+            order_id = kwargs["order_id"]
+            assert isinstance(order_id, PydanticObjectId)  # the route's `order` converter
+            g.guest_order = await store.get_guest(order_id=order_id, token=token)
             g.idempotency_owner = g.guest_order.id
         else:
             await authenticate()
@@ -74,7 +82,8 @@ def _order_of_user_or_guest(func):
 
 
 def _guest_order() -> Order | None:
-    return g.get("guest_order")
+    order: Order | None = g.get("guest_order")
+    return order
 
 
 @bp.post("")
@@ -148,11 +157,11 @@ async def list_orders(query_args: PageQuery) -> Page[OrderSummaryOut]:
     return page.map(OrderSummaryOut.of)
 
 
-@bp.get("/<order_id>")
+@bp.get("/<order:order_id>")
 @problems(401)
 @_order_of_user_or_guest
 @validate_response(OrderOut)
-async def get_order(order_id: str) -> OrderOut:
+async def get_order(order_id: PydanticObjectId) -> OrderOut:
     """One of my orders, with its history; a guest's with its `Order-Token`."""
     guest_order = _guest_order()
     if guest_order is not None:
@@ -160,13 +169,13 @@ async def get_order(order_id: str) -> OrderOut:
     return OrderOut.of(await service.get_order(order_id=order_id, user_id=current_user().id))
 
 
-@bp.post("/<order_id>/pay")
+@bp.post("/<order:order_id>/pay")
 @problems(401, 402, 409)
 @_order_of_user_or_guest
 @validate_request(PayIn)
 @validate_response(OrderOut, 200)
 @idempotent
-async def pay_order(order_id: str, data: PayIn) -> tuple[OrderOut, int]:
+async def pay_order(order_id: PydanticObjectId, data: PayIn) -> tuple[OrderOut, int]:
     """Pay the order with a payment method (server-side confirmation); a guest's with its
     `Order-Token`."""
     guest_order = _guest_order()
@@ -181,12 +190,12 @@ async def pay_order(order_id: str, data: PayIn) -> tuple[OrderOut, int]:
     return OrderOut.of(order), 200
 
 
-@bp.post("/<order_id>/cancel")
+@bp.post("/<order:order_id>/cancel")
 @rate_limit(limits=limits.CANCEL)
 @problems(401, 409, 429)
 @_order_of_user_or_guest
 @validate_response(OrderOut)
-async def cancel_order(order_id: str) -> OrderOut:
+async def cancel_order(order_id: PydanticObjectId) -> OrderOut:
     """Cancel my order (restocked; refunded when paid); a guest's with its `Order-Token`.
 
     409 `invalid_transition` once it has shipped (or is cancelled or refunded already). 429

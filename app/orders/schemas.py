@@ -146,6 +146,9 @@ class OrderQuery(PageQuery, QueryModel):
 
 class OrderItemOut(OutModel):
     product_id: ObjectIdStr
+    variant_id: str | None = Field(description="null on orders from before variants")
+    sku: str | None
+    options: dict[str, str]
     name: str
     slug: str
     image: str | None

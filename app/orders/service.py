@@ -12,16 +12,17 @@ from beanie import PydanticObjectId
 
 from app.core.pagination import Page, PageQuery
 from app.orders import store
-from app.orders.admin import change_status, refund  # noqa: F401  # app/admin/orders.py calls them here
 from app.orders.models import Order
 
 
-async def get_order(*, order_id: str, user_id: PydanticObjectId | None = None) -> Order:
+async def get_order(
+    *, order_id: PydanticObjectId, user_id: PydanticObjectId | None = None
+) -> Order:
     """One order; with `user_id`, only if it is theirs (anyone else's is the same 404)."""
     return await store.get(order_id=order_id, user_id=user_id)
 
 
-async def join_guest_orders(user, session: store.Session = None) -> None:
+async def join_guest_orders(user: Any, session: store.Session = None) -> None:
     """The guest orders placed with the address `user` has just verified join the account
     (auth calls this in the verification's transaction: never before it)."""
     await store.join_guest_orders(email=user.email, user_id=user.id, session=session)

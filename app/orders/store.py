@@ -25,10 +25,6 @@ Session = Any
 Query = dict[str, Any]
 
 
-def _object_id(value: str) -> PydanticObjectId | None:
-    return PydanticObjectId(value) if PydanticObjectId.is_valid(value) else None
-
-
 # -- reads ------------------------------------------------------------------------------------
 
 
@@ -40,26 +36,22 @@ async def reload(order_id: PydanticObjectId, *, session: Session = None) -> Orde
     return order
 
 
-async def get(*, order_id: str, user_id: PydanticObjectId | None = None) -> Order:
+async def get(*, order_id: PydanticObjectId, user_id: PydanticObjectId | None = None) -> Order:
     """One order by its id as a client gave it; with `user_id`, only if it is theirs (anyone
     else's is the same 404). Raises NotFound."""
-    oid = _object_id(order_id)
-    query: Query = {"_id": oid}
+    query: Query = {"_id": order_id}
     if user_id is not None:
         query["user_id"] = user_id
-    order = await Order.find_one(query) if oid else None
+    order = await Order.find_one(query)
     if order is None:
         raise NotFound("No such order.")
     return order
 
 
-async def get_guest(*, order_id: str, token: str) -> Order:
+async def get_guest(*, order_id: PydanticObjectId, token: str) -> Order:
     """A guest's order by its id and Order-Token (compared as SHA-256, found by `_id`). A
     wrong token, an unknown id and an account's order are one and the same 404."""
-    oid = _object_id(order_id)
-    order = (
-        await Order.find_one({"_id": oid, "guest_token_hash": token_digest(token)}) if oid else None
-    )
+    order = await Order.find_one({"_id": order_id, "guest_token_hash": token_digest(token)})
     if order is None:
         raise NotFound("No such order.")
     return order
@@ -87,7 +79,8 @@ async def newest_first(filters: Query, *, query: PageQuery) -> Page[Order]:
     served by an index ending in NEWEST_FIRST)."""
     find = Order.find(filters)
     total = await find.count()
-    items = await find.sort(NEWEST_FIRST).skip(query.skip).limit(query.per_page).to_list()
+    newest = find.sort(NEWEST_FIRST)  # type: ignore[arg-type]  # Beanie's SortDirection: ints
+    items = await newest.skip(query.skip).limit(query.per_page).to_list()
     return Page.build(items, query=query, total=total)
 
 
@@ -96,7 +89,7 @@ async def awaiting_payment(*, placed_before: datetime, limit: int) -> list[Order
     `status_newest`)."""
     return (
         await Order.find({"status": "pending_payment", "created_at": {"$lt": placed_before}})
-        .sort([("created_at", 1)])
+        .sort([("created_at", 1)])  # type: ignore[list-item]  # Beanie's SortDirection: ints
         .limit(limit)
         .to_list()
     )
@@ -226,7 +219,7 @@ async def move(
     for operator, fields in (also_update or {}).items():
         changes.setdefault(operator, {}).update(fields)
     return await update(
-        order.id,  # type: ignore[arg-type]  # a stored order always has its id
+        order.id,
         {**(also_match or {}), "status": order.status},
         changes,
         session=session,

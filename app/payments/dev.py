@@ -110,7 +110,7 @@ class DevGateway:
         return _intent(row)
 
     async def _get(self, intent_id: str) -> dict[str, Any]:
-        row = await self._collection().find_one({"_id": intent_id})
+        row: dict[str, Any] | None = await self._collection().find_one({"_id": intent_id})
         if row is None:
             raise LookupError(f"no such payment intent: {intent_id}")
         return row

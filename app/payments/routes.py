@@ -26,9 +26,9 @@ from app.payments.schemas import (
 @validate_response(WebhookAckOut)
 async def stripe_webhook() -> WebhookAckOut:
     """Stripe webhook: signature-verified events, each applied once."""
-    ack = await webhooks.receive(
-        payload=await request.get_data(), signature=request.headers.get("Stripe-Signature")
-    )
+    # The raw bytes Stripe signed (get_data's defaults, spelled out for the bytes overload).
+    payload = await request.get_data(cache=True, as_text=False, parse_form_data=False)
+    ack = await webhooks.receive(payload=payload, signature=request.headers.get("Stripe-Signature"))
     return WebhookAckOut(**asdict(ack))
 
 

@@ -164,7 +164,7 @@ class StripeGateway:
 
     async def aclose(self) -> None:
         if self._http is not None:
-            await self._http.close_async()
+            await self._http.close_async()  # type: ignore[no-untyped-call]  # stripe: no annotations
 
     def amount_limits(self, currency: str) -> AmountLimits:
         return stripe_amount_limits(currency)

@@ -2,7 +2,7 @@
 
 Every write runs in one transaction with the recomputation of the product's `rating`: the
 review change, an aggregation over all of the product's reviews (the exact sum and count, not
-an increment of the previous value) and the rating write through `catalog.service.set_rating`.
+an increment of the previous value) and the rating write through `catalog.ratings.set_rating`.
 Two concurrent writers for one product both write the product document, so on a replica set
 one of them conflicts and is re-run by `db.run_in_transaction` against the committed state;
 the rating's version guard does the same job where the server has no transactions.
@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
-from app.catalog import service as catalog
+from app.catalog import products, ratings
 from app.core import db
 from app.core.clock import utcnow
 from app.core.pagination import Page
@@ -35,10 +35,6 @@ T = TypeVar("T")
 # Shown for a review whose author no longer exists.
 FORMER_CUSTOMER = "Former customer"
 _RATING_ATTEMPTS = 20
-
-
-def _object_id(value: str) -> PydanticObjectId | None:
-    return PydanticObjectId(value) if PydanticObjectId.is_valid(value) else None
 
 
 def average_of(total: int, count: int) -> float:
@@ -63,7 +59,7 @@ async def recompute_rating(*, product_id: PydanticObjectId, session=None) -> tup
     never stored. Raises NotFound when the product is gone.
     """
     for attempt in range(_RATING_ATTEMPTS):
-        version = await catalog.rating_version(product_id=product_id, session=session)
+        version = await ratings.rating_version(product_id=product_id, session=session)
         cursor = await Review.get_pymongo_collection().aggregate(
             [
                 {"$match": {"product_id": product_id}},
@@ -74,7 +70,7 @@ async def recompute_rating(*, product_id: PydanticObjectId, session=None) -> tup
         rows = await cursor.to_list()
         count, total = (rows[0]["count"], rows[0]["total"]) if rows else (0, 0)
         average = average_of(total, count)
-        if await catalog.set_rating(
+        if await ratings.set_rating(
             product_id=product_id,
             average=average,
             count=count,
@@ -94,14 +90,14 @@ async def _author_name(user_id: PydanticObjectId, *, session=None) -> str:
 # -- reads -----------------------------------------------------------------------------------
 
 
-async def list_reviews(*, product_id: str, query: ReviewQuery) -> Page[ReviewOut]:
+async def list_reviews(*, product_id: PydanticObjectId, query: ReviewQuery) -> Page[ReviewOut]:
     """One page of an active product's reviews, newest first unless `query.sort` says else;
     each with its author's display name (one `$in` query for the page). Raises NotFound."""
-    product = await catalog.get_active_product(product_id=product_id)
+    product = await products.get_active_product(product_id=product_id)
     find = Review.find({"product_id": product.id})
     total = await find.count()
     reviews = (
-        await find.sort(SORTS[query.sort or DEFAULT_SORT])
+        await find.sort(SORTS[query.sort or DEFAULT_SORT])  # type: ignore[arg-type]  # Beanie types sort keys as SortDirection; ints are what it sends
         .skip(query.skip)
         .limit(query.per_page)
         .to_list()
@@ -117,7 +113,9 @@ async def list_reviews(*, product_id: str, query: ReviewQuery) -> Page[ReviewOut
 # -- writes ----------------------------------------------------------------------------------
 
 
-async def create_review(*, user, product_id: str, data: ReviewIn, session=None) -> ReviewOut:
+async def create_review(
+    *, user, product_id: PydanticObjectId, data: ReviewIn, session=None
+) -> ReviewOut:
     """Write the user's review of an active product and update the product's rating.
 
     Raises NotFound (unknown or archived product), Conflict `review_exists` (with the id of
@@ -125,7 +123,7 @@ async def create_review(*, user, product_id: str, data: ReviewIn, session=None) 
     """
 
     async def work(session) -> Review:
-        product = await catalog.get_active_product(product_id=product_id, session=session)
+        product = await products.get_active_product(product_id=product_id, session=session)
         now = utcnow()
         review = Review(
             product_id=product.id,
@@ -150,11 +148,11 @@ async def create_review(*, user, product_id: str, data: ReviewIn, session=None) 
     return ReviewOut.of(review, author_name=await _author_name(user.id, session=session))
 
 
-async def _review_exists(user_id: PydanticObjectId, product_id: str) -> Conflict:
+async def _review_exists(user_id: PydanticObjectId, product_id: PydanticObjectId) -> Conflict:
     existing = await Review.get_pymongo_collection().find_one(
-        {"user_id": user_id, "product_id": _object_id(product_id)}, {"_id": 1}
+        {"user_id": user_id, "product_id": product_id}, {"_id": 1}
     )
-    extra = {"review_id": str(existing["_id"])} if existing else {}
+    extra: dict[str, Any] = {"review_id": str(existing["_id"])} if existing else {}
     return Conflict(
         "You have already reviewed this product; edit that review instead.",
         code=ErrorCode.REVIEW_EXISTS,
@@ -162,17 +160,16 @@ async def _review_exists(user_id: PydanticObjectId, product_id: str) -> Conflict
     )
 
 
-async def _own_review(user, review_id: str, *, session=None) -> Review:
+async def _own_review(user, review_id: PydanticObjectId, *, session=None) -> Review:
     """The review when `user` wrote it or is an admin; anyone else gets the same 404."""
-    oid = _object_id(review_id)
-    review = await Review.get(oid, session=session) if oid else None
+    review = await Review.get(review_id, session=session)
     if review is None or (review.user_id != user.id and getattr(user, "role", None) != "admin"):
         raise NotFound("No such review.")
     return review
 
 
 async def update_review(
-    *, user, review_id: str, changes: dict[str, Any], session=None
+    *, user, review_id: PydanticObjectId, changes: dict[str, Any], session=None
 ) -> ReviewOut:
     """Edit a review (its author or an admin) and recompute the product's rating.
 
@@ -183,7 +180,9 @@ async def update_review(
         review = await _own_review(user, review_id, session=session)
         if not changes:
             return review
-        updates = {key: changes[key] for key in ("rating", "title", "body") if key in changes}
+        updates: dict[str, Any] = {
+            key: changes[key] for key in ("rating", "title", "body") if key in changes
+        }
         updates["verified_purchase"] = await has_delivered_product(
             user_id=review.user_id, product_id=review.product_id, session=session
         )
@@ -204,7 +203,7 @@ async def update_review(
     return ReviewOut.of(review, author_name=await _author_name(review.user_id, session=session))
 
 
-async def delete_review(*, user, review_id: str, session=None) -> None:
+async def delete_review(*, user, review_id: PydanticObjectId, session=None) -> None:
     """Delete a review (its author or an admin) and recompute the product's rating.
 
     Raises NotFound.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from beanie import PydanticObjectId
 from quart import g, request
 from quart_schema import validate_querystring, validate_request, validate_response
 
@@ -83,11 +84,11 @@ async def add_address(data: AddressIn) -> tuple[AddressOut, int]:
     return AddressOut.of(address), 201
 
 
-@bp.patch("/me/addresses/<address_id>")
+@bp.patch("/me/addresses/<address:address_id>")
 @login_required
 @validate_request(AddressUpdate)
 @validate_response(AddressOut)
-async def update_address(address_id: str, data: AddressUpdate) -> AddressOut:
+async def update_address(address_id: PydanticObjectId, data: AddressUpdate) -> AddressOut:
     """Change an address or make it the default."""
     address = await service.update_address(
         user_id=current_user().id,
@@ -97,10 +98,10 @@ async def update_address(address_id: str, data: AddressUpdate) -> AddressOut:
     return AddressOut.of(address)
 
 
-@bp.delete("/me/addresses/<address_id>")
+@bp.delete("/me/addresses/<address:address_id>")
 @no_content
 @login_required
-async def delete_address(address_id: str) -> tuple[str, int]:
+async def delete_address(address_id: PydanticObjectId) -> tuple[str, int]:
     """Remove an address."""
     await service.delete_address(user_id=current_user().id, address_id=address_id)
     return "", 204

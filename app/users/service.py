@@ -129,15 +129,19 @@ async def add_address(
     return await _edit_addresses(user_id, edit, session)
 
 
-def _find(addresses: list[Address], address_id: str) -> Address:
+def _find(addresses: list[Address], address_id: PydanticObjectId) -> Address:
     for address in addresses:
-        if str(address.id) == address_id:
+        if address.id == address_id:
             return address
     raise NotFound("No such address.")
 
 
 async def update_address(
-    *, user_id: PydanticObjectId, address_id: str, changes: dict[str, Any], session=None
+    *,
+    user_id: PydanticObjectId,
+    address_id: PydanticObjectId,
+    changes: dict[str, Any],
+    session=None,
 ) -> Address:
     """Change an address. `is_default: true` makes it the default; `false` on the default
     passes that to another address (an only address stays the default). Raises NotFound."""
@@ -161,7 +165,9 @@ async def update_address(
     return await _edit_addresses(user_id, edit, session)
 
 
-async def delete_address(*, user_id: PydanticObjectId, address_id: str, session=None) -> None:
+async def delete_address(
+    *, user_id: PydanticObjectId, address_id: PydanticObjectId, session=None
+) -> None:
     """Remove an address; when it was the default, the first remaining one takes over.
     Raises NotFound."""
 

@@ -6,7 +6,7 @@ import pytest
 from beanie import PydanticObjectId
 
 from app.cart.models import MAX_LINE_QUANTITY, MAX_LINES, Cart, CartLine
-from app.catalog import service as catalog
+from app.catalog import products as catalog
 from app.catalog.models import Product, ProductImage
 from tests.support.cart import URL, quantities
 
@@ -80,6 +80,9 @@ async def test_a_line_shows_the_product_and_the_totals(customer, cart_api, produ
     assert body["items"] == [
         {
             "product_id": str(mug.id),
+            "variant_id": str(mug.id),
+            "sku": f"P-{mug.id}",
+            "options": {},
             "name": "Blue Mug",
             "slug": mug.slug,
             "image": "https://img.test/front.jpg",
@@ -91,6 +94,9 @@ async def test_a_line_shows_the_product_and_the_totals(customer, cart_api, produ
         },
         {
             "product_id": str(plate.id),
+            "variant_id": str(plate.id),
+            "sku": f"P-{plate.id}",
+            "options": {},
             "name": "Plate",
             "slug": plate.slug,
             "image": None,
@@ -150,7 +156,7 @@ async def test_line_over_the_stock_is_unavailable_with_the_quantity_left(
     _, headers = customer
     mug = await product(price=1000, stock=10)
     await cart_api.add(headers, mug.id, 5)
-    await Product.find_one({"_id": mug.id}).update({"$set": {"stock": 3}})
+    await Product.find_one({"_id": mug.id}).update({"$set": {"stock": 3, "variants.0.stock": 3}})
     _, body = await cart_api.get(headers)
     line = body["items"][0]
     assert (line["quantity"], line["available"], line["available_quantity"]) == (5, False, 3)

@@ -14,7 +14,7 @@ import pytest
 
 from app.cart import service
 from app.cart.models import Cart
-from app.catalog import service as catalog
+from app.catalog import products as catalog
 from tests.support.cart import quantities
 
 

@@ -215,6 +215,7 @@ async def test_merge_adds_the_guest_lines_caps_them_and_deletes_the_guest_cart(
     assert {line["product_id"]: line for line in report["capped"]} == {
         str(mug.id): {
             "product_id": str(mug.id),
+            "variant_id": str(mug.id),
             "name": "Mug",
             "requested": 3,
             "added": 1,
@@ -223,6 +224,7 @@ async def test_merge_adds_the_guest_lines_caps_them_and_deletes_the_guest_cart(
         },
         str(vase.id): {
             "product_id": str(vase.id),
+            "variant_id": str(vase.id),
             "name": "Vase",
             "requested": 3,
             "added": 0,

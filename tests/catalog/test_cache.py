@@ -103,7 +103,7 @@ async def test_stock_taken_behind_the_catalogs_back_still_shows_on_the_product_p
 ):
     """Inventory moves stock with its own guarded update (and sets updated_at): the product
     page does not depend on anyone remembering to bump the version for that."""
-    from app.inventory.service import take_stock
+    from app.inventory.stock import take_stock
 
     _, body = await _get(client, f"{PRODUCTS}/red-shirt")
     assert body["stock"] == 40

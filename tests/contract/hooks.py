@@ -166,8 +166,30 @@ STATE_DEPENDENT = {
         (422, "validation_error", ("parent_id",)),
         (422, "category_cycle", None),
     },
-    ("POST", "/api/v1/admin/products"): {(422, "validation_error", ("category",))},
-    ("PATCH", "/api/v1/admin/products/{product_id}"): {(422, "validation_error", ("category",))},
+    ("POST", "/api/v1/admin/products"): {
+        (422, "validation_error", ("category",)),
+        # Variants whose option values are not the options' (or repeat one another), or a
+        # stock that is not their sum: a relation between fields no schema states.
+        (422, "variant_invalid", None),
+    },
+    ("PATCH", "/api/v1/admin/products/{product_id}"): {
+        (422, "validation_error", ("category",)),
+        (422, "variant_invalid", None),
+        # A `stock` for a product with several variants: which one?
+        (422, "variant_required", None),
+    },
+    # A variant's option values against the product's options and its other variants, and a
+    # product's last variant (archive the product instead).
+    ("POST", "/api/v1/admin/products/{product_id}/variants"): {(422, "variant_invalid", None)},
+    ("PATCH", "/api/v1/admin/products/{product_id}/variants/{variant_id}"): {
+        (422, "variant_invalid", None)
+    },
+    ("DELETE", "/api/v1/admin/products/{product_id}/variants/{variant_id}"): {
+        (422, "variant_invalid", None)
+    },
+    # Which variant, for a product that has several.
+    ("POST", "/api/v1/admin/products/{product_id}/stock"): {(422, "variant_required", None)},
+    ("POST", "/api/v1/cart/items"): {(422, "variant_required", None)},
 }
 
 
@@ -198,7 +220,7 @@ def is_state_dependent(method: str, path: str, status: int, problem: dict[str, A
 
 # DELETE on an admin product archives it (API.md: "archived products vanish from the catalog,
 # existing orders keep them"): the public catalog answers 404 at once, while the admin keeps
-# the product at its URL to edit, restock or restore (`PATCH {"status": "active"}`).
+# the product at its URL to read, edit, restock or restore (`PATCH {"status": "active"}`).
 ARCHIVED_STAYS_ADMINS = re.compile(r"^DELETE (/api/v1/admin/products/[^/]+)$")
 ADMIN_USES = re.compile(
     r"^(GET|PATCH|POST|DELETE) (/api/v1/admin/products/[^/]+)(/stock|/variants(/[^/]+)?)?$"

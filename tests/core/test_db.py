@@ -8,7 +8,7 @@ from pymongo.errors import OperationFailure
 from app.catalog.models import Product
 from app.core import db
 from app.email.models import OutboxEmail
-from app.inventory.service import set_stock
+from app.inventory.stock import set_stock
 
 
 def _email(to: str) -> OutboxEmail:

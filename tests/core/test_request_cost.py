@@ -23,7 +23,7 @@ from beanie import PydanticObjectId
 from app.auth.models import AuthSession
 from app.cart.models import Cart, CartLine
 from app.catalog.models import Category, Product
-from app.catalog.service import slugify
+from app.catalog.slugs import slugify
 from app.core.clock import utcnow
 from app.core.idempotency import IdempotencyRecord
 from app.inventory.demo import seed_demo_catalog

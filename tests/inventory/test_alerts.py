@@ -12,7 +12,7 @@ from app.auth.models import User
 from app.core import db
 from app.email.backends import backend_from_settings
 from app.email.sender import EmailSender
-from app.inventory import service as inventory
+from app.inventory import stock as inventory
 from tests.support.inventory import ALERTED, alerts, ledger, stored
 from tests.support.smtp import SMTPServer
 

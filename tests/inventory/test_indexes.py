@@ -11,7 +11,7 @@ from beanie import PydanticObjectId
 from app.catalog.models import Product
 from app.core import db
 from app.core.pagination import PageQuery
-from app.inventory import service
+from app.inventory import reads
 from app.inventory.models import StockMovement
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -76,7 +76,7 @@ async def test_movement_queries_use_their_index(monkeypatch, filters, index):
     plans = await _plans(
         monkeypatch,
         StockMovement,
-        lambda: service.list_movements(query=PageQuery(), **filters),
+        lambda: reads.list_movements(query=PageQuery(), **filters),
     )
     hello = await db.get_db().database.command("hello")
     if "COLLSCAN" in plans[0] and hello.get("setName") == "secantus" and len(filters) > 1:
@@ -89,5 +89,5 @@ async def test_movement_queries_use_their_index(monkeypatch, filters, index):
 
 @SERVER_ONLY
 async def test_low_stock_query_uses_its_index(monkeypatch):
-    plans = await _plans(monkeypatch, Product, lambda: service.list_low_stock(query=PageQuery()))
+    plans = await _plans(monkeypatch, Product, lambda: reads.list_low_stock(query=PageQuery()))
     assert "'indexName': 'active_low_stock'" in plans[0] and "COLLSCAN" not in plans[0], plans[0]

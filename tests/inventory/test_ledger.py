@@ -12,7 +12,7 @@ from app.catalog.cache import current_version
 from app.catalog.models import Product
 from app.core import db
 from app.email.models import OutboxEmail
-from app.inventory import service as inventory
+from app.inventory import stock as inventory
 from app.inventory.models import StockMovement
 from tests.support.inventory import ledger, stored
 

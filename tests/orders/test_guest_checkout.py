@@ -88,6 +88,38 @@ async def test_the_confirmation_email_links_to_the_order_with_its_token(
     assert link in emails[0].text
 
 
+async def test_every_later_status_email_links_to_the_order_with_its_token(
+    app, client, stock, guest_cart, guest_checkout
+):
+    """Paid, shipped, cancelled...: every email of a guest's order carries the same link as
+    the confirmation, though only the token's hash is stored (the token is derived again
+    from SECRET_KEY and the order's nonce). After a key rotation the link has no token."""
+    body = await (await guest_checkout(await guest_cart((stock.mug, 1)))).get_json()
+    token, order_id = body["order_token"], body["id"]
+    paid = await client.post(
+        f"{ORDERS}/{order_id}/pay", json={"payment_method": "pm_card_visa"}, headers=with_token(token)
+    )
+    assert paid.status_code == 200, await paid.get_data(as_text=True)
+    emails = await OutboxEmail.find({"to": "guest@example.com"}).sort("+_id").to_list()
+    assert len(emails) == 2 and "paid" in emails[1].text.lower()
+    link = f"http://frontend.test/orders/{order_id}?token={token}"
+    assert all(link in email.text for email in emails)
+    order = await Order.get(order_id)
+    assert order.guest_token_nonce and order.guest_token_nonce not in token
+    assert token not in str(order.model_dump())
+
+    settings = app.config["SETTINGS"]
+    original = settings.SECRET_KEY
+    settings.SECRET_KEY = original + "-rotated"
+    try:
+        cancelled = await client.post(f"{ORDERS}/{order_id}/cancel", headers=with_token(token))
+        assert cancelled.status_code == 200  # the token still opens the order (its hash)
+    finally:
+        settings.SECRET_KEY = original
+    last = (await OutboxEmail.find({"to": "guest@example.com"}).sort("-_id").to_list())[0]
+    assert f"http://frontend.test/orders/{order_id}" in last.text and "?token=" not in last.text
+
+
 async def test_the_order_token_reads_pays_and_cancels_that_order(
     client, stock, guest_cart, guest_checkout
 ):

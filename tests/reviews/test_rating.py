@@ -161,7 +161,7 @@ async def test_a_rating_computed_before_another_change_is_never_stored(
     """The race a guard exists for, played out in order: A reads the reviews, B writes a review
     and the rating, then A's (stale) rating arrives. Without transactions only the rating's
     version stops A; A then recomputes. (In a transaction A's write would conflict instead.)"""
-    from app.catalog import service as catalog
+    from app.catalog import ratings as catalog
 
     (_, a_headers), (_, b_headers) = await create_user(), await create_user()
     ratings = {"create": None, "edit": 2, "delete": 2}

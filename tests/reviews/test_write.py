@@ -199,7 +199,7 @@ async def test_author_deletes_then_can_review_again(customer, product, review_of
 async def test_reviews_of_an_archived_product_can_still_be_edited_and_deleted(
     customer, product, review_of, client
 ):
-    from app.catalog import service as catalog
+    from app.catalog import products as catalog
 
     _, headers = customer
     review = await review_of(headers, product, rating=2)

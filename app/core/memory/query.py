@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Hashable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import pymongo.errors
 
@@ -47,25 +47,26 @@ class FindArgs:
         projection: object = None,
         skip: object = 0,
         limit: object = 0,
-        sort: object = None,
+        sort: Any = None,  # what pymongo's find() takes: a key, or keys and directions
     ) -> None:
         # As the caller gave them: `simple` says whether they are what `find` understands.
         self.filter: Any = {} if filter is None else filter
         self.projection: Any = projection
         self.skip: Any = skip or 0
         self.limit: Any = limit or 0
-        self.sort: SortKeys | None = helpers.create_index_list(sort) if sort else None
+        # A find's sort directions are 1 or -1 (create_index_list's type allows index kinds).
+        self.sort = cast(SortKeys, helpers.create_index_list(sort)) if sort else None
 
     @classmethod
     def of(cls, *args: object, **kwargs: object) -> FindArgs | None:
         """None for anything else (cursor options, hints...): mongomock-ng runs those."""
         if len(args) > 2 or set(kwargs) - set(_FIND_OPTIONS[len(args) :]):
             return None
-        return cls(*args, **kwargs)  # type: ignore[arg-type]
+        return cls(*args, **kwargs)
 
-    def modified(self, name: str, *args: object, **kwargs: object) -> FindArgs:
+    def modified(self, name: str, *args: Any, **kwargs: Any) -> FindArgs:
         if name == "sort":
-            self.sort = helpers.create_index_list(*args, **kwargs)
+            self.sort = cast(SortKeys, helpers.create_index_list(*args, **kwargs))
         elif name == "skip":
             self.skip = args[0]
         elif name == "limit":

@@ -237,7 +237,8 @@ class TrackedStore(CollectionStore):
             for key in list(self._documents):
                 self._schedule(key)
             return
-        now = mongomock_ng.utcnow()
+        # mongomock-ng's clock as its package exposes it (not in its __all__; tests patch it).
+        now = mongomock_ng.utcnow()  # type: ignore[attr-defined]
         naive_now = naive_utc(now)
         heap = self.expiry
         while heap and heap[0][0] <= naive_now:
@@ -333,6 +334,8 @@ class TrackedStore(CollectionStore):
             self._saved_indexes,
             self._saved_ttl_indexes,
         )
+        # Saved with `saved` by begin_transaction.
+        assert self._saved_indexes is not None and self._saved_ttl_indexes is not None
         self.indexes = self._saved_indexes
         self._ttl_indexes = self._saved_ttl_indexes
         restored = [key for key, document in saved.items() if document is not ABSENT]

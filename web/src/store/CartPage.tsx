@@ -8,6 +8,7 @@ import { useAuth } from "../auth/AuthContext";
 import { ErrorNotice, Loading } from "../components/Status";
 import { formatMoney } from "../lib/money";
 import { asProblem, useLoad, useTitle } from "../lib/useLoad";
+import { OptionsText, optionsLabel } from "../components/OptionsText";
 
 type CartLine = components["schemas"]["CartItemOut"];
 
@@ -29,7 +30,8 @@ function CartView({ signedIn }: { signedIn: boolean }) {
     setBusy(true);
     setError(null);
     try {
-      const path = { params: { path: { product_id: line.product_id } } };
+      // A line is named by its variant (a product id names it only when it has one line).
+      const path = { params: { path: { product_id: line.variant_id } } };
       if (quantity === 0) await unwrap(api.DELETE("/api/v1/cart/items/{product_id}", path));
       else await unwrap(api.PATCH("/api/v1/cart/items/{product_id}", { ...path, body: { quantity } }));
       setVersion((n) => n + 1);
@@ -65,18 +67,19 @@ function CartView({ signedIn }: { signedIn: boolean }) {
             </thead>
             <tbody>
               {cart.data.items.map((line) => (
-                <tr key={line.product_id}>
+                <tr key={line.variant_id}>
                   <th scope="row">
                     <Link to={`/products/${line.slug}`}>{line.name}</Link>
+                    <OptionsText options={line.options} />
                     {!line.available ? <span className="stock stock-out_of_stock"> No longer available</span> : null}
                   </th>
                   <td>{formatMoney(line.unit_price, cart.data.currency)}</td>
                   <td>
-                    <label className="visually-hidden" htmlFor={`qty-${line.product_id}`}>
-                      Quantity of {line.name}
+                    <label className="visually-hidden" htmlFor={`qty-${line.variant_id}`}>
+                      Quantity of {line.name} {optionsLabel(line.options)}
                     </label>
                     <input
-                      id={`qty-${line.product_id}`}
+                      id={`qty-${line.variant_id}`}
                       type="number"
                       min={0}
                       max={99}
@@ -88,7 +91,7 @@ function CartView({ signedIn }: { signedIn: boolean }) {
                       }}
                     />
                     <button type="button" className="link-button" disabled={busy} onClick={() => void change(line, 0)}>
-                      Remove<span className="visually-hidden"> {line.name}</span>
+                      Remove<span className="visually-hidden"> {line.name} {optionsLabel(line.options)}</span>
                     </button>
                   </td>
                   <td>{formatMoney(line.line_total, cart.data.currency)}</td>

@@ -15,7 +15,7 @@ test("a shopper filters the catalog, fills the cart as a guest, registers and lo
 
   await page.goto("/");
   await expect(page.getByRole("heading", { level: 1, name: "All products" })).toBeVisible();
-  await expect(page.getByText("50 products")).toBeVisible();
+  await expect(page.getByText("52 products")).toBeVisible();
   await checkPage(page, testInfo, "01-catalog");
 
   // Category, filters and sort: each lands in the URL.
@@ -129,6 +129,40 @@ test("a shopper filters the catalog, fills the cart as a guest, registers and lo
   await expect(page.getByText("Thank you! Your payment is received")).toBeVisible();
   await expect(page.getByText("Status: Paid")).toBeVisible();
   await checkPage(page, testInfo, "10-order-paid");
+
+  // Sizes and colours (issue 18): the catalog's filters count the products of each value, and
+  // the product page picks a variant (sold-out values shown, not choosable): a size M in blue.
+  await page.goto("/?size=M");
+  const colours = page.getByRole("list", { name: "Colour values" });
+  await expect(colours.getByRole("link", { name: /^blue \(\d+\)$/ })).toBeVisible();
+  await colours.getByRole("link", { name: /^blue \(\d+\)$/ }).click();
+  await expect(page).toHaveURL(/color=blue/);
+  await expect(names.filter({ hasText: "Classic Oxford Shirt" })).toBeVisible();
+  await checkPage(page, testInfo, "12-catalog-facets");
+  await page.getByRole("link", { name: "Classic Oxford Shirt" }).click();
+  const sizes = page.getByRole("group", { name: /^Size/ });
+  const colors = page.getByRole("group", { name: /^Color/ });
+  await sizes.getByRole("button", { name: "S", exact: true }).click();
+  await expect(colors.getByRole("button", { name: "white (sold out)" })).toBeDisabled();
+  await sizes.getByRole("button", { name: "M", exact: true }).click();
+  await colors.getByRole("button", { name: "blue", exact: true }).click();
+  await expect(colors.getByRole("button", { name: "blue", exact: true })).toHaveAttribute("aria-pressed", "true");
+  await expect(page.locator(".price-large")).toHaveText("$49.00");
+  await expect(page.locator(".product-info .stock")).toHaveText("In stock");
+  await checkPage(page, testInfo, "13-product-variants");
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await expect(page.getByText("Added 1 to your cart.")).toBeVisible();
+  await page.getByRole("link", { name: "View your cart" }).click();
+  await expect(page.getByRole("rowheader", { name: "Classic Oxford Shirt (color blue, size M)" })).toBeVisible();
+  await page.getByRole("link", { name: "Check out" }).click();
+  await page.getByLabel("Address", { exact: true }).fill("1 Main Street");
+  await page.getByLabel("City").fill("Springfield");
+  await page.getByLabel("Postal code").fill("12345");
+  await page.getByLabel("Country").fill("US");
+  await page.getByRole("button", { name: "Place the order" }).click();
+  await expect(page).toHaveURL(/\/orders\/[0-9a-f]{24}$/);
+  await expect(page.getByRole("rowheader", { name: "Classic Oxford Shirt (color blue, size M)" })).toBeVisible();
+  await checkPage(page, testInfo, "14-order-variant");
 
   // The confirmation link from the mail opens the landing page, which confirms the address.
   const link = /https?:\/\/\S+\/verify-email\?token=\S+/.exec(mail.text)?.[0];
