@@ -97,7 +97,9 @@ async def test_every_later_status_email_links_to_the_order_with_its_token(
     body = await (await guest_checkout(await guest_cart((stock.mug, 1)))).get_json()
     token, order_id = body["order_token"], body["id"]
     paid = await client.post(
-        f"{ORDERS}/{order_id}/pay", json={"payment_method": "pm_card_visa"}, headers=with_token(token)
+        f"{ORDERS}/{order_id}/pay",
+        json={"payment_method": "pm_card_visa"},
+        headers=with_token(token),
     )
     assert paid.status_code == 200, await paid.get_data(as_text=True)
     emails = await OutboxEmail.find({"to": "guest@example.com"}).sort("+_id").to_list()
