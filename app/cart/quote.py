@@ -19,9 +19,9 @@ from typing import Any
 from beanie import PydanticObjectId
 from quart import current_app
 
-from app.cart.models import Cart
+from app.cart.models import Cart, GuestCart
 from app.cart.schemas import QuoteDiscountOut, QuoteLineOut, QuoteOut
-from app.cart.service import _priced  # the cart's own view decides what is available
+from app.cart.service import Owner, _find, _priced  # the cart's own view and lookup
 from app.catalog import products as catalog
 from app.catalog.models import Product
 from app.charges import discounts, shipping, taxes
@@ -151,12 +151,15 @@ async def price_lines(
 # -- the cart's quote --------------------------------------------------------------------------
 
 
-def customer_of(user_id: PydanticObjectId) -> str:
-    """The key a per-customer limit counts a signed-in shopper's uses on."""
-    return f"user:{user_id}"
+def customer_of(owner: Owner) -> str | None:
+    """The key a per-customer limit counts a shopper's uses on: the account's; a guest's
+    email is known only at checkout, which checks it there."""
+    return f"user:{owner.user_id}" if owner.user_id is not None else None
 
 
-async def _cart_lines(cart: Cart | None, *, session: Any = None) -> list[tuple[Any, PricedLine]]:
+async def _cart_lines(
+    cart: Cart | GuestCart | None, *, session: Any = None
+) -> list[tuple[Any, PricedLine]]:
     """The cart's available lines (what checkout would buy as they stand), with their
     current products and prices: one query for all the products."""
     lines = cart.lines if cart else []
@@ -218,14 +221,15 @@ def quote_out(items: Sequence[Any], priced: Priced) -> QuoteOut:
 
 async def quote(
     *,
-    user_id: PydanticObjectId,
+    owner: Owner,
     country: str | None = None,
     region: str | None = None,
     shipping_method_id: PydanticObjectId | None = None,
 ) -> QuoteOut:
     """The cart priced for a destination and method, with the code on the cart (reported,
-    not applied, when it no longer applies). Raises Invalid `shipping_method_unavailable`."""
-    cart = await Cart.find_one({"user_id": user_id})
+    not applied, when it no longer applies). Raises CartNotFound (a guest's unknown token),
+    Invalid `shipping_method_unavailable`."""
+    cart = await _find(owner)
     lines = await _cart_lines(cart)
     priced = await price_lines(
         [line for _, line in lines],
@@ -233,16 +237,16 @@ async def quote(
         region=region,
         shipping_method_id=shipping_method_id,
         code=cart.discount_code if cart else None,
-        customer=customer_of(user_id),
+        customer=customer_of(owner),
         strict=False,
     )
     return quote_out([item for item, _ in lines], priced)
 
 
-async def apply_code(*, user_id: PydanticObjectId, code: str) -> QuoteOut:
+async def apply_code(*, owner: Owner, code: str) -> QuoteOut:
     """Put a code on the cart (replacing any). Raises DiscountInvalid with its `reason` when
-    the code cannot be used on this cart now (nothing changes)."""
-    cart = await Cart.find_one({"user_id": user_id})
+    the code cannot be used on this cart now (nothing changes), CartNotFound."""
+    cart = await _find(owner)
     lines = await _cart_lines(cart)
     priced = await price_lines(
         [line for _, line in lines],
@@ -250,27 +254,28 @@ async def apply_code(*, user_id: PydanticObjectId, code: str) -> QuoteOut:
         region=None,
         shipping_method_id=None,
         code=code,
-        customer=customer_of(user_id),
+        customer=customer_of(owner),
         strict=False,
     )
     if priced.discount is None:
         raise DiscountInvalid(priced.refused or "unknown", code)
     # A cart with lines exists (a code applies to something): store the code as written.
-    await Cart.get_pymongo_collection().update_one(
-        {"user_id": user_id}, {"$set": {"discount_code": priced.discount.code}}
+    await owner.model.get_pymongo_collection().update_one(
+        owner.query, {"$set": {"discount_code": priced.discount.code}}
     )
-    return await quote(user_id=user_id)
+    return await quote(owner=owner)
 
 
-async def remove_code(*, user_id: PydanticObjectId) -> QuoteOut:
-    """Take the code off the cart (a no-op without one)."""
-    await Cart.get_pymongo_collection().update_one(
-        {"user_id": user_id}, {"$set": {"discount_code": None}}
+async def remove_code(*, owner: Owner) -> QuoteOut:
+    """Take the code off the cart (a no-op without one). Raises CartNotFound."""
+    await _find(owner)
+    await owner.model.get_pymongo_collection().update_one(
+        owner.query, {"$set": {"discount_code": None}}
     )
-    return await quote(user_id=user_id)
+    return await quote(owner=owner)
 
 
-async def code_on_cart(*, user_id: PydanticObjectId, session: Any = None) -> str | None:
+async def code_on_cart(*, owner: Owner, session: Any = None) -> str | None:
     """The discount code on the cart (checkout reads it inside its transaction)."""
-    cart = await Cart.find_one({"user_id": user_id}, session=session)
+    cart = await _find(owner, session=session)
     return cart.discount_code if cart else None

@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints
 
 from app.cart.models import MAX_LINE_QUANTITY
 from app.charges.schemas import ShippingMethodOut
+from app.core.guest import CartMergeOut
 from app.core.schemas import InModel, ObjectIdStr, OutModel, QueryModel, StrictInt
 
 AddQuantity = Annotated[StrictInt, Field(ge=1, le=MAX_LINE_QUANTITY)]
@@ -55,6 +56,13 @@ class CartOut(OutModel):
     subtotal: int = Field(description="Sum of the available lines' `line_total`")
     item_count: int = Field(description="Sum of the available lines' `quantity`")
     currency: str
+    cart_token: str | None = Field(
+        default=None,
+        description="A guest cart's token (send it as `Cart-Token`); null for an account's",
+    )
+    cart_merge: CartMergeOut | None = Field(
+        default=None, description="`POST /cart/merge` only: what the merge did"
+    )
 
 
 # -- the quote (priced checkout, issue 19) ---------------------------------------------------

@@ -71,6 +71,7 @@ DOCUMENT_MODELS: list[str] = [
     "app.catalog.models.CatalogVersion",
     "app.catalog.models.VariantSku",
     "app.cart.models.Cart",
+    "app.cart.models.GuestCart",
     "app.orders.models.Order",
     "app.orders.models.UnpaidHold",
     "app.reviews.models.Review",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
@@ -12,6 +12,7 @@ from app.auth.schemas import (
     Country,
     Line,
     Name,
+    NewEmail,
     OptionalLine,
     Phone,
     PostalCode,
@@ -73,7 +74,8 @@ def _exactly_one_address(schema: dict[str, Any]) -> None:
 
 
 class CheckoutIn(InModel):
-    """Exactly one of `shipping_address` or `address_id` (a saved address of yours)."""
+    """Exactly one of `shipping_address` or `address_id` (a saved address of yours). A guest
+    (no login, `Cart-Token`) gives `email` and `shipping_address`."""
 
     model_config = ConfigDict(json_schema_extra=_exactly_one_address)
 
@@ -85,6 +87,11 @@ class CheckoutIn(InModel):
         default=None,
         description="The shipping method (`GET /shipping-methods` for the address): required "
         "when one ships there (422 `shipping_method_required`)",
+    )
+    email: NewEmail = Field(
+        default=None,
+        description="A guest's email address (the order's emails go there); required without "
+        "a login, ignored with one",
     )
 
     @model_validator(mode="after")
@@ -267,6 +274,15 @@ class OrderOut(OutModel):
     history: list[HistoryOut]
     created_at: UTCDateTime
     updated_at: UTCDateTime
+    order_token: str | None = Field(
+        default=None,
+        description="A guest's checkout only: the order's token, shown this once (send it as "
+        "`Order-Token` to read, pay or cancel the order; the confirmation email's link has "
+        "it). Null on every other answer, an Idempotency-Key replay included",
+    )
+
+    # Never kept in an Idempotency-Key record (app/core/idempotency.py).
+    NOT_REPLAYED: ClassVar[tuple[str, ...]] = ("order_token",)
 
     @classmethod
     def of(cls, order: Order) -> OrderOut:
@@ -289,7 +305,7 @@ class AdminHistoryOut(HistoryOut):
 class AdminOrderOut(OrderOut):
     """An order as admins see it: whose it is and who changed it."""
 
-    user_id: ObjectIdStr
+    user_id: ObjectIdStr | None = Field(description="null: a guest's order")
     email: str
     payment: AdminPaymentOut
     history: list[AdminHistoryOut]
@@ -297,7 +313,7 @@ class AdminOrderOut(OrderOut):
     @classmethod
     def of(cls, order: Order) -> AdminOrderOut:
         base = OrderOut.of(order).model_dump()
-        base["user_id"] = str(order.user_id)
+        base["user_id"] = str(order.user_id) if order.user_id is not None else None
         base["email"] = order.email
         base["payment"]["disputes"] = [dispute.model_dump() for dispute in order.payment.disputes]
         base["history"] = [entry.model_dump() for entry in order.history]
@@ -331,13 +347,13 @@ class OrderSummaryOut(OutModel):
 
 
 class AdminOrderSummaryOut(OrderSummaryOut):
-    user_id: ObjectIdStr
+    user_id: ObjectIdStr | None = Field(description="null: a guest's order")
     email: str
 
     @classmethod
     def of(cls, order: Order) -> AdminOrderSummaryOut:
         return cls(
             **OrderSummaryOut.of(order).model_dump(),
-            user_id=str(order.user_id),
+            user_id=str(order.user_id) if order.user_id is not None else None,
             email=order.email,
         )

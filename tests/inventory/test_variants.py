@@ -381,6 +381,57 @@ async def test_buying_a_size_m_in_blue(client, customer, tee):
     assert sorted((m.sku, m.delta) for m in returned) == [("TEE-M-BLUE", 1), ("TEE-S-BLUE", 2)]
 
 
+async def test_a_guest_buys_variants_and_a_merge_keeps_them_apart(client, customer, tee):
+    """Guest carts hold variant lines like an account's: merging adds each guest line to the
+    account's line of the same variant (never to another size of the product), capped by
+    that variant's stock; a guest checkout takes each variant's stock."""
+    _, headers = customer
+    m_blue, s_blue, l_red = (
+        by_options(tee, size, color) for size, color in (("M", "blue"), ("S", "blue"), ("L", "red"))
+    )
+
+    async def add(variant_id, quantity, with_headers):
+        response = await client.post(
+            "/api/v1/cart/items",
+            json={"product_id": tee["id"], "variant_id": variant_id, "quantity": quantity},
+            headers=with_headers,
+        )
+        body = await response.get_json()
+        assert response.status_code == 200, body
+        return body
+
+    await add(s_blue["id"], 3, headers)  # the account holds 3 of S blue (4 in stock)
+    token = (await add(s_blue["id"], 2, {}))["cart_token"]
+    guest = {"Cart-Token": token}
+    await add(m_blue["id"], 1, guest)
+    merged = await client.post("/api/v1/cart/merge", json={"cart_token": token}, headers=headers)
+    body = await merged.get_json()
+    assert merged.status_code == 200, body
+    assert {i["variant_id"]: i["quantity"] for i in body["items"]} == {
+        s_blue["id"]: 4,  # 3 + 2, capped by S blue's 4
+        m_blue["id"]: 1,
+    }
+    assert [(c["variant_id"], c["added"], c["reason"]) for c in body["cart_merge"]["capped"]] == [
+        (s_blue["id"], 1, "stock")
+    ]
+
+    token = (await add(l_red["id"], 2, {}))["cart_token"]
+    response = await client.post(
+        "/api/v1/orders",
+        json={"email": "guest@example.com", "shipping_address": ADDRESS},
+        headers={"Cart-Token": token},
+    )
+    order = await response.get_json()
+    assert response.status_code == 201, order
+    assert order["order_token"]
+    assert [(i["variant_id"], i["sku"], i["quantity"]) for i in order["items"]] == [
+        (l_red["id"], "TEE-L-RED", 2)
+    ]
+    assert order["subtotal"] == 2 * 2400
+    after = await Product.get(tee["id"])
+    assert (after.variant(l_red["id"]).stock, after.stock) == (7, 12)
+
+
 # -- products stored before variants -----------------------------------------------------------
 
 

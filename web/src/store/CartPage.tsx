@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { Link } from "react-router";
 import { api, unwrap } from "../api";
+import { loadCart } from "./cart";
 import type { ApiProblem } from "../api/problem";
 import type { components } from "../api/schema";
 import { useAuth } from "../auth/AuthContext";
@@ -15,22 +16,13 @@ export function CartPage() {
   const { user } = useAuth();
   useTitle("Your cart");
   if (user === undefined) return <Loading />;
-  if (user === null) {
-    return (
-      <>
-        <h1>Your cart</h1>
-        <p>
-          <Link to="/login?next=%2Fcart">Log in</Link> to see your cart.
-        </p>
-      </>
-    );
-  }
-  return <SignedInCart />;
+  // Signed in or not: a guest's cart works the same (its token travels as Cart-Token).
+  return <CartView signedIn={user !== null} key={user?.id ?? "guest"} />;
 }
 
-function SignedInCart() {
+function CartView({ signedIn }: { signedIn: boolean }) {
   const [version, setVersion] = useState(0);
-  const [cart, retry] = useLoad(() => unwrap(api.GET("/api/v1/cart")), String(version));
+  const [cart, retry] = useLoad(() => loadCart(signedIn), String(version));
   const [error, setError] = useState<ApiProblem | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -116,6 +108,11 @@ function SignedInCart() {
               Check out
             </Link>
           </p>
+          {!signedIn ? (
+            <p>
+              Have an account? <Link to="/login?next=%2Fcart">Log in</Link> and this cart joins yours.
+            </p>
+          ) : null}
         </>
       ) : null}
     </>

@@ -1,13 +1,26 @@
 import { type FormEvent, useState } from "react";
 import type { components, paths } from "../api/schema";
-import { Link, useLocation, useNavigate, useParams } from "react-router";
-import { api, unwrap } from "../api";
+import { Link, useParams } from "react-router";
+import { api, guest, unwrap } from "../api";
 import type { ApiProblem } from "../api/problem";
-import { useAuth } from "../auth/AuthContext";
 import { ErrorNotice, Loading, Notice } from "../components/Status";
 import { formatMoney } from "../lib/money";
 import { asProblem, useLoad, useTitle } from "../lib/useLoad";
 import { STOCK_LABELS } from "./ProductCard";
+
+/** Adds to the signed-in shopper's cart, or a guest's (the first add creates it: its token is
+ * kept). A guest cart that expired is forgotten and a new one started. */
+async function addToGuestOrOwnCart(productId: string, variantId: string | null, quantity: number): Promise<void> {
+  const body = variantId ? { product_id: productId, variant_id: variantId, quantity } : { product_id: productId, quantity };
+  const add = () => unwrap(api.POST("/api/v1/cart/items", { body }));
+  try {
+    guest.setCartToken((await add()).cart_token);
+  } catch (problem) {
+    if (asProblem(problem).code !== "cart_not_found") throw problem;
+    guest.forgetCart();
+    guest.setCartToken((await add()).cart_token);
+  }
+}
 
 export function ProductPage() {
   const { slug = "" } = useParams();
@@ -15,9 +28,6 @@ export function ProductPage() {
     () => unwrap(api.GET("/api/v1/products/{reference}", { params: { path: { reference: slug } } })),
     slug,
   );
-  const { user } = useAuth();
-  const navigate = useNavigate();
-  const location = useLocation();
   const [shown, setShown] = useState(0);
   const [quantity, setQuantity] = useState(1);
   const [adding, setAdding] = useState(false);
@@ -62,19 +72,11 @@ export function ProductPage() {
 
   async function addToCart(event: FormEvent) {
     event.preventDefault();
-    if (!user) {
-      navigate(`/login?next=${encodeURIComponent(location.pathname)}`);
-      return;
-    }
     setAdding(true);
     setError(null);
     setAdded(null);
     try {
-      await unwrap(
-        api.POST("/api/v1/cart/items", {
-          body: variant ? { product_id: item.id, variant_id: variant.id, quantity } : { product_id: item.id, quantity },
-        }),
-      );
+      await addToGuestOrOwnCart(item.id, variant?.id ?? null, quantity);
       setAdded(quantity);
     } catch (problem) {
       setError(asProblem(problem));
