@@ -296,3 +296,63 @@ async def test_cancel_and_full_refund_give_the_use_back_once(
     stored = await Discount.get(code.id)
     assert (stored.times_used, stored.uses_left) == (0, 2)
     assert (await DiscountUse.find_one()).uses == 0
+
+
+async def test_a_guest_quotes_applies_a_code_and_its_per_customer_limit_counts_by_email(
+    client, stock, rules
+):
+    await make_code("WELCOME", usage_limit_per_customer=1)
+
+    async def guest_with_code() -> dict[str, str]:
+        added = await client.post(
+            "/api/v1/cart/items", json={"product_id": str(stock.shirt.id), "quantity": 1}
+        )
+        headers = {"Cart-Token": (await added.get_json())["cart_token"]}
+        applied = await client.post(
+            "/api/v1/cart/discount", headers=headers, json={"code": "welcome"}
+        )
+        assert applied.status_code == 200
+        return headers
+
+    first = await guest_with_code()
+    status, priced = await quote(client, first, country="US", region="NY")
+    assert status == 200 and priced["discount_total"] == 150 and priced["tax_total"] == 120
+    placed = await client.post(
+        "/api/v1/orders",
+        headers=first,
+        json={
+            "email": "Guest@Example.com",
+            "shipping_address": NY,
+            "shipping_method_id": str(rules.standard.id),
+        },
+    )
+    assert placed.status_code == 201, await placed.get_json()
+    assert (await placed.get_json())["total"] == priced["total"] == 1500 - 150 + 599 + 120
+
+    # Another guest cart, the same email (any case): that customer's one use is spent.
+    second = await guest_with_code()
+    refused = await client.post(
+        "/api/v1/orders",
+        headers=second,
+        json={
+            "email": "guest@example.COM",
+            "shipping_address": NY,
+            "shipping_method_id": str(rules.standard.id),
+        },
+    )
+    assert refused.status_code == 422
+    assert (await refused.get_json())["reason"] == "customer_limit"
+    other = await client.post(
+        "/api/v1/orders",
+        headers=second,
+        json={
+            "email": "someone.else@example.com",
+            "shipping_address": NY,
+            "shipping_method_id": str(rules.standard.id),
+        },
+    )
+    assert other.status_code == 201
+    assert (await DiscountUse.find({}).count()) == 2
+    unknown = await client.get("/api/v1/cart/quote", headers={"Cart-Token": "x" * 43})
+    assert unknown.status_code == 404
+    assert (await unknown.get_json())["code"] == "cart_not_found"
