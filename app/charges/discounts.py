@@ -47,13 +47,14 @@ REASONS: dict[str, str] = {
 class DiscountInvalid(Invalid):
     code = ErrorCode.DISCOUNT_INVALID
 
-    def __init__(self, reason: str, code_text: str | None = None, **extra: Any) -> None:
+    def __init__(self, reason: str, code_text: str | None = None) -> None:
+        fields: dict[str, Any] = {"reason": reason}
+        if code_text:
+            fields["discount_code"] = code_text
         super().__init__(
             REASONS.get(reason, "This code cannot be used."),
-            reason=reason,
             errors=[{"loc": ["code"], "msg": REASONS.get(reason, reason)}],
-            discount_code=code_text,
-            **extra,
+            **fields,
         )
 
 

@@ -12,6 +12,7 @@ from app.charges.schemas import DestinationQuery, ShippingMethodOut
 @validate_querystring(DestinationQuery)
 @validate_response(list[ShippingMethodOut])
 async def list_shipping_methods(query_args: DestinationQuery) -> list[ShippingMethodOut]:
-    """The shipping methods for a destination, cheapest first."""
+    """The shipping methods for a destination (every active one without `country`),
+    cheapest first."""
     methods = await shipping.methods_for(country=query_args.country)
     return [shipping.public_out(method) for method in methods]

@@ -129,7 +129,9 @@ class AdminShippingMethodOut(ShippingMethodOut):
 
 
 class DestinationQuery(QueryModel):
-    country: CountryCode
+    country: CountryCode | None = Field(
+        default=None, description="Left out: every active method, wherever it ships"
+    )
     region: RegionCode | None = None
 
 

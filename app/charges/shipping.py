@@ -133,27 +133,20 @@ async def list_methods(*, query: PageQuery) -> Page[AdminShippingMethodOut]:
     return Page.build([admin_out(m) for m in methods], query=query, total=total)
 
 
-def _destination_filter(country: str) -> dict[str, Any]:
+def _destination_filter(country: str | None) -> dict[str, Any]:
+    if country is None:
+        return {"active": True}
     return {
         "active": True,
         "$or": [{"countries": country.upper()}, {"all_countries": True}],
     }
 
 
-async def methods_for(*, country: str, session: Any = None) -> list[ShippingMethod]:
-    """The active methods shipping to `country`, cheapest first."""
+async def methods_for(*, country: str | None, session: Any = None) -> list[ShippingMethod]:
+    """The active methods shipping to `country` (None: all of them), cheapest first."""
     found = (
         await ShippingMethod.find(_destination_filter(country), session=session)
         .limit(MAX_METHODS_PER_DESTINATION)
         .to_list()
     )
     return sorted(found, key=lambda m: (m.price, m.name, str(m.id)))
-
-
-async def method_for(
-    *, method_id: PydanticObjectId, country: str, session: Any = None
-) -> ShippingMethod | None:
-    """The method if it is active and ships to `country`, else None."""
-    return await ShippingMethod.find_one(
-        {"_id": method_id, **_destination_filter(country)}, session=session
-    )
