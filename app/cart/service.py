@@ -524,6 +524,13 @@ async def merge(*, user_id: PydanticObjectId, token: str) -> tuple[CartOut, Cart
                 )
 
         cart = await _edit(user, edit, also=[line.product_id for line in incoming], session=session)
+        if claimed.discount_code:
+            # The guest's discount code comes along unless the account's cart has one.
+            await Cart.get_pymongo_collection().update_one(
+                {"user_id": user_id, "discount_code": None},
+                {"$set": {"discount_code": claimed.discount_code}},
+                session=session,
+            )
         report = CartMergeOut(merged=True, lines_added=added_in_full[0], capped=list(capped))
         return cart, report
 

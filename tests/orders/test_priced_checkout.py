@@ -356,3 +356,20 @@ async def test_a_guest_quotes_applies_a_code_and_its_per_customer_limit_counts_b
     unknown = await client.get("/api/v1/cart/quote", headers={"Cart-Token": "x" * 43})
     assert unknown.status_code == 404
     assert (await unknown.get_json())["code"] == "cart_not_found"
+
+
+async def test_a_guests_code_comes_along_when_the_cart_merges_at_login(client, customer, stock):
+    _, headers = customer
+    await make_code("JOIN")
+    added = await client.post(
+        "/api/v1/cart/items", json={"product_id": str(stock.mug.id), "quantity": 1}
+    )
+    token = (await added.get_json())["cart_token"]
+    applied = await client.post(
+        "/api/v1/cart/discount", headers={"Cart-Token": token}, json={"code": "join"}
+    )
+    assert applied.status_code == 200
+    merged = await client.post("/api/v1/cart/merge", headers=headers, json={"cart_token": token})
+    assert merged.status_code == 200
+    _, priced = await quote(client, headers)
+    assert priced["discount"]["code"] == "JOIN" and priced["discount_total"] == 80
