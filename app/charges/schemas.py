@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StringConstraints,
+)
 
 from app.charges.models import DiscountType, TaxClass
 from app.core.pagination import PageQuery
@@ -32,15 +40,44 @@ RegionCode = Annotated[
 ]
 Days = Annotated[StrictInt, Field(ge=0, le=365)]
 Grams = Annotated[StrictInt, Field(ge=1, le=10_000_000)]
+
+
+def _two_decimals(value: float) -> float:
+    if abs(value * 100 - round(value * 100)) > 1e-6:
+        raise ValueError("at most two decimals (hundredths of a basis point)")
+    return value
+
+
 # Basis points with up to two decimals (887.5 is 8.875 %): stored as parts per million.
 RateBp = Annotated[
-    Decimal,
+    float,
+    Strict(),
+    AfterValidator(_two_decimals),
     Field(
         ge=0,
         le=10_000,
-        multiple_of=Decimal("0.01"),
-        description="The rate in basis points (2000 is 20 %), up to two decimals: 887.5 is 8.875 %",
+        description="The rate in basis points (2000 is 20 %), a JSON number with up to two "
+        "decimals: 887.5 is 8.875 %",
     ),
+]
+
+
+def _date_time_text(value: Any) -> Any:
+    # Lax pydantic reads a number as a Unix timestamp: a date-time in a body is text.
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 date-time string, e.g. 2026-03-01T12:00:00Z")
+    return value
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+DateTimeIn = Annotated[
+    datetime,
+    BeforeValidator(_date_time_text),
+    AfterValidator(_as_utc),
+    Field(description="RFC 3339 date-time; without an offset it is UTC"),
 ]
 Code = Annotated[
     str,
@@ -191,8 +228,8 @@ class DiscountIn(InModel):
         "`fixed`; absent for `free_shipping`",
     )
     min_subtotal: Money | None = None
-    starts_at: UTCDateTime | None = None
-    ends_at: UTCDateTime | None = None
+    starts_at: DateTimeIn | None = None
+    ends_at: DateTimeIn | None = None
     usage_limit: Annotated[StrictInt, Field(ge=0, le=1_000_000_000)] | None = None
     usage_limit_per_customer: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = None
     product_ids: Annotated[list[ObjectIdStr], Field(max_length=100)] | None = None
@@ -218,8 +255,8 @@ class DiscountUpdate(InModel):
     type: DiscountType = None
     value: Annotated[StrictInt, Field(ge=1, le=100_000_000_00)] | None = None
     min_subtotal: Money | None = None
-    starts_at: UTCDateTime | None = None
-    ends_at: UTCDateTime | None = None
+    starts_at: DateTimeIn | None = None
+    ends_at: DateTimeIn | None = None
     usage_limit: Annotated[StrictInt, Field(ge=0, le=1_000_000_000)] | None = None
     usage_limit_per_customer: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = None
     product_ids: Annotated[list[ObjectIdStr], Field(max_length=100)] | None = None

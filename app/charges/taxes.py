@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -19,8 +18,8 @@ from app.pricing.engine import RateRow, TaxRateInput, rates_for
 PPM_PER_BP = 100
 
 
-def bp_to_ppm(rate_bp: Decimal) -> int:
-    return int(rate_bp * PPM_PER_BP)
+def bp_to_ppm(rate_bp: float) -> int:
+    return round(rate_bp * PPM_PER_BP)
 
 
 def out(rate: TaxRate) -> TaxRateOut:

@@ -203,3 +203,42 @@ async def test_bad_discounts_are_422_and_change_nothing(client, admin, body):
     response = await client.post(f"{ADMIN}/discounts", headers=headers, json=body)
     assert response.status_code == 422, await response.get_json()
     assert await Discount.count() == 0
+
+
+async def test_a_discounts_dates_are_changed_as_dates(client, admin):
+    _, headers = admin
+    created = await client.post(
+        f"{ADMIN}/discounts", headers=headers, json={"code": "WINDOW", "type": "free_shipping"}
+    )
+    discount_id = (await created.get_json())["id"]
+    patched = await client.patch(
+        f"{ADMIN}/discounts/{discount_id}",
+        headers=headers,
+        json={"starts_at": "2026-01-01T00:00:00Z", "ends_at": "2026-02-01T00:00:00+01:00"},
+    )
+    assert patched.status_code == 200, await patched.get_json()
+    body = await patched.get_json()
+    assert (body["starts_at"], body["ends_at"]) == ("2026-01-01T00:00:00Z", "2026-01-31T23:00:00Z")
+    stored = await Discount.get(discount_id)
+    assert stored.starts_at.year == 2026 and stored.ends_at.day == 31
+    backwards = await client.patch(
+        f"{ADMIN}/discounts/{discount_id}",
+        headers=headers,
+        json={"ends_at": "2025-12-31T00:00:00Z"},
+    )
+    assert backwards.status_code == 422
+    assert (await backwards.get_json())["errors"][0]["loc"] == ["ends_at"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("discounts", {"code": "NUM", "type": "free_shipping", "starts_at": 0}),
+        ("tax-rates", {"country": "US", "rate_bp": "887.5", "name": "Text"}),
+        ("tax-rates", {"country": "US", "rate_bp": True, "name": "Bool"}),
+    ],
+)
+async def test_numbers_and_dates_keep_their_json_types(client, admin, path, body):
+    _, headers = admin
+    response = await client.post(f"{ADMIN}/{path}", headers=headers, json=body)
+    assert response.status_code == 422
