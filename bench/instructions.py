@@ -1,10 +1,11 @@
 """`python -m bench.instructions`: the server's work per checkout flow and per created product,
 counted in CPU instructions (valgrind's callgrind), which other work on the machine does not move.
 
-The bench's server (`bench.asgi` under hypercorn, one worker, the embedded engine, the bench's
-settings) runs under `valgrind --tool=callgrind` with instrumentation off; it is switched on
-(`callgrind_control -i on`) only around the requests measured, so start-up and seeding are not
-counted. Two figures, each the server processes' instructions divided by the requests' count:
+The bench's server (`bench.asgi` under hypercorn, or `--server`; one worker, the embedded
+engine, the bench's settings) runs under `valgrind --tool=callgrind` with instrumentation off;
+it is switched on (`callgrind_control -i on`) only around the requests measured, so start-up
+and seeding are not counted. Two figures, each the server processes' instructions divided by
+the requests' count:
 
 - checkout: 8 shoppers at once, each `--flows` times: add one unit, `POST /orders`,
   `POST /orders/{id}/pay` with `pm_card_visa` (two warm-up flows each first);
@@ -32,13 +33,13 @@ from pathlib import Path
 import httpx
 
 from bench.asgi import BENCH_PASSWORD
-from bench.harness import ADDRESS, free_port
+from bench.harness import ADDRESS, SERVERS, free_port
 
 HERE = Path(__file__).resolve().parent
 SHOPPERS = 8
 
 
-def _server(products: int, out: Path, port: int) -> subprocess.Popen:
+def _server(kind: str, products: int, out: Path, port: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "APP_ENV": "development",
@@ -55,8 +56,8 @@ def _server(products: int, out: Path, port: int) -> subprocess.Popen:
     env.pop("MONGODB_URI", None)
     command = [
         "valgrind", "--tool=callgrind", "--trace-children=yes", "--instr-atstart=no",
-        f"--callgrind-out-file={out}/callgrind.%p", sys.executable, "-m", "hypercorn",
-        "bench.asgi:app", "--workers", "1", "--bind", f"127.0.0.1:{port}",
+        f"--callgrind-out-file={out}/callgrind.%p", sys.executable,
+        *(a.format(bind=f"127.0.0.1:{port}", port=port) for a in SERVERS[kind]),
     ]  # fmt: skip
     log = (out / "server.log").open("w")
     return subprocess.Popen(
@@ -196,6 +197,7 @@ async def _measure(base: str, counter: _Counter, *, flows: int, create: int, chu
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__)
+    parser.add_argument("--server", default="hypercorn", choices=sorted(SERVERS))
     parser.add_argument("--products", type=int, default=0, help="synthetic products seeded")
     parser.add_argument("--flows", type=int, default=10, help="checkout flows per shopper")
     parser.add_argument("--create", type=int, default=2000, help="products made between chunks")
@@ -206,7 +208,7 @@ def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # bench.asgi's app set INFO up
     out = Path(tempfile.mkdtemp(prefix="bench-instructions-"))
     port = free_port()
-    process = _server(args.products, out, port)
+    process = _server(args.server, args.products, out, port)
     try:
         asyncio.run(
             _measure(
