@@ -55,6 +55,8 @@ READS = [
     ("product list", "/api/v1/products"),
     ("product list, filtered", "/api/v1/products?category=apparel&in_stock=true&sort=price"),
     ("product list, q", "/api/v1/products?q=waterproof+jacket"),
+    # Issue 18: a page of 20 with the facets (brand, color, size, category, price range).
+    ("product list, facets", "/api/v1/products?facets=true&in_stock=true"),
     ("product page", PAGE),
     ("categories", "/api/v1/categories"),
 ]

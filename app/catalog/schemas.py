@@ -17,7 +17,7 @@ from pydantic import (
 
 from app.catalog.stock_fields import DEFAULT_LOW_STOCK_THRESHOLD, MAX_STOCK
 from app.core.money import CURRENCY_CODES, STORE_CURRENCY_MARK, iso_currency
-from app.core.pagination import PageQuery
+from app.core.pagination import Page, PageQuery
 from app.core.schemas import (
     JSON_INTEGER,
     InModel,
@@ -56,6 +56,62 @@ Attributes = Annotated[
     Field(max_length=30, json_schema_extra={"additionalProperties": False}),
 ]
 FilterValue = Annotated[str, StringConstraints(max_length=100)]
+
+# Variants (issue 18): option names are like attribute keys, values short display strings.
+MAX_OPTIONS = 3
+MAX_OPTION_VALUES = 50
+MAX_VARIANTS = 100
+OptionValue = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+Sku = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+    ),
+]
+
+
+# A variant's value of each option, by option name (keys as the options name them).
+VariantOptions = Annotated[
+    dict[AttributeKey, OptionValue],
+    Field(max_length=MAX_OPTIONS, json_schema_extra={"additionalProperties": False}),
+]
+
+
+class OptionIn(InModel):
+    name: AttributeKey = Field(description="Lower case, e.g. `size`, `color`")
+    values: Annotated[list[OptionValue], Field(min_length=1, max_length=MAX_OPTION_VALUES)]
+
+
+class VariantIn(InModel):
+    """One variant: its value of each of the product's options, its own stock, and
+    optionally its own sku (default derived) and price (default the product's)."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema: _absent_is_not_null(schema))
+
+    sku: Sku | None = None
+    options: VariantOptions = Field(default_factory=dict)
+    price: Money | None = None
+    stock: Quantity = 0
+    low_stock_threshold: Quantity | None = None
+
+
+class VariantUpdate(InModel):
+    """`PATCH /admin/products/{id}/variants/{variant_id}`: only the fields sent change."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema: _absent_is_not_null(schema))
+
+    sku: Sku = None
+    options: VariantOptions = None
+    price: Money | None = None
+    stock: Quantity = None
+    low_stock_threshold: Quantity = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(include=self.model_fields_set)
+
+
+Options = Annotated[list[OptionIn], Field(max_length=MAX_OPTIONS)]
+Variants = Annotated[list[VariantIn], Field(min_length=1, max_length=MAX_VARIANTS)]
 
 
 # An http(s) URL on a host name (a CDN's, say: no user info, no IP literal), then printable
@@ -109,6 +165,16 @@ class ProductQuery(PageQuery, QueryModel):
         return value
 
 
+class CatalogQuery(ProductQuery):
+    """`GET /products`: the filters, and whether to add the facets."""
+
+    facets: bool = Field(
+        default=False,
+        description="true: add `facets` (counts per brand, color, size and category, and the "
+        "price range, over the filtered result, each ignoring its own filter)",
+    )
+
+
 class AdminProductQuery(ProductQuery):
     """`GET /admin/products`: the catalog's filters, on active or archived products."""
 
@@ -120,7 +186,14 @@ class AdminProductQuery(ProductQuery):
 # -- admin bodies ----------------------------------------------------------------------------
 
 
+def _stock_or_variants(schema: dict[str, Any]) -> None:
+    # What build_variants checks first, in the schema: the stock, or variants with theirs.
+    schema["anyOf"] = [{"required": ["stock"]}, {"required": ["variants"]}]
+
+
 class ProductIn(InModel):
+    model_config = ConfigDict(json_schema_extra=_stock_or_variants)
+
     name: Name
     description: Description
     price: Money
@@ -133,8 +206,16 @@ class ProductIn(InModel):
     brand: Brand | None = None
     attributes: Attributes = Field(default_factory=dict)
     images: Images = Field(default_factory=list)
-    stock: Quantity
+    stock: Quantity | None = Field(
+        default=None,
+        description="Required without `variants`; with them, the sum of theirs (or absent)",
+    )
     low_stock_threshold: Quantity = DEFAULT_LOW_STOCK_THRESHOLD
+    options: Options = Field(default_factory=list)
+    variants: Variants | None = Field(
+        default=None,
+        description="One per combination sold; absent: one variant holding `stock`",
+    )
 
 
 def _absent_is_not_null(schema: dict[str, Any]) -> None:
@@ -162,6 +243,8 @@ class ProductUpdate(InModel):
     stock: Quantity = None
     low_stock_threshold: Quantity = None
     status: Literal["active", "archived"] = None
+    options: Options = None
+    variants: Variants = None
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(include=self.model_fields_set)
@@ -218,6 +301,41 @@ class ProductListItem(OutModel):
     stock_status: Literal["in_stock", "low_stock", "out_of_stock"]
 
 
+class OptionOut(OutModel):
+    name: str
+    values: list[str]
+
+
+class VariantOut(OutModel):
+    id: str
+    sku: str
+    options: dict[str, str]
+    price: int = Field(description="Its own price, else the product's")
+    stock: int
+    stock_status: Literal["in_stock", "low_stock", "out_of_stock"]
+    low_stock_threshold: int
+
+
+class FacetCount(OutModel):
+    value: str
+    count: int
+
+
+class PriceRange(OutModel):
+    min: int | None
+    max: int | None
+
+
+class Facets(OutModel):
+    """Counts over the filtered result, each facet ignoring its own filter."""
+
+    brand: list[FacetCount]
+    color: list[FacetCount]
+    size: list[FacetCount]
+    category: list[FacetCount]
+    price: PriceRange
+
+
 class AdminProductItem(ProductListItem):
     stock: int
     low_stock_threshold: int
@@ -227,6 +345,8 @@ class AdminProductItem(ProductListItem):
 class ProductOut(ProductListItem):
     description: str
     attributes: dict[str, str]
+    options: list[OptionOut]
+    variants: list[VariantOut]
     stock: int
     low_stock_threshold: int
     status: Literal["active", "archived"]
@@ -265,3 +385,11 @@ class CategoryNode(OutModel):
 
 class CategoryTree(RootModel[list[CategoryNode]]):
     """The roots of the category tree, each with its children, by name."""
+
+
+class ProductPage(Page[ProductListItem]):
+    """A catalog page; `facets` with `?facets=true`, else null."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    facets: Facets | None = Field(default=None, description="With `facets=true`; else null")

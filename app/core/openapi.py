@@ -127,6 +127,18 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 PROBLEMS_ATTRIBUTE = "_shop_problems"
+HEADERS_ATTRIBUTE = "_shop_header_parameters"
+
+
+def header_parameters(*parameters: dict[str, Any]) -> Callable[[_F], _F]:
+    """Document request headers a route reads (a guest's `Cart-Token`, `Order-Token`) as
+    parameters, so a client generated from the document types and sends them."""
+
+    def decorator(func: _F) -> _F:
+        setattr(func, HEADERS_ATTRIBUTE, parameters)
+        return func
+
+    return decorator
 
 
 def problems(*statuses: int) -> Callable[[_F], _F]:
@@ -220,6 +232,8 @@ class ShopOpenAPIProvider(OpenAPIProvider):
             for operation in item.values():
                 if getattr(func, IDEMPOTENT_ATTRIBUTE, False):
                     operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+                for parameter in getattr(func, HEADERS_ATTRIBUTE, ()):
+                    operation.setdefault("parameters", []).append(parameter)
                 if getattr(func, NO_CONTENT_ATTRIBUTE, False):
                     operation.setdefault("responses", {})[204] = {"description": "No Content"}
                 for (status, name), link in getattr(func, LINKS_ATTRIBUTE, {}).items():

@@ -27,7 +27,10 @@ def test_report_states_every_target_and_its_verdict():
     demo = SizeRun("demo", 32, [_result("bare route", 1000), _result("product list", 400)])
     demo.uncached = [_result("product list", 200, p50=4.0)]
     big = SizeRun("10,000", 10_000, [_result("bare route", 1000), _result("product list", 900)])
-    big.uncached = [_result("product list", 20, p50=40.0)]
+    big.uncached = [
+        _result("product list", 20, p50=40.0),
+        _result("product list, facets", 18, p50=44.0),
+    ]
     big.peak_rss_mb = 250
     run = Run(seconds=4, connections=16, sizes=[demo, big])
     run.health_idle, run.health_busy = _result("/health idle", 900), _result("busy", 800, 1.5)
@@ -36,6 +39,7 @@ def test_report_states_every_target_and_its_verdict():
     assert "lowest: product list, 40% | **missed**" in text
     assert "40.00 ms uncached (4.00 ms with demo)" in text and "| **missed** |" in text
     assert "| 250 MB | met |" in text
+    assert "44.00 ms vs 40.00 ms uncached (1.1×;" in text
     assert "(1.5×) | met |" in text
     assert "| product list | 900 | 1.00 | 3.00 | 0.90 | 0 |" in text
 

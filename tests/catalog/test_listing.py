@@ -167,7 +167,14 @@ async def test_empty_catalog_is_an_empty_page(client):
     response = await client.get(URL)
     assert response.status_code == 200
     body = await response.get_json()
-    assert body == {"items": [], "page": 1, "per_page": 20, "total": 0, "pages": 0}
+    assert body == {
+        "items": [],
+        "page": 1,
+        "per_page": 20,
+        "total": 0,
+        "pages": 0,
+        "facets": None,
+    }
 
 
 @pytest.mark.parametrize(
