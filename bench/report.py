@@ -97,7 +97,8 @@ def render(run: Run) -> str:
         "# Benchmark: the shop over HTTP",
         "",
         f"{time.strftime('%Y-%m-%d %H:%M')} · {platform.machine()}, "
-        f"{_cores()} cores · Python {platform.python_version()} · one server worker, embedded "
+        f"{_cores()} cores · Python {platform.python_version()} · one uvicorn worker (uvloop, "
+        "httptools: the Dockerfile's server), embedded "
         f"engine · wrk, 1 thread, {run.connections} connections, {run.seconds:g} s per "
         f"scenario · whole run {run.elapsed:.0f} s · load average {run.load[0]:.1f} before, "
         f"{run.load[1]:.1f} after. Reproduce: `make bench`.",
