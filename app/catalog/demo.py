@@ -258,6 +258,14 @@ def _variant_rows(slug: str, variants: list) -> list[dict]:
     ]
 
 
+def _images(public_url: str, slug: str, name: str) -> list[dict[str, str]]:
+    """A demo product's two pictures: the product, and a detail view."""
+    return [
+        {"url": demo_image_url(public_url, slug, 1), "alt": name},
+        {"url": demo_image_url(public_url, slug, 2), "alt": f"{name}, detail"},
+    ]
+
+
 async def missing_demo_products(categories: dict[str, Category]) -> list[Product]:
     """The demo products not stored yet (keyed by slug: an admin's edits of a seeded one stay),
     built but not inserted, in `categories` (from `seed_demo_categories`)."""
@@ -285,10 +293,7 @@ async def missing_demo_products(categories: dict[str, Category]) -> list[Product
                 currency=settings.STORE_CURRENCY,
                 brand=brand,
                 attributes={"color": color, "size": size},
-                images=[
-                    {"url": demo_image_url(settings.public_url, slug, 1), "alt": name},
-                    {"url": demo_image_url(settings.public_url, slug, 2), "alt": f"{name}, detail"},
-                ],
+                images=_images(settings.public_url, slug, name),
                 stock=stock,
                 rating={"average": average, "count": count},
                 # Staggered arrivals, newest last in the list, so "newest first" means something.
@@ -309,10 +314,7 @@ async def missing_demo_products(categories: dict[str, Category]) -> list[Product
                 price=price,
                 currency=settings.STORE_CURRENCY,
                 brand=brand,
-                images=[
-                    {"url": demo_image_url(settings.public_url, slug, 1), "alt": name},
-                    {"url": demo_image_url(settings.public_url, slug, 2), "alt": f"{name}, detail"},
-                ],
+                images=_images(settings.public_url, slug, name),
                 options=[{"name": n, "values": values} for n, values in options],
                 variants=_variant_rows(slug, variants),
                 rating={"average": average, "count": count},

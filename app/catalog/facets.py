@@ -1,6 +1,7 @@
 """`GET /products?facets=true`: counts per brand, option value (color, size) and category,
 and the price range, over the filtered result, each facet ignoring its own filter (the
-usual faceted-search rule: `?color=blue` still shows how many are red).
+usual faceted-search rule: `?color=blue` still shows how many are red). Other option
+filters (`?material=linen`) have no facet of their own; they narrow every facet's counts.
 
 One aggregation: a `$match` on what every facet shares (active, the search words), then a
 `$facet` with one sub-pipeline per facet that adds the other filters. The embedded engine
@@ -21,12 +22,19 @@ from typing import Any
 from app.catalog import search
 from app.catalog.cache import current_version
 from app.catalog.categories import category_refs
-from app.catalog.listing import OPTION_FILTERS, filter_parts, variant_filter, variant_match
+from app.catalog.listing import (
+    OPTION_FILTERS,
+    filter_parts,
+    option_filters,
+    variant_filter,
+    variant_match,
+)
 from app.catalog.models import Product, option_key
 from app.catalog.schemas import FacetCount, Facets, PriceRange, ProductQuery
 
-# The filters that make up a facet answer's key (the rest: page, per_page, sort).
-FILTER_FIELDS = ("q", "category", "brand", *OPTION_FILTERS, "min_price", "max_price", "in_stock")
+# The filters that make up a facet answer's key, with every option filter (the rest: page,
+# per_page, sort).
+FILTER_FIELDS = ("q", "category", "brand", "min_price", "max_price", "in_stock")
 CACHED_ANSWERS = 512
 
 
@@ -60,8 +68,9 @@ _cache = _FacetCache()
 
 
 def normalized(query: ProductQuery) -> tuple:
-    """The filter set as a key: case-folded text filters, absent and empty alike."""
-    key = []
+    """The filter set as a key: case-folded text filters, absent and empty alike; the option
+    filters (`color`, `size` and any other option name) as sorted (name, value) pairs."""
+    key: list[Any] = []
     for field in FILTER_FIELDS:
         value = getattr(query, field)
         if isinstance(value, str):
@@ -69,6 +78,8 @@ def normalized(query: ProductQuery) -> tuple:
         if field == "in_stock":
             value = bool(value)
         key.append(value)
+    options = (option_key(name, value) for name, value in option_filters(query).items())
+    key.append(tuple(sorted(options)))
     return tuple(key)
 
 
@@ -104,7 +115,7 @@ def _option_pipeline(
     others = variant_filter(query, without=name)
     product_level = {**_merged(parts, without="options"), **variant_match(others)}
     variant_level: dict[str, Any] = {}
-    keys = [option_key(n, v) for n, v in _options(query).items() if n != name]
+    keys = [option_key(n, v) for n, v in option_filters(query).items() if n != name]
     if keys:
         variant_level["variants.keys"] = {"$all": keys}
     if query.in_stock:
@@ -126,10 +137,6 @@ def _option_pipeline(
         },
         {"$group": {"_id": "$_id.k", "value": {"$first": "$value"}, "count": {"$sum": 1}}},
     ]
-
-
-def _options(query: ProductQuery) -> dict[str, str]:
-    return {name: getattr(query, name) for name in OPTION_FILTERS if getattr(query, name)}
 
 
 async def _compute(query: ProductQuery) -> Facets:

@@ -41,7 +41,9 @@ LIST_PROJECTION = {
     "variants.stock": 1,
     "variants.low_stock_threshold": 1,
 }
-# Option filters: `?size=M&color=blue` match a product with one variant of both values.
+# The option filters that are facets too: `?size=M&color=blue` match a product with one
+# variant of both values; any other option name filters the same way (`?material=linen`,
+# ProductQuery.option_filters) but has no facet.
 OPTION_FILTERS = ("color", "size")
 
 Categories = dict[PydanticObjectId, CategoryRef]
@@ -79,8 +81,9 @@ def _list_item(row: dict[str, Any], categories: Categories) -> ProductListItem:
 
 
 def option_filters(query: ProductQuery) -> dict[str, str]:
-    """The option filters the query sets, name -> value."""
-    return {name: getattr(query, name) for name in OPTION_FILTERS if getattr(query, name)}
+    """The option filters the query sets, name -> value (`color`, `size` and any other
+    option name)."""
+    return query.option_filters
 
 
 def variant_filter(query: ProductQuery, *, without: str | None = None) -> dict[str, Any]:

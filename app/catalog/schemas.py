@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -15,6 +16,7 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from app.catalog.stock_fields import DEFAULT_LOW_STOCK_THRESHOLD, MAX_STOCK
 from app.core.money import CURRENCY_CODES, STORE_CURRENCY_MARK, iso_currency
@@ -51,7 +53,8 @@ Currency = Annotated[
 ]
 WeightGrams = Annotated[int, Strict(), Field(ge=0, le=1_000_000_000, description="Grams")]
 Brand = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-AttributeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+ATTRIBUTE_KEY = r"^[a-z][a-z0-9_]{0,39}$"
+AttributeKey = Annotated[str, StringConstraints(pattern=ATTRIBUTE_KEY)]
 AttributeValue = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Attributes = Annotated[
     dict[AttributeKey, AttributeValue],
@@ -135,8 +138,45 @@ Images = Annotated[list[ImageIn], Field(max_length=20)]
 # -- querystrings ----------------------------------------------------------------------------
 
 
+def _option_filter_name(name: str) -> str:
+    if not re.fullmatch(ATTRIBUTE_KEY, name):
+        raise PydanticCustomError(
+            "option_name",
+            "Unknown query parameter: not one of this list's, nor an option filter (an option "
+            "name: a lower case letter, then up to 39 lower case letters, digits or _)",
+        )
+    return name
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# Option filters (issue 18): any query parameter that is not one of the list's own and is
+# named like an option (`?material=linen`), its value like `color`'s (case-insensitive).
+OptionFilterName = Annotated[str, AfterValidator(_option_filter_name)]
+OPTION_FILTERS_DOC = (
+    "Option filters: any other parameter named like an option (`material=linen`), at most "
+    f"{MAX_OPTIONS}; case-insensitive. With `color` and `size` they must all hold for the same "
+    "variant (and with `in_stock=true` that variant must be in stock)."
+)
+OptionFilterValue = Annotated[
+    FilterValue, AfterValidator(_no_nul), Field(description=OPTION_FILTERS_DOC)
+]
+
+
 class ProductQuery(PageQuery, QueryModel):
-    """`GET /products` filters. Empty values (`?brand=`) count as absent."""
+    """`GET /products` filters. Empty values (`?brand=`) count as absent. Any other parameter
+    named like an option is an option filter (see `option_filters`)."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[OptionFilterName, OptionFilterValue] = Field(init=False)
+    extra_parameters = "option_filters"
+    extra_names = ATTRIBUTE_KEY
+    max_extra = MAX_OPTIONS
+    extra_kind = "option filters (parameters named like an option)"
 
     q: Annotated[str, StringConstraints(max_length=200)] | None = Field(
         default=None, description="Words searched in name, brand and description"
@@ -158,6 +198,12 @@ class ProductQuery(PageQuery, QueryModel):
     )
 
     blank_is_absent = True
+
+    @property
+    def option_filters(self) -> dict[str, str]:
+        """The option filters set, name -> value: `color`, `size` and the extra ones."""
+        named = {"color": self.color, "size": self.size, **(self.model_extra or {})}
+        return {name: value for name, value in named.items() if value}
 
     @field_validator("max_price")
     @classmethod

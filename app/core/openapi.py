@@ -241,6 +241,19 @@ class ShopOpenAPIProvider(OpenAPIProvider):
             parameter["schema"] = {"type": "string", "pattern": OBJECT_ID_PATTERN}
         return parameter
 
+    def build_querystring_parameters(
+        self, model: type[Any]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        # A QueryModel taking parameters beyond its own (the catalog's option filters) says so
+        # with one free-form query object (style form, exploded), which quart-schema's
+        # one-parameter-per-property listing leaves out.
+        parameters, definitions = super().build_querystring_parameters(model)
+        extra = getattr(model, "extra_parameter", None)
+        parameter = extra() if callable(extra) else None
+        if parameter is not None:
+            parameters.append(parameter)
+        return parameters, definitions
+
     def build_paths(self, rule: Rule) -> tuple[dict[str, Any], dict[str, Any]]:
         paths, components = super().build_paths(rule)
         func = self._app.view_functions[rule.endpoint]

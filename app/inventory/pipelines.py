@@ -103,3 +103,9 @@ def variant_match(
     if variant_id == str(product_id):
         branches.append(legacy)
     return {"_id": product_id, **product, "$or": branches}
+
+
+def map_variants(which: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]:
+    """The variants with `changed` (an expression of `$$v`) in place of each one `which`
+    selects, the others as they are."""
+    return {"$map": {"input": "$variants", "as": "v", "in": {"$cond": [which, changed, "$$v"]}}}

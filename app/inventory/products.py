@@ -103,6 +103,27 @@ async def update_product(
     return await catalog.product_out(product)
 
 
+async def _save_variants(
+    before: Product,
+    variants: list[Variant],
+    *,
+    options: list[Any] | None = None,
+    actor: str | None,
+    session: Any,
+) -> Product:
+    """Store a product's new variant set (`options`: its options, default the stored ones):
+    the skus claimed in the register first (409 `sku_taken`), then the set through the ledger."""
+    await register_skus(before.id, before=before.variants, after=variants, session=session)
+    return await stock.write_variant_set(
+        before=before,
+        options=before.options if options is None else options,
+        variants=variants,
+        base_price=before.own_price,
+        actor=actor,
+        session=session,
+    )
+
+
 def _combination(options: dict[str, str]) -> tuple:
     return tuple(sorted((k, v.casefold()) for k, v in options.items()))
 
@@ -148,15 +169,7 @@ async def _replace_variants(
         kept = stored.get(_combination(variant.options))
         if kept is not None:
             variant.id = kept.id
-    await register_skus(before.id, before=before.variants, after=built, session=session)
-    return await stock.write_variant_set(
-        before=before,
-        options=options,
-        variants=built,
-        base_price=before.own_price,
-        actor=actor,
-        session=session,
-    )
+    return await _save_variants(before, built, options=options, actor=actor, session=session)
 
 
 # -- one variant -------------------------------------------------------------------------------
@@ -197,15 +210,7 @@ async def add_variant(
         check_variant(variant, options=product.options, others=product.variants, loc=["options"])
         variant.keys = variant_keys(variant.options, product.attributes)
         variants = [*product.variants, variant]
-        await register_skus(product.id, before=product.variants, after=variants, session=session)
-        return await stock.write_variant_set(
-            before=product,
-            options=product.options,
-            variants=variants,
-            base_price=product.own_price,
-            actor=actor,
-            session=session,
-        )
+        return await _save_variants(product, variants, actor=actor, session=session)
 
     async with catalog.edit_errors():
         product = await db.run_in_transaction(work)
@@ -231,15 +236,7 @@ async def update_variant(
         check_variant(variant, options=product.options, others=product.variants, loc=[])
         variant.keys = variant_keys(variant.options, product.attributes)
         variants = [variant if v.id == variant_id else v for v in product.variants]
-        await register_skus(product.id, before=product.variants, after=variants, session=session)
-        return await stock.write_variant_set(
-            before=product,
-            options=product.options,
-            variants=variants,
-            base_price=product.own_price,
-            actor=actor,
-            session=session,
-        )
+        return await _save_variants(product, variants, actor=actor, session=session)
 
     async with catalog.edit_errors():
         product = await db.run_in_transaction(work)
@@ -260,15 +257,7 @@ async def delete_variant(
                 code=ErrorCode.VARIANT_INVALID,
             )
         variants = [v for v in product.variants if v.id != variant_id]
-        await register_skus(product.id, before=product.variants, after=variants, session=session)
-        return await stock.write_variant_set(
-            before=product,
-            options=product.options,
-            variants=variants,
-            base_price=product.own_price,
-            actor=actor,
-            session=session,
-        )
+        return await _save_variants(product, variants, actor=actor, session=session)
 
     async with catalog.edit_errors():
         product = await db.run_in_transaction(work)

@@ -134,13 +134,7 @@ async def _move(
             pipelines.materialise(product_id),
             {
                 "$set": {
-                    "variants": {
-                        "$map": {
-                            "input": "$variants",
-                            "as": "v",
-                            "in": {"$cond": [{"$eq": ["$$v.id", variant_id]}, moved, "$$v"]},
-                        }
-                    },
+                    "variants": pipelines.map_variants({"$eq": ["$$v.id", variant_id]}, moved),
                     "updated_at": now,
                 }
             },
@@ -453,13 +447,7 @@ async def set_low_stock_threshold(
             {
                 "$set": {
                     **product_fields,
-                    "variants": {
-                        "$map": {
-                            "input": "$variants",
-                            "as": "v",
-                            "in": {"$cond": [which, changed, "$$v"]},
-                        }
-                    },
+                    "variants": pipelines.map_variants(which, changed),
                     "updated_at": utcnow(),
                 }
             },

@@ -55,6 +55,7 @@ def test_report_states_the_write_targets_and_both_engines_side_by_side():
     run = Run(seconds=4, connections=16)
     run.sizes = [_writes("demo", 32, 300, 120), _writes("10,000", 10_032, 255, 90)]
     run.creation = [_result("products 1-1,000", 100), _result("products 4,001-5,000", 95)]
+    run.creation[0].server_cpu_ms, run.creation[1].server_cpu_ms = 2.0, 2.1
     run.wire = [_writes("demo", 32, 60, 20, wire=True)]
     text = render(run)
     assert (
@@ -65,7 +66,11 @@ def test_report_states_the_write_targets_and_both_engines_side_by_side():
         "| checkout ≥ 100/s at 10,000 products (one worker) | 90/s, p50 8.0 ms | **missed** |"
         in text
     )
-    assert "100/s first, 95/s last (95%), 98/s on average | met |" in text
+    assert (
+        "100/s first, 95/s last (95%), 98/s on average; server CPU per product 2.00 ms first, "
+        "2.10 ms last | met |" in text
+    )
+    assert "The server's CPU time per product, chunk by chunk" in text and "2.10 ms." in text
     assert "| scenario | embedded, demo | embedded, 10,000 | wire, demo |" in text
     assert "| checkout | 120 (8.0; 9.5 CPU) | 90 (8.0; 9.5 CPU) | 20 (8.0; 9.5 CPU) |" in text
     # A subset run (no catalog reads) states only the targets it has figures for.

@@ -194,7 +194,11 @@ async def test_empty_catalog_is_an_empty_page(client):
         ({"in_stock": "maybe"}, "in_stock"),
         ({"q": "x" * 201}, "q"),
         ({"brand": "b" * 101}, "brand"),
-        ({"colour": "red"}, "colour"),  # unknown parameter
+        # Not a parameter of the list, nor named like an option (`?colour=` is an option
+        # filter: tests/catalog/test_option_filters.py).
+        ({"Colour": "red"}, "Colour"),
+        ({"colour-x": "red"}, "colour-x"),
+        ({"material": "m" * 101}, "material"),  # an option filter's value, like `brand`'s
     ],
 )
 async def test_bad_query_values_are_422(client, params, field):

@@ -33,6 +33,11 @@ const TOKENLESS = new Set([
   "/api/v1/auth/resend-verification",
 ]);
 
+// The document's one object query parameter, the product lists' `option_filters`, is
+// `style: form, explode: true` (each entry a parameter of its own: `?material=linen`), not
+// openapi-fetch's default deepObject (`?option_filters[material]=linen`).
+const QUERY_SERIALIZER = { object: { style: "form", explode: true } } as const;
+
 export function createApi(options: ApiOptions): { api: ApiClient; tokens: TokenManager; guest: GuestTokens } {
   const fetchImpl = options.fetch ?? ((request: Request) => globalThis.fetch(request));
   const baseUrl = options.baseUrl ?? "";
@@ -87,7 +92,7 @@ export function createApi(options: ApiOptions): { api: ApiClient; tokens: TokenM
     },
   };
 
-  const api = createClient<paths>({ baseUrl, fetch: fetchImpl });
+  const api = createClient<paths>({ baseUrl, fetch: fetchImpl, querySerializer: QUERY_SERIALIZER });
   api.use(auth);
   return { api, tokens, guest };
 }

@@ -4,20 +4,26 @@
 import { expect, test } from "@playwright/test";
 import { checkPage, mailTo, watchPage } from "./helpers";
 
-test("a guest buys something and opens the order page from the email link", async ({ page, browser, baseURL }, testInfo) => {
+test("a guest buys a size M in blue and opens the order page from the email link", async ({ page, browser, baseURL }, testInfo) => {
   const problems = watchPage(page);
   const email = `guest-${testInfo.project.name}-${Date.now()}@example.com`;
 
-  await page.goto("/products/trail-running-shoe");
+  // A size M in blue, as a guest: the picker chooses the variant, the cart line names it.
+  await page.goto("/products/classic-oxford-shirt");
   await expect(page.getByRole("button", { name: "Log out" })).toHaveCount(0);
+  await page.getByRole("group", { name: /^Size/ }).getByRole("button", { name: "M", exact: true }).click();
+  const colors = page.getByRole("group", { name: /^Color/ });
+  await colors.getByRole("button", { name: "blue", exact: true }).click();
+  await expect(colors.getByRole("button", { name: "blue", exact: true })).toHaveAttribute("aria-pressed", "true");
   await page.getByRole("button", { name: "Add to cart" }).click();
   await expect(page.getByText("Added 1 to your cart.")).toBeVisible();
   await page.getByRole("link", { name: "View your cart" }).click();
-  await expect(page.getByRole("rowheader", { name: "Trail Running Shoe" })).toBeVisible();
-  await expect(page.getByText("Subtotal (1 item): $129.00")).toBeVisible();
+  const line = page.getByRole("rowheader", { name: "Classic Oxford Shirt (color blue, size M)" });
+  await expect(line).toBeVisible();
+  await expect(page.getByText("Subtotal (1 item): $49.00")).toBeVisible();
   // The cart is the browser's: a reload keeps it.
   await page.reload();
-  await expect(page.getByRole("rowheader", { name: "Trail Running Shoe" })).toBeVisible();
+  await expect(line).toBeVisible();
   await checkPage(page, testInfo, "20-guest-cart");
 
   await page.getByRole("link", { name: "Check out" }).click();
@@ -39,7 +45,7 @@ test("a guest buys something and opens the order page from the email link", asyn
   // The confirmation page reloads: the order's token is kept in this browser.
   await page.reload();
   await expect(page.getByText("Status: Awaiting payment")).toBeVisible();
-  await page.getByRole("button", { name: "Pay $129.00" }).click();
+  await page.getByRole("button", { name: "Pay $49.00" }).click();
   await expect(page.getByText("Thank you! Your payment is received")).toBeVisible();
   await expect(page.getByText("Status: Paid")).toBeVisible();
   await checkPage(page, testInfo, "22-guest-order-paid");
