@@ -52,13 +52,13 @@ def _two_decimals(value: float) -> float:
 RateBp = Annotated[
     float,
     Strict(),
-    AfterValidator(_two_decimals),
     Field(
         ge=0,
         le=10_000,
         description="The rate in basis points (2000 is 20 %), a JSON number with up to two "
         "decimals: 887.5 is 8.875 %",
     ),
+    AfterValidator(_two_decimals),
 ]
 
 

@@ -236,6 +236,8 @@ async def test_a_discounts_dates_are_changed_as_dates(client, admin):
         ("discounts", {"code": "NUM", "type": "free_shipping", "starts_at": 0}),
         ("tax-rates", {"country": "US", "rate_bp": "887.5", "name": "Text"}),
         ("tax-rates", {"country": "US", "rate_bp": True, "name": "Bool"}),
+        # Over the maximum, and so large that a hundred times it is infinite.
+        ("tax-rates", {"country": "US", "rate_bp": 1.7976931348623157e308, "name": "Huge"}),
     ],
 )
 async def test_numbers_and_dates_keep_their_json_types(client, admin, path, body):
