@@ -55,6 +55,7 @@ def priced_fields(items: list[OrderItem], priced: Priced, *, customer: str) -> d
         item.tax = line.tax
         item.tax_class = line.tax_class
         item.tax_rate_ppm = line.tax_rate_ppm
+        item.tax_rate_name = line.tax_rate_name
     method = priced.method
     discount = priced.discount
     return {

@@ -117,6 +117,7 @@ class LineBreakdown:
     tax: int
     tax_rate_ppm: int
     tax_rate_id: str | None
+    tax_rate_name: str | None
     tax_class: TaxClass
     total: int  # what the line costs, tax included
 
@@ -237,6 +238,7 @@ def price(
                 tax=tax,
                 tax_rate_ppm=rate_ppm,
                 tax_rate_id=rate.id if rate is not None else None,
+                tax_rate_name=rate.name if rate is not None else None,
                 tax_class=line.tax_class,
                 total=net if prices_include_tax else net + tax,
             )

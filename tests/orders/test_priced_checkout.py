@@ -88,6 +88,7 @@ async def test_the_quote_is_what_checkout_charges(
         (71, 887.5, 0),
     ]
     assert order["shipping_method"]["name"] == "Standard"
+    assert {item["tax_rate_name"] for item in order["items"]} == {"New York"}
     intent = await DevPaymentIntent.get(order["payment"]["intent_id"])
     assert intent.amount == order["total"] == 4736
 
