@@ -12,6 +12,7 @@ import pytest
 from app.cart.models import Cart
 from app.charges import discounts
 from app.charges.models import Discount, DiscountUse, ShippingMethod, TaxRate
+from app.email.models import OutboxEmail
 from app.orders.models import Order
 from app.payments.models import DevPaymentIntent
 from tests.support.orders import ADDRESS, order_count, stock_of
@@ -167,6 +168,16 @@ async def test_discount_code_on_the_cart(client, customer, stock, fill_cart, rul
     assert order["discount"] == {"code": "TEN", "type": "percent", "value": 10}
     assert order["total"] == priced["total"]
     assert (await Discount.find_one()).times_used == 1
+    # The confirmation email shows the breakdown.
+    mail = await OutboxEmail.find_one({"kind": "order_status"})
+    for row in (
+        "Subtotal: 38.00 USD",
+        "Discount (TEN): -3.80 USD",
+        "Shipping (Standard): 5.99 USD",
+        "Tax: 3.04 USD",
+        f"Total: {order['total'] / 100:.2f} USD",
+    ):
+        assert row in mail.text, (row, mail.text)
     cart = await Cart.find_one({"user_id": user.id})
     assert cart.lines == [] and cart.discount_code is None
 
