@@ -42,23 +42,17 @@ Days = Annotated[StrictInt, Field(ge=0, le=365)]
 Grams = Annotated[StrictInt, Field(ge=1, le=10_000_000)]
 
 
-def _two_decimals(value: float) -> float:
-    if abs(value * 100 - round(value * 100)) > 1e-6:
-        raise ValueError("at most two decimals (hundredths of a basis point)")
-    return value
-
-
-# Basis points with up to two decimals (887.5 is 8.875 %): stored as parts per million.
+# Basis points (887.5 is 8.875 %), kept to the hundredth of a basis point: stored as parts
+# per million, rounded half up.
 RateBp = Annotated[
     float,
     Strict(),
     Field(
         ge=0,
         le=10_000,
-        description="The rate in basis points (2000 is 20 %), a JSON number with up to two "
-        "decimals: 887.5 is 8.875 %",
+        description="The rate in basis points (2000 is 20 %), a JSON number: 887.5 is "
+        "8.875 %; kept to the hundredth of a basis point (rounded half up)",
     ),
-    AfterValidator(_two_decimals),
 ]
 
 

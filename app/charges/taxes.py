@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -19,7 +20,8 @@ PPM_PER_BP = 100
 
 
 def bp_to_ppm(rate_bp: float) -> int:
-    return round(rate_bp * PPM_PER_BP)
+    """Basis points to parts per million, rounded half up (887.5 -> 88,750)."""
+    return math.floor(rate_bp * PPM_PER_BP + 0.5)
 
 
 def out(rate: TaxRate) -> TaxRateOut:

@@ -114,10 +114,12 @@ async def test_tax_rate_crud_keeps_one_rate_per_destination_and_class(client, ad
     assert (await TaxRate.get(rate["id"])).rate_ppm == 88_750
     again = await client.post(f"{ADMIN}/tax-rates", headers=headers, json=ny)
     assert again.status_code == 409 and (await again.get_json())["code"] == "tax_rate_exists"
+    # Kept to the hundredth of a basis point, rounded half up.
     third_decimal = await client.post(
         f"{ADMIN}/tax-rates", headers=headers, json={**ny, "region": "CA", "rate_bp": 725.125}
     )
-    assert third_decimal.status_code == 422
+    assert third_decimal.status_code == 201
+    assert (await third_decimal.get_json())["rate_bp"] == 725.13
     reduced = await client.post(
         f"{ADMIN}/tax-rates",
         headers=headers,
@@ -129,11 +131,14 @@ async def test_tax_rate_crud_keeps_one_rate_per_destination_and_class(client, ad
     )
     assert (await patched.get_json())["rate_bp"] == 900
     listed = await client.get(f"{ADMIN}/tax-rates", headers=headers, query_string={"country": "us"})
-    assert [r["name"] for r in (await listed.get_json())["items"]] == ["New York"]
+    assert [(r["region"], r["rate_bp"]) for r in (await listed.get_json())["items"]] == [
+        ("CA", 725.13),
+        ("NY", 900),
+    ]
     assert (
         await client.delete(f"{ADMIN}/tax-rates/{rate['id']}", headers=headers)
     ).status_code == 204
-    assert await TaxRate.count() == 1
+    assert await TaxRate.count() == 2
 
 
 async def test_discount_crud_codes_are_case_insensitive_and_times_used_read_only(
