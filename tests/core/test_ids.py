@@ -50,6 +50,16 @@ BODIES: dict[tuple[str, str], dict | None] = {
     ("DELETE", "/api/v1/reviews/<review:review_id>"): None,
     ("PATCH", "/api/v1/users/me/addresses/<address:address_id>"): {"city": "Elsewhere"},
     ("DELETE", "/api/v1/users/me/addresses/<address:address_id>"): None,
+    # Priced checkout (issue 19).
+    ("GET", "/api/v1/admin/shipping-methods/<shipping_method:method_id>"): None,
+    ("PATCH", "/api/v1/admin/shipping-methods/<shipping_method:method_id>"): {"price": 100},
+    ("DELETE", "/api/v1/admin/shipping-methods/<shipping_method:method_id>"): None,
+    ("GET", "/api/v1/admin/tax-rates/<tax_rate:rate_id>"): None,
+    ("PATCH", "/api/v1/admin/tax-rates/<tax_rate:rate_id>"): {"rate_bp": 500},
+    ("DELETE", "/api/v1/admin/tax-rates/<tax_rate:rate_id>"): None,
+    ("GET", "/api/v1/admin/discounts/<discount:discount_id>"): None,
+    ("PATCH", "/api/v1/admin/discounts/<discount:discount_id>"): {"active": False},
+    ("DELETE", "/api/v1/admin/discounts/<discount:discount_id>"): None,
 }
 
 
