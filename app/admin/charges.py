@@ -43,7 +43,7 @@ async def create_shipping_method(data: ShippingMethodIn) -> tuple[AdminShippingM
     return shipping.admin_out(await shipping.create_method(data=data)), 201
 
 
-@bp.get("/shipping-methods/<shipping_method:method_id>")
+@bp.get("/shipping-methods/<shippingmethod:method_id>")
 @admin_required
 @validate_response(AdminShippingMethodOut)
 async def get_shipping_method(method_id: PydanticObjectId) -> AdminShippingMethodOut:
@@ -51,7 +51,7 @@ async def get_shipping_method(method_id: PydanticObjectId) -> AdminShippingMetho
     return shipping.admin_out(await shipping.get_method(method_id=method_id))
 
 
-@bp.patch("/shipping-methods/<shipping_method:method_id>")
+@bp.patch("/shipping-methods/<shippingmethod:method_id>")
 @admin_required
 @validate_request(ShippingMethodUpdate)
 @validate_response(AdminShippingMethodOut)
@@ -63,7 +63,7 @@ async def update_shipping_method(
     return shipping.admin_out(method)
 
 
-@bp.delete("/shipping-methods/<shipping_method:method_id>")
+@bp.delete("/shipping-methods/<shippingmethod:method_id>")
 @no_content
 @admin_required
 async def delete_shipping_method(method_id: PydanticObjectId) -> tuple[str, int]:
@@ -94,7 +94,7 @@ async def create_tax_rate(data: TaxRateIn) -> tuple[TaxRateOut, int]:
     return taxes.out(await taxes.create_rate(data=data)), 201
 
 
-@bp.get("/tax-rates/<tax_rate:rate_id>")
+@bp.get("/tax-rates/<taxrate:rate_id>")
 @admin_required
 @validate_response(TaxRateOut)
 async def get_tax_rate(rate_id: PydanticObjectId) -> TaxRateOut:
@@ -102,7 +102,7 @@ async def get_tax_rate(rate_id: PydanticObjectId) -> TaxRateOut:
     return taxes.out(await taxes.get_rate(rate_id=rate_id))
 
 
-@bp.patch("/tax-rates/<tax_rate:rate_id>")
+@bp.patch("/tax-rates/<taxrate:rate_id>")
 @admin_required
 @validate_request(TaxRateUpdate)
 @validate_response(TaxRateOut)
@@ -112,7 +112,7 @@ async def update_tax_rate(rate_id: PydanticObjectId, data: TaxRateUpdate) -> Tax
     return taxes.out(await taxes.update_rate(rate_id=rate_id, changes=data.changes()))
 
 
-@bp.delete("/tax-rates/<tax_rate:rate_id>")
+@bp.delete("/tax-rates/<taxrate:rate_id>")
 @no_content
 @admin_required
 async def delete_tax_rate(rate_id: PydanticObjectId) -> tuple[str, int]:

@@ -79,8 +79,8 @@ CONVERTERS: dict[str, type[ObjectIdConverter]] = {
     "address": _converter("address", "No such address."),
     "cartline": _converter("cartline", "This product is not in the cart."),
     # Priced checkout (issue 19)
-    "shipping_method": _converter("shipping_method", "No such shipping method."),
-    "tax_rate": _converter("tax_rate", "No such tax rate."),
+    "shippingmethod": _converter("shippingmethod", "No such shipping method."),
+    "taxrate": _converter("taxrate", "No such tax rate."),
     "discount": _converter("discount", "No such discount."),
 }
 
