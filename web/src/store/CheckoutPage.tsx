@@ -74,8 +74,8 @@ function CheckoutForm({
     const text = (name: string) => String(form.get(name) ?? "").trim();
     const optional = (name: string) => (text(name) ? { [name]: text(name) } : {});
     // The method the summary shows is the one charged (the quote's, chosen or the cheapest).
-    const shippingMethod = quote.state === "ready" ? (quote.data?.shipping_method ?? null) : null;
-    const shipping = shippingMethod ? { shipping_method_id: shippingMethod.id } : {};
+    const shippingMethod = method ?? (quote.state === "ready" ? quote.data?.shipping_method?.id : undefined);
+    const shipping = shippingMethod ? { shipping_method_id: shippingMethod } : {};
     setBusy(true);
     setError(null);
     try {
@@ -151,7 +151,8 @@ function CheckoutForm({
                         id={`method-${option.id}`}
                         name="shipping_method"
                         value={option.id}
-                        checked={quote.data?.shipping_method?.id === option.id}
+                        // The choice shows at once; the quote for it follows.
+                        checked={(method ?? quote.data?.shipping_method?.id) === option.id}
                         onChange={() => setMethod(option.id)}
                       />
                       <label htmlFor={`method-${option.id}`}>
@@ -209,7 +210,10 @@ function CheckoutForm({
                     name="ship_to"
                     value={address.id}
                     checked={chosen === address.id}
-                    onChange={() => setChoice(address.id)}
+                    onChange={() => {
+                      setChoice(address.id);
+                      setMethod(null);
+                    }}
                   />
                   <label htmlFor={`ship-${address.id}`}>
                     {[address.line1, address.line2, `${address.postal_code} ${address.city}`, address.country]
@@ -220,7 +224,10 @@ function CheckoutForm({
                 </div>
               ))}
               <div className="field field-check">
-                <input type="radio" id="ship-new" name="ship_to" value="new" checked={chosen === "new"} onChange={() => setChoice("new")} />
+                <input type="radio" id="ship-new" name="ship_to" value="new" checked={chosen === "new"} onChange={() => {
+                    setChoice("new");
+                    setMethod(null);
+                  }} />
                 <label htmlFor="ship-new">A new address</label>
               </div>
             </fieldset>
@@ -239,7 +246,11 @@ function CheckoutForm({
             required
             hint="Two letters: US, FR"
             value={country}
-            onChange={(event) => setCountry(event.currentTarget.value)}
+            onChange={(event) => {
+              // Another destination has its own methods: the cheapest again until one is chosen.
+              setCountry(event.currentTarget.value);
+              setMethod(null);
+            }}
             error={field("country")}
           />
           <Field
@@ -248,7 +259,10 @@ function CheckoutForm({
             autoComplete="address-level1"
             hint="For the US and Canada: CA for California"
             value={region}
-            onChange={(event) => setRegion(event.currentTarget.value)}
+            onChange={(event) => {
+              setRegion(event.currentTarget.value);
+              setMethod(null);
+            }}
             error={field("region")}
           />
           <Field label="Phone (optional)" name="phone" type="tel" autoComplete="tel" defaultValue={defaultPhone} error={field("phone")} />
