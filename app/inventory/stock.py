@@ -41,7 +41,7 @@ from app.catalog.stock_fields import DEFAULT_LOW_STOCK_THRESHOLD, MAX_STOCK
 from app.core import db
 from app.core.clock import utcnow
 from app.errors import Conflict, NotFound
-from app.inventory import alerts
+from app.inventory import alerts, events
 from app.inventory.errors import InsufficientStock, Shortage
 from app.inventory.models import StockMovement
 
@@ -131,6 +131,7 @@ async def _move(
     )
     if change.alert_claimed:
         await alerts.alert_low_stock(product, session=session)
+    await events.stock_moved(product, stock_before=change.stock_before, session=session)
     # List pages show the stock status: a move between in, low and out of stock bumps the
     # catalog version (in this session, after the write, as the cache requires).
     await cache.stock_changed(

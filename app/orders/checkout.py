@@ -24,7 +24,7 @@ from app.core.money import format_amount
 from app.errors import ErrorCode, Invalid
 from app.inventory import stock as inventory
 from app.inventory.errors import InsufficientStock
-from app.orders import holds, payments, provider
+from app.orders import events, holds, payments, provider
 from app.orders.models import (
     HistoryEntry,
     Order,
@@ -186,6 +186,7 @@ async def place_order(
             inserted = True
             await cart.empty(user_id=user.id, session=session)
             await order_status_email(order, session=session)
+            await events.order_created(order, session=session)
             return order
         except BaseException:
             if session is None and not inserted:

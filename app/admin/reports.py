@@ -1,0 +1,120 @@
+"""Sales reports (app/reports): sales by period and the best sellers, JSON or CSV."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, RootModel
+from quart import Response, current_app, request
+from quart_schema import validate_querystring, validate_response
+
+from app.admin import bp
+from app.core.openapi import also_csv, problems
+from app.core.schemas import ObjectIdStr, OutModel, QueryModel
+from app.core.security import admin_required
+from app.reports import sales as reports
+from app.reports.sales import Interval
+
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _calendar_day(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(DATE_PATTERN, value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_calendar_day)]
+
+
+class _Range(QueryModel):
+    # `from` is a Python keyword: the field is `date_from`, spelled `from` in the query.
+    date_from: Day = Field(alias="from", description="First day (`YYYY-MM-DD`, store time zone)")
+    date_to: Day = Field(alias="to", description="Last day, included (`YYYY-MM-DD`)")
+
+
+class SalesQuery(_Range):
+    interval: Interval = "day"
+
+
+class TopProductsQuery(_Range):
+    limit: int = Field(default=10, ge=1, le=100)
+
+
+class SalesRow(OutModel):
+    period: str = Field(description="`YYYY-MM-DD` (a day, or the Monday a week starts), `YYYY-MM`")
+    orders: int = Field(description="Paid orders placed in the period")
+    gross: int = Field(description="Their totals, minor units")
+    refunds: int = Field(description="What was refunded of them (confirmed refunds)")
+    net: int = Field(description="gross - refunds")
+    average_order: int = Field(description="gross / orders, rounded half up")
+
+
+class SalesReport(RootModel[list[SalesRow]]):
+    pass
+
+
+class TopProductRow(OutModel):
+    product_id: ObjectIdStr
+    name: str
+    units: int
+    revenue: int = Field(description="The lines' totals, minor units")
+
+
+class TopProductsReport(RootModel[list[TopProductRow]]):
+    pass
+
+
+def _wants_csv() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
+    return best == "text/csv"
+
+
+def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...], name: str) -> Response:
+    response = Response(reports.to_csv(rows, columns), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+def _zone() -> str:
+    return current_app.config["SETTINGS"].STORE_TIMEZONE
+
+
+@bp.get("/reports/sales")
+@also_csv
+@admin_required
+@problems(422)
+@validate_querystring(SalesQuery)
+@validate_response(SalesReport)
+async def sales_report(query_args: SalesQuery) -> SalesReport | Response:
+    """Sales by day, week or month: orders, gross, refunds, net, average order."""
+    rows = await reports.sales(
+        date_from=query_args.date_from,
+        date_to=query_args.date_to,
+        interval=query_args.interval,
+        time_zone=_zone(),
+    )
+    if _wants_csv():
+        return _csv(rows, reports.SALES_COLUMNS, "sales")
+    return SalesReport.model_validate(rows)
+
+
+@bp.get("/reports/top-products")
+@also_csv
+@admin_required
+@problems(422)
+@validate_querystring(TopProductsQuery)
+@validate_response(TopProductsReport)
+async def top_products_report(query_args: TopProductsQuery) -> TopProductsReport | Response:
+    """The best-selling products of a date range, by revenue."""
+    rows = await reports.top_products(
+        date_from=query_args.date_from,
+        date_to=query_args.date_to,
+        limit=query_args.limit,
+        time_zone=_zone(),
+    )
+    if _wants_csv():
+        return _csv(rows, reports.TOP_COLUMNS, "top-products")
+    return TopProductsReport.model_validate(rows)
