@@ -229,6 +229,19 @@ class WebhookWorker:
             return await self.deliver(delivery, endpoint)
         except Exception:
             log.exception("webhook delivery %s failed unexpectedly", delivery.id)
+            # Back in the queue at once rather than when the lease lapses.
+            await _deliveries().update_one(
+                {"_id": delivery.id, "lease_owner": self.worker_id, "status": "sending"},
+                {
+                    "$set": {
+                        "status": "pending",
+                        "next_attempt_at": utcnow() + self._backoff(delivery.attempts, 0),
+                        "last_error": "internal error",
+                        "lease_owner": None,
+                        "lease_expires_at": None,
+                    }
+                },
+            )
             return "error"
         finally:
             self.in_flight[endpoint.id] -= 1
@@ -270,10 +283,11 @@ class WebhookWorker:
                 response = await self.client.send(request, stream=True)
                 try:
                     received = 0
-                    async for chunk in response.aiter_raw():
-                        received += len(chunk)
-                        if received >= limit:
-                            break  # the rest is not read: a receiver cannot make us buffer it
+                    if not response.is_stream_consumed:
+                        async for chunk in response.aiter_raw():
+                            received += len(chunk)
+                            if received >= limit:
+                                break  # the rest stays unread: no receiver makes us buffer it
                 finally:
                     await response.aclose()
         except (TimeoutError, httpx.TimeoutException):
