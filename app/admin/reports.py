@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from functools import wraps
+from typing import Annotated, Any, TypeVar, cast
 
 from pydantic import BeforeValidator, Field, RootModel
 from quart import Response, current_app, request
@@ -17,6 +19,7 @@ from app.core.security import admin_required
 from app.reports import sales as reports
 from app.reports.sales import Interval
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
@@ -72,10 +75,24 @@ def _wants_csv() -> bool:
     return best == "text/csv"
 
 
-def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...], name: str) -> Response:
-    response = Response(reports.to_csv(rows, columns), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+def _csv_when_asked(columns: tuple[str, ...], name: str) -> Callable[[_F], _F]:
+    """With `Accept: text/csv` the validated rows go out as CSV (a spreadsheet's download)."""
+
+    def decorator(func: _F) -> _F:
+        @wraps(func)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            result = await func(*args, **kwargs)
+            if not _wants_csv():
+                return result
+            model = result[0] if isinstance(result, tuple) else result
+            rows = model.model_dump(mode="json")
+            response = Response(reports.to_csv(rows, columns), mimetype="text/csv")
+            response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+            return response
+
+        return cast(_F, wrapper)
+
+    return decorator
 
 
 def _zone() -> str:
@@ -86,9 +103,10 @@ def _zone() -> str:
 @also_csv
 @admin_required
 @problems(422)
+@_csv_when_asked(reports.SALES_COLUMNS, "sales")
 @validate_querystring(SalesQuery)
 @validate_response(SalesReport)
-async def sales_report(query_args: SalesQuery) -> SalesReport | Response:
+async def sales_report(query_args: SalesQuery) -> SalesReport:
     """Sales by day, week or month: orders, gross, refunds, net, average order."""
     rows = await reports.sales(
         date_from=query_args.date_from,
@@ -96,8 +114,6 @@ async def sales_report(query_args: SalesQuery) -> SalesReport | Response:
         interval=query_args.interval,
         time_zone=_zone(),
     )
-    if _wants_csv():
-        return _csv(rows, reports.SALES_COLUMNS, "sales")
     return SalesReport.model_validate(rows)
 
 
@@ -105,9 +121,10 @@ async def sales_report(query_args: SalesQuery) -> SalesReport | Response:
 @also_csv
 @admin_required
 @problems(422)
+@_csv_when_asked(reports.TOP_COLUMNS, "top-products")
 @validate_querystring(TopProductsQuery)
 @validate_response(TopProductsReport)
-async def top_products_report(query_args: TopProductsQuery) -> TopProductsReport | Response:
+async def top_products_report(query_args: TopProductsQuery) -> TopProductsReport:
     """The best-selling products of a date range, by revenue."""
     rows = await reports.top_products(
         date_from=query_args.date_from,
@@ -115,6 +132,4 @@ async def top_products_report(query_args: TopProductsQuery) -> TopProductsReport
         limit=query_args.limit,
         time_zone=_zone(),
     )
-    if _wants_csv():
-        return _csv(rows, reports.TOP_COLUMNS, "top-products")
     return TopProductsReport.model_validate(rows)
