@@ -53,6 +53,7 @@ class SalesRow(OutModel):
     refunds: int = Field(description="What was refunded of them (confirmed refunds)")
     net: int = Field(description="gross - refunds")
     average_order: int = Field(description="gross / orders, rounded half up")
+    currency: str = Field(description="The store's currency (ISO 4217, lower case)")
 
 
 class SalesReport(RootModel[list[SalesRow]]):
@@ -64,6 +65,7 @@ class TopProductRow(OutModel):
     name: str
     units: int
     revenue: int = Field(description="The lines' totals, minor units")
+    currency: str = Field(description="The store's currency (ISO 4217, lower case)")
 
 
 class TopProductsReport(RootModel[list[TopProductRow]]):
@@ -95,8 +97,9 @@ def _csv_when_asked(columns: tuple[str, ...], name: str) -> Callable[[_F], _F]:
     return decorator
 
 
-def _zone() -> str:
-    return current_app.config["SETTINGS"].STORE_TIMEZONE
+def _store() -> dict[str, str]:
+    settings = current_app.config["SETTINGS"]
+    return {"time_zone": settings.STORE_TIMEZONE, "currency": settings.STORE_CURRENCY}
 
 
 @bp.get("/reports/sales")
@@ -112,7 +115,7 @@ async def sales_report(query_args: SalesQuery) -> SalesReport:
         date_from=query_args.date_from,
         date_to=query_args.date_to,
         interval=query_args.interval,
-        time_zone=_zone(),
+        **_store(),
     )
     return SalesReport.model_validate(rows)
 
@@ -130,6 +133,6 @@ async def top_products_report(query_args: TopProductsQuery) -> TopProductsReport
         date_from=query_args.date_from,
         date_to=query_args.date_to,
         limit=query_args.limit,
-        time_zone=_zone(),
+        **_store(),
     )
     return TopProductsReport.model_validate(rows)

@@ -36,8 +36,8 @@ Interval = Literal["day", "week", "month"]
 # The index that serves the date range (declared on Order): the aggregation's hint.
 RANGE_INDEX = "newest"
 MAX_DAYS = 3 * 366 + 1
-SALES_COLUMNS = ("period", "orders", "gross", "refunds", "net", "average_order")
-TOP_COLUMNS = ("product_id", "name", "units", "revenue")
+SALES_COLUMNS = ("period", "orders", "gross", "refunds", "net", "average_order", "currency")
+TOP_COLUMNS = ("product_id", "name", "units", "revenue", "currency")
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def _as_utc(moment: datetime) -> datetime:
 
 
 async def sales(
-    *, date_from: date, date_to: date, interval: Interval, time_zone: str
+    *, date_from: date, date_to: date, interval: Interval, time_zone: str, currency: str
 ) -> list[dict[str, Any]]:
     """One row per period: `period, orders, gross, refunds, net, average_order` (minor units
     of the store's currency). Raises Invalid `report_range_invalid`."""
@@ -167,6 +167,7 @@ async def sales(
                 "refunds": refunds,
                 "net": gross - refunds,
                 "average_order": _half_up(gross, orders),
+                "currency": currency,
             }
         )
     return rows
@@ -191,7 +192,7 @@ def top_products_pipeline(start: datetime, end: datetime, limit: int) -> list[di
 
 
 async def top_products(
-    *, date_from: date, date_to: date, limit: int, time_zone: str
+    *, date_from: date, date_to: date, limit: int, time_zone: str, currency: str
 ) -> list[dict[str, Any]]:
     """The best sellers: `product_id, name, units, revenue`. Raises Invalid."""
     _check_range(date_from, date_to)
@@ -206,6 +207,7 @@ async def top_products(
             "name": row["name"],
             "units": row["units"],
             "revenue": row["revenue"],
+            "currency": currency,
         }
         async for row in cursor
     ]

@@ -114,7 +114,15 @@ async def month(app):
 
 
 def zero(period: str) -> dict:
-    return {"period": period, "orders": 0, "gross": 0, "refunds": 0, "net": 0, "average_order": 0}
+    return {
+        "period": period,
+        "orders": 0,
+        "gross": 0,
+        "refunds": 0,
+        "net": 0,
+        "average_order": 0,
+        "currency": "usd",
+    }
 
 
 async def _get(client, admin, path, **headers):
@@ -136,6 +144,7 @@ async def test_sales_by_day_every_figure(client, admin, month):
         "refunds": 500,
         "net": 3000,
         "average_order": 1750,
+        "currency": "usd",
     }
     expected["2026-01-02"] = {
         "period": "2026-01-02",
@@ -144,6 +153,7 @@ async def test_sales_by_day_every_figure(client, admin, month):
         "refunds": 3000,
         "net": 0,
         "average_order": 3000,
+        "currency": "usd",
     }
     expected["2026-01-03"] = {
         "period": "2026-01-03",
@@ -152,6 +162,7 @@ async def test_sales_by_day_every_figure(client, admin, month):
         "refunds": 1500,
         "net": 2200,
         "average_order": 1850,
+        "currency": "usd",
     }
     expected["2026-01-31"] = {
         "period": "2026-01-31",
@@ -160,6 +171,7 @@ async def test_sales_by_day_every_figure(client, admin, month):
         "refunds": 0,
         "net": 999,
         "average_order": 999,
+        "currency": "usd",
     }
     assert rows == list(expected.values())
 
@@ -181,6 +193,7 @@ async def test_sales_by_month_and_week(client, admin, month):
             "refunds": 5000,
             "net": 6199,
             "average_order": 1867,
+            "currency": "usd",
         }
     ]
     by_week = await (
@@ -197,6 +210,7 @@ async def test_sales_by_month_and_week(client, admin, month):
             "refunds": 5000,
             "net": 5200,
             "average_order": 2040,
+            "currency": "usd",
         },
         zero("2026-01-05"),
         zero("2026-01-12"),
@@ -208,6 +222,7 @@ async def test_sales_by_month_and_week(client, admin, month):
             "refunds": 0,
             "net": 999,
             "average_order": 999,
+            "currency": "usd",
         },
     ]
 
@@ -220,9 +235,21 @@ async def test_top_products(client, admin, month):
     ).get_json()
     # Standing paid orders A, B, G, H (E cancelled and F refunded are out).
     assert rows == [
-        {"product_id": str(P2), "name": "Stoneware Mug", "units": 2, "revenue": 4200},
-        {"product_id": str(P1), "name": "Linen Shirt", "units": 3, "revenue": 1500},
-        {"product_id": str(P3), "name": "Desk Lamp", "units": 1, "revenue": 999},
+        {
+            "product_id": str(P2),
+            "name": "Stoneware Mug",
+            "units": 2,
+            "revenue": 4200,
+            "currency": "usd",
+        },
+        {
+            "product_id": str(P1),
+            "name": "Linen Shirt",
+            "units": 3,
+            "revenue": 1500,
+            "currency": "usd",
+        },
+        {"product_id": str(P3), "name": "Desk Lamp", "units": 1, "revenue": 999, "currency": "usd"},
     ]
     limited = await (
         await _get(
@@ -251,6 +278,7 @@ async def test_csv(client, admin, month):
         "refunds": "500",
         "net": "3000",
         "average_order": "1750",
+        "currency": "usd",
     }
     assert len(rows) == 3
     response = await _get(
@@ -260,13 +288,14 @@ async def test_csv(client, admin, month):
         Accept="text/csv",
     )
     lines = (await response.get_data(as_text=True)).splitlines()
-    assert lines[0] == "product_id,name,units,revenue"
-    assert lines[1] == f"{P2},Stoneware Mug,2,4200"
+    assert lines[0] == "product_id,name,units,revenue,currency"
+    assert lines[1] == f"{P2},Stoneware Mug,2,4200,usd"
 
 
 def test_csv_cells_are_never_formulas():
     text = sales.to_csv(
-        [{"product_id": "x", "name": "=HYPERLINK(1)", "units": 1, "revenue": 2}], sales.TOP_COLUMNS
+        [{"product_id": "x", "name": "=HYPERLINK(1)", "units": 1, "revenue": 2, "currency": "usd"}],
+        sales.TOP_COLUMNS,
     )
     assert "'=HYPERLINK(1)" in text
 
