@@ -34,8 +34,16 @@ Day = Annotated[date, BeforeValidator(_calendar_day)]
 
 class _Range(QueryModel):
     # `from` is a Python keyword: the field is `date_from`, spelled `from` in the query.
-    date_from: Day = Field(alias="from", description="First day (`YYYY-MM-DD`, store time zone)")
-    date_to: Day = Field(alias="to", description="Last day, included (`YYYY-MM-DD`)")
+    date_from: Day = Field(
+        alias="from",
+        description="First day (`YYYY-MM-DD`, store time zone)",
+        json_schema_extra={"required": True, "format": "date"},
+    )
+    date_to: Day = Field(
+        alias="to",
+        description="Last day, included (`YYYY-MM-DD`); at most 1,099 days from `from`",
+        json_schema_extra={"required": True, "format": "date"},
+    )
 
 
 class SalesQuery(_Range):

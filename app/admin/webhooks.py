@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from beanie import PydanticObjectId
-from pydantic import Field, StrictBool, model_validator
+from pydantic import Field, StrictBool
 from quart import current_app
 from quart_schema import validate_querystring, validate_request, validate_response
 
@@ -58,19 +58,13 @@ class WebhookIn(InModel):
 
 
 class WebhookUpdate(InModel):
-    url: str | None = _url(default=None)
-    events: list[EventType] | None = _events(default=None)
+    # Fields left out stay as they are; only `description` may be set to null.
+    url: str = _url(default=None)
+    events: list[EventType] = _events(default=None)
     description: str | None = _description()
-    enabled: StrictBool | None = Field(
+    enabled: StrictBool = Field(
         default=None, description="true re-enables a disabled endpoint (its failures cleared)"
     )
-
-    @model_validator(mode="after")
-    def _no_nulls(self) -> WebhookUpdate:
-        for name in ("url", "events", "enabled"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(include=self.model_fields_set)

@@ -117,8 +117,8 @@ async def _addresses(host: str, port: int, resolver: Resolver) -> list[IPAddress
         pass
     try:
         found = await resolver(host, port)
-    except OSError:
-        raise UrlRefused(f"The host {host} does not resolve.") from None
+    except (OSError, UnicodeError, ValueError):  # UnicodeError: a label IDNA cannot encode
+        raise UrlRefused(f"The host {host!r} does not resolve.") from None
     addresses = []
     for text in found:
         try:
