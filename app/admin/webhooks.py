@@ -47,6 +47,11 @@ def _events(**kwargs: Any) -> Any:
     )
 
 
+def _left_out(**kwargs: Any) -> Any:
+    """A PATCH field that may be left out but is never null."""
+    return Field(default=None, **kwargs)
+
+
 def _description() -> Any:
     return Field(default=None, max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")
 
@@ -62,8 +67,8 @@ class WebhookUpdate(InModel):
     url: str = _url(default=None)
     events: list[EventType] = _events(default=None)
     description: str | None = _description()
-    enabled: StrictBool = Field(
-        default=None, description="true re-enables a disabled endpoint (its failures cleared)"
+    enabled: StrictBool = _left_out(
+        description="true re-enables a disabled endpoint (its failures cleared)"
     )
 
     def changes(self) -> dict[str, Any]:
