@@ -50,7 +50,7 @@ export function SalesChart() {
       <figure className="sales-chart">
         <div aria-hidden="true" style={{ width: "100%", height: 240 }}>
           <ResponsiveContainer width="100%" height="100%">
-            <BarChart data={points} margin={{ top: 8, right: 8, bottom: 8, left: 8 }}>
+            <BarChart data={points} margin={{ top: 8, right: 8, bottom: 8, left: 8 }} accessibilityLayer={false}>
               <CartesianGrid strokeDasharray="3 3" vertical={false} />
               <XAxis dataKey="day" tick={{ fontSize: 12 }} interval="preserveStartEnd" />
               <YAxis tick={{ fontSize: 12 }} width={56} />
