@@ -151,6 +151,9 @@ class Settings(BaseSettings):
     UNPAID_UNITS_MAX: int = Field(default=50, ge=1)
     RATE_LIMIT_CHECKOUT_PER_MINUTE: int = Field(default=10, ge=1)
     RATE_LIMIT_CANCEL_PER_MINUTE: int = Field(default=10, ge=1)
+    # Guest carts and checkout (issue 18): new guest carts per client address and minute (as
+    # registrations are limited).
+    RATE_LIMIT_GUEST_CART_PER_MINUTE: int = Field(default=10, ge=1)
     LOW_STOCK_ALERT_INTERVAL_SECONDS: int = Field(default=3600, ge=0)
     # The web app (issue 17). PUBLIC_URL: this app's address as browsers reach it (empty:
     # http://HOST:PORT, a wildcard HOST read as loopback); the demo catalog's image URLs and

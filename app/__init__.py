@@ -14,6 +14,7 @@ from quart_schema import QuartSchema
 
 from app.core import db
 from app.core import validation as _validation  # noqa: F401 (one TypeAdapter per type)
+from app.core.guest import CART_TOKEN_HEADER, ORDER_TOKEN_HEADER, on_guest_cart_merge
 from app.core.http_security import apply_proxy_fix, register_security_headers
 from app.core.openapi import ShopOpenAPIProvider, docs_assets
 from app.errors import AppError, ErrorCode, register_error_handlers
@@ -59,6 +60,12 @@ def _configure_logging(settings: Settings) -> None:
         level=settings.LOG_LEVEL.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # The driver's DEBUG log prints every command and reply in full: documents with secrets
+    # in clear (the outbox's links, a guest's order link among them). Never below INFO, even
+    # with LOG_LEVEL=DEBUG (issue 18: tokens are never logged).
+    logging.getLogger("pymongo").setLevel(
+        max(logging.INFO, logging.getLevelName(settings.LOG_LEVEL.upper()))
+    )
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -89,14 +96,17 @@ def create_app(settings: Settings | None = None) -> Quart:
             {"name": "auth", "description": "Registration, login, tokens, password reset"},
             {"name": "users", "description": "The signed-in user's profile and addresses"},
             {"name": "catalog", "description": "Products and categories (public)"},
-            {"name": "cart", "description": "The signed-in shopper's cart"},
+            {
+                "name": "cart",
+                "description": "The shopper's cart (signed in, or a guest's Cart-Token)",
+            },
             {"name": "reviews", "description": "Product reviews (public reads, customers write)"},
             {"name": "orders", "description": "Checkout, my orders, payment and cancel"},
             {"name": "payments", "description": "The payment provider's webhook"},
             {"name": "admin", "description": "Store administration (admins only)"},
         ],
         security_schemes={
-            "bearerAuth": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}
+            "bearerAuth": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"},
         },
         redoc_ui_path=None,
         scalar_ui_path=None,
@@ -105,7 +115,14 @@ def create_app(settings: Settings | None = None) -> Quart:
     app = cors(
         app,
         allow_origin=settings.cors_origins,
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Idempotency-Key",
+            "X-Request-ID",
+            CART_TOKEN_HEADER,
+            ORDER_TOKEN_HEADER,
+        ],
         allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
         expose_headers=["X-Request-ID", "Retry-After", "Location"],
         max_age=600,
@@ -135,11 +152,14 @@ def create_app(settings: Settings | None = None) -> Quart:
 def _register_blueprints(app: Quart) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
+    from app.auth.recovery import on_email_verified
     from app.cart import bp as cart_bp
+    from app.cart.service import merge_at_sign_in
     from app.catalog import bp as catalog_bp
     from app.health import bp as health_bp
     from app.orders import bp as orders_bp
     from app.orders.provider_events import apply_event
+    from app.orders.service import join_guest_orders
     from app.payments import bp as payments_bp
     from app.payments import webhooks
     from app.reviews import bp as reviews_bp
@@ -156,6 +176,10 @@ def _register_blueprints(app: Quart) -> None:
     app.register_blueprint(payments_bp, url_prefix="/api/v1/payments")
     # The orders apply the provider's verified events; payments never import the orders.
     webhooks.on_event(app, apply_event)
+    # Guest orders join the account that verifies their email, and a guest cart merges at
+    # sign-in: auth imports neither orders nor the cart.
+    on_email_verified(app, join_guest_orders)
+    on_guest_cart_merge(app, merge_at_sign_in)
     app.register_blueprint(admin_bp, url_prefix="/api/v1/admin")
 
     from app.web import register_web_app

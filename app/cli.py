@@ -1,6 +1,7 @@
 """`quart seed`, `create-admin`, `send-emails` (the standalone email worker), `order-jobs`,
-`payments-reconcile`, `inventory-backfill` (an upgrade step) and `openapi` (writes the OpenAPI
-document without a server or a database: the web app's types are generated from it).
+`payments-reconcile`, `inventory-backfill` and `variants-migrate` (upgrade steps) and
+`openapi` (writes the OpenAPI document without a server or a database: the web app's types
+are generated from it).
 
 Run them with `QUART_APP=wsgi:app .venv/bin/quart <command>` (the Makefile does).
 """
@@ -98,6 +99,14 @@ def register_commands(app: Quart) -> None:
 
         changed = asyncio.run(_with_db(backfill_low_stock_flags))
         click.echo(f"low-stock flag set on {changed} product(s)")
+
+    @app.cli.command("variants-migrate")
+    def variants_migrate_command() -> None:
+        """Store the one variant of products stored before variants (idempotent)."""
+        from app.inventory.stock import migrate_variants
+
+        changed = asyncio.run(_with_db(migrate_variants))
+        click.echo(f"variants stored on {changed} product(s)")
 
     @app.cli.command("send-emails")
     @click.option("--once", is_flag=True, help="Send what is due now, then exit.")

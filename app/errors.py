@@ -47,6 +47,8 @@ class ErrorCode(StrEnum):
     CART_EMPTY = "cart_empty"
     CART_FULL = "cart_full"
     CART_QUANTITY_LIMIT = "cart_quantity_limit"
+    # Guest carts and checkout (issue 18): an unknown or expired Cart-Token.
+    CART_NOT_FOUND = "cart_not_found"
     # Checkout: the total is outside what the payment provider charges (review, finding 7d).
     AMOUNT_OUT_OF_RANGE = "amount_out_of_range"
     REVIEW_EXISTS = "review_exists"
@@ -65,6 +67,10 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     SERVICE_UNAVAILABLE = "service_unavailable"
     INTERNAL_ERROR = "internal_error"
+    # Variants and facets (issue 18).
+    SKU_TAKEN = "sku_taken"
+    VARIANT_REQUIRED = "variant_required"
+    VARIANT_INVALID = "variant_invalid"
 
 
 class AppError(Exception):

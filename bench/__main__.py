@@ -42,6 +42,7 @@ import threading
 import time
 import urllib.request
 
+from app.catalog.demo import PRODUCTS, VARIANT_PRODUCTS
 from bench import harness, report
 from bench.harness import Result, Server, call, wrk
 from bench.report import Run, SizeRun
@@ -54,13 +55,17 @@ REPORT_REPEATS = 3
 CREATE_COUNT, CREATE_CHUNK = 5_000, 1_000
 SEED_TIMEOUT = 600.0  # 10,000 products over the wire take a while to insert
 USERS = 8
-DEMO_PRODUCTS = 32  # app/catalog/demo.py
+DEMO_PRODUCTS = len(PRODUCTS) + len(VARIANT_PRODUCTS)  # the demo catalog
+# The server production runs (the Dockerfile's: uvicorn with uvloop and httptools), one worker.
+SERVER = "uvicorn"
 PASSWORD = "Bench-Password-2026"
 PAGE = "/api/v1/products/trail-running-shoe"
 READS = [
     ("product list", "/api/v1/products"),
     ("product list, filtered", "/api/v1/products?category=apparel&in_stock=true&sort=price"),
     ("product list, q", "/api/v1/products?q=waterproof+jacket"),
+    # Issue 18: a page of 20 with the facets (brand, color, size, category, price range).
+    ("product list, facets", "/api/v1/products?facets=true&in_stock=true"),
     ("product page", PAGE),
     ("categories", "/api/v1/categories"),
 ]
@@ -110,11 +115,11 @@ def run_size(
 ) -> SizeRun:
     synthetic = max(0, products - DEMO_PRODUCTS)
     engine = "the wire target" if mongodb_uri else "the embedded engine"
-    _log(f"catalog {label}: hypercorn on {engine} with {synthetic + DEMO_PRODUCTS} products")
+    _log(f"catalog {label}: {SERVER} on {engine} with {synthetic + DEMO_PRODUCTS} products")
     run = SizeRun(label=label, products=synthetic + DEMO_PRODUCTS, wire=bool(mongodb_uri))
     database = f"bench_{products}"
     with Server(
-        "hypercorn",
+        SERVER,
         products=synthetic,
         users=2 * USERS,
         mongodb_uri=mongodb_uri,
@@ -188,7 +193,7 @@ def run_size(
 def run_creation(*, count: int = CREATE_COUNT, chunk: int = CREATE_CHUNK) -> list[Result]:
     """Admin product creation, one chunk after another, from the demo catalog up."""
     _log(f"product creation: {count:,} products through the admin API")
-    with Server("hypercorn", products=0, admin=True) as server:
+    with Server(SERVER, products=0, admin=True) as server:
         status, body, _ = call(
             server,
             "POST",
@@ -294,7 +299,7 @@ def run_wire(sizes: list[str], *, seconds: float) -> list[SizeRun]:
 
 def run_health(*, seconds: float) -> tuple[Result, Result, Result]:
     _log("/health idle and under 16 concurrent logins")
-    with Server("hypercorn", products=0, users=USERS) as server:
+    with Server(SERVER, products=0, users=USERS) as server:
         idle = wrk(server, "/health idle", "/health", seconds=seconds, connections=1)
         logins = [
             f'{{"email": "shopper{n}@bench.test", "password": "{PASSWORD}"}}' for n in range(USERS)
@@ -317,7 +322,7 @@ def run_health(*, seconds: float) -> tuple[Result, Result, Result]:
 
 def run_contention(*, shoppers: int = 50, units: int = 10):
     _log(f"contention: {shoppers} shoppers check out the last {units} units at once")
-    with Server("hypercorn", products=0, users=shoppers) as server:
+    with Server(SERVER, products=0, users=shoppers) as server:
         tokens = [_login(server, n) for n in range(shoppers)]
         product_id = _buyable(server, 1)[0]
         return asyncio.run(harness.contention(server, tokens, product_id, units=units))

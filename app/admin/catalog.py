@@ -14,6 +14,8 @@ from app.catalog.schemas import (
     ProductIn,
     ProductOut,
     ProductUpdate,
+    VariantIn,
+    VariantUpdate,
 )
 from app.core.openapi import links, no_content, problems
 from app.core.pagination import Page
@@ -73,6 +75,46 @@ async def update_product(product_id: PydanticObjectId, data: ProductUpdate) -> P
     """Update some fields of a product."""
     return await inventory.update_product(
         product_id=product_id, changes=data.changes(), actor=f"admin:{current_user().id}"
+    )
+
+
+@bp.post("/products/<product:product_id>/variants")
+@admin_required
+@validate_request(VariantIn)
+@validate_response(ProductOut, 201)
+@problems(409)
+async def add_variant(product_id: PydanticObjectId, data: VariantIn) -> tuple[ProductOut, int]:
+    """Add a variant (its opening stock recorded in the stock ledger); answers the product."""
+    product = await inventory.add_variant(
+        product_id=product_id, data=data.model_dump(), actor=f"admin:{current_user().id}"
+    )
+    return product, 201
+
+
+@bp.patch("/products/<product:product_id>/variants/<variant_id>")
+@admin_required
+@validate_request(VariantUpdate)
+@validate_response(ProductOut)
+@problems(409)
+async def update_variant(
+    product_id: PydanticObjectId, variant_id: str, data: VariantUpdate
+) -> ProductOut:
+    """Change a variant's sku, option values, price, stock or low-stock threshold."""
+    return await inventory.update_variant(
+        product_id=product_id,
+        variant_id=variant_id,
+        changes=data.changes(),
+        actor=f"admin:{current_user().id}",
+    )
+
+
+@bp.delete("/products/<product:product_id>/variants/<variant_id>")
+@admin_required
+@validate_response(ProductOut)
+async def delete_variant(product_id: PydanticObjectId, variant_id: str) -> ProductOut:
+    """Remove a variant (a product keeps at least one); answers the product."""
+    return await inventory.delete_variant(
+        product_id=product_id, variant_id=variant_id, actor=f"admin:{current_user().id}"
     )
 
 

@@ -29,6 +29,10 @@ def _level_out(change: stock.StockChange) -> StockLevelOut:
         low_stock_threshold=product.low_stock_threshold,
         stock_status=product.stock_status,
         movement=reads.movement_out(change.movement, {product.id: product.name}),
+        variant_id=change.variant.id,
+        sku=change.variant.sku,
+        options=product.options_of(change.variant),
+        variant_stock=change.variant.stock,
     )
 
 
@@ -43,6 +47,7 @@ async def adjust_stock(product_id: PydanticObjectId, data: StockAdjustmentIn) ->
         product_id=product_id,
         delta=data.delta,
         set_to=data.set_to,
+        variant_id=data.variant_id,
         reason=data.reason,
         actor=f"admin:{current_user().id}",
     )

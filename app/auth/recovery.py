@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from pymongo import ReturnDocument
+from quart import Quart, current_app
 
 from app.auth import lockout
 from app.auth.common import (
@@ -18,9 +22,19 @@ from app.core.clock import utcnow
 from app.core.security import hash_password, token_digest, verify_password
 from app.errors import ErrorCode, Invalid
 
+# Called in the verification's transaction with the user just verified and the session:
+# the orders register one that gives the guest orders of that email address to the account.
+EmailVerifiedHandler = Callable[[User, Any], Awaitable[None]]
+
+
+def on_email_verified(app: Quart, handler: EmailVerifiedHandler) -> None:
+    """Register `handler` (create_app does; auth imports no other domain)."""
+    app.extensions.setdefault("email_verified_handlers", []).append(handler)
+
 
 async def verify_email(*, token: str, session=None) -> User:
-    """Mark the token's user as verified. Raises Invalid(invalid_token)."""
+    """Mark the token's user as verified, and run the registered handlers in the same
+    transaction (guest orders join the account). Raises Invalid(invalid_token)."""
 
     async def work(s) -> User:
         row = await consume_account_token(token, purpose="verify_email", session=s)
@@ -32,7 +46,10 @@ async def verify_email(*, token: str, session=None) -> User:
         )
         if updated is None:
             raise bad_account_token()
-        return User.model_validate(updated)
+        user = User.model_validate(updated)
+        for handler in current_app.extensions.get("email_verified_handlers", []):
+            await handler(user, s)
+        return user
 
     return await in_transaction(work, session)
 

@@ -22,6 +22,7 @@ from app.auth.schemas import (
     VerifiedOut,
     VerifyEmailIn,
 )
+from app.core.guest import merge_guest_cart
 from app.core.openapi import no_content, problems
 from app.core.security import current_user, login_required
 
@@ -49,7 +50,8 @@ async def register(data: RegisterIn) -> tuple[UserEnvelope, int]:
         phone=data.phone,
         address=data.address.model_dump() if data.address else None,
     )
-    return UserEnvelope(user=UserOut.of(user)), 201
+    merged = await merge_guest_cart(user.id, data.cart_token)
+    return UserEnvelope(user=UserOut.of(user), cart_merge=merged), 201
 
 
 @bp.post("/verify-email")
@@ -79,12 +81,13 @@ async def resend_verification(data: ResendVerificationIn) -> tuple[MessageOut, i
 @validate_request(LoginIn)
 @validate_response(TokenPairOut)
 async def login(data: LoginIn) -> TokenPairOut:
-    """Exchange email and password for an access and a refresh token."""
-    return _tokens(
-        await service.login(
-            email=data.email, password=data.password, client_address=request.remote_addr
-        )
+    """Exchange email and password for an access and a refresh token. With `cart_token`,
+    the guest cart is merged into the account's (`cart_merge`)."""
+    pair = await service.login(
+        email=data.email, password=data.password, client_address=request.remote_addr
     )
+    merged = await merge_guest_cart(pair.user.id, data.cart_token)
+    return _tokens(pair).model_copy(update={"cart_merge": merged})
 
 
 @bp.post("/refresh")

@@ -16,6 +16,7 @@ from pydantic import (
 
 from app.auth.common import local_part_scripts
 from app.auth.passwords import NewPassword, RawPassword, password_problem
+from app.core.guest import CartMergeOut, CartToken
 from app.core.schemas import (
     InModel,
     ObjectIdStr,
@@ -78,6 +79,9 @@ class RegisterIn(InModel):
     name: Name
     phone: Phone | None = None
     address: AddressIn | None = None
+    cart_token: CartToken | None = Field(
+        default=None, description="A guest cart to merge into the new account's (see `cart_merge`)"
+    )
 
     @field_validator("password", mode="after")
     @classmethod
@@ -97,6 +101,9 @@ class VerifyEmailIn(InModel):
 class LoginIn(InModel):
     email: EmailLookup
     password: RawPassword
+    cart_token: CartToken | None = Field(
+        default=None, description="A guest cart to merge into the account's (see `cart_merge`)"
+    )
 
 
 class RefreshIn(InModel):
@@ -153,8 +160,15 @@ class UserOut(OutModel):
         )
 
 
+_CART_MERGE = (
+    "With `cart_token`: what merging that guest cart did (`merged` false when the token found "
+    "no cart; the sign-in happens all the same); null without one"
+)
+
+
 class UserEnvelope(OutModel):
     user: UserOut
+    cart_merge: CartMergeOut | None = Field(default=None, description=_CART_MERGE)
 
 
 class VerifiedOut(OutModel):
@@ -168,6 +182,7 @@ class TokenPairOut(OutModel):
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
     user: UserOut
+    cart_merge: CartMergeOut | None = Field(default=None, description=_CART_MERGE)
 
 
 class MessageOut(OutModel):

@@ -1,4 +1,4 @@
-"""The signed-in shopper's cart (`/api/v1/cart`)."""
+"""The shopper's cart (`/api/v1/cart`): an account's, or a guest's with its Cart-Token."""
 
 from quart import Blueprint
 from quart_schema import tag_blueprint

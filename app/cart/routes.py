@@ -1,14 +1,59 @@
-"""`/api/v1/cart`: the signed-in shopper's cart; every answer is the whole cart."""
+"""`/api/v1/cart`: the shopper's cart, signed in (bearer token) or a guest's (`Cart-Token`);
+every answer is the whole cart."""
 
 from __future__ import annotations
 
+from functools import wraps
+
 from beanie import PydanticObjectId
+from quart import g
+from quart_rate_limiter import rate_limit
 from quart_schema import validate_request, validate_response
 
-from app.cart import bp, service
+from app.cart import bp, limits, service
 from app.cart.schemas import CartItemIn, CartItemUpdate, CartOut
-from app.core.openapi import links, problems
-from app.core.security import current_user, login_required
+from app.cart.service import Owner
+from app.core.guest import (
+    CART_TOKEN_HEADER,
+    CART_TOKEN_PARAMETER,
+    CartMergeIn,
+    check_header,
+    header_token,
+    login_or_guest,
+)
+from app.core.openapi import header_parameters, links, problems
+from app.core.security import authenticate, bearer_token, current_user, login_required
+from app.errors import Unauthenticated
+
+
+async def _owner(*, may_create: bool = False) -> Owner:
+    """The signed-in user's cart (a bearer token wins), else the guest cart of `Cart-Token`;
+    with neither, a new guest cart where the route may create one, else 401."""
+    if bearer_token() is not None:
+        return Owner.of_user((await authenticate()).id)
+    token = header_token(CART_TOKEN_HEADER)
+    if token is not None:
+        return Owner.of_guest(token)
+    if may_create:
+        return Owner.new_guest()
+    raise Unauthenticated(f"Sign in, or send the guest cart's {CART_TOKEN_HEADER} header.")
+
+
+def guest_cart(*, anonymous: bool = False):
+    """A cart route: a login or a guest's Cart-Token (documented as both). Whose cart is
+    settled before the body is validated (as `login_required` does): `g.cart_owner`."""
+
+    def decorator(func):
+        @wraps(func)
+        async def wrapper(*args, **kwargs):
+            check_header(CART_TOKEN_HEADER)
+            g.cart_owner = await _owner(may_create=anonymous)
+            return await func(*args, **kwargs)
+
+        wrapper = login_or_guest(wrapper)
+        return header_parameters(CART_TOKEN_PARAMETER)(wrapper)
+
+    return decorator
 
 
 @bp.get("")
@@ -17,19 +62,22 @@ from app.core.security import current_user, login_required
     SetQuantity=("patch_set_quantity", "product_id=$response.body#/items/0/product_id"),
     RemoveItem=("delete_remove_item", "product_id=$response.body#/items/0/product_id"),
 )
-@login_required
+@problems(401, 404)
+@guest_cart()
 @validate_response(CartOut)
 async def get_cart() -> CartOut:
-    """My cart, priced at current prices."""
-    return await service.view(user_id=current_user().id)
+    """My cart (or a guest's, with `Cart-Token`), priced at current prices. 404
+    `cart_not_found` for an unknown or expired cart token."""
+    return await service.view(owner=g.cart_owner)
 
 
 @bp.delete("")
-@login_required
+@problems(401, 404)
+@guest_cart()
 @validate_response(CartOut)
 async def empty_cart() -> CartOut:
-    """Empty my cart."""
-    return await service.clear(user_id=current_user().id)
+    """Empty my cart (or a guest's)."""
+    return await service.clear(owner=g.cart_owner)
 
 
 @bp.post("/items")
@@ -38,33 +86,56 @@ async def empty_cart() -> CartOut:
     SetQuantity=("patch_set_quantity", "product_id=$response.body#/items/0/product_id"),
     RemoveItem=("delete_remove_item", "product_id=$response.body#/items/0/product_id"),
 )
-@problems(404, 409)
-@login_required
+@rate_limit(limits=limits.NEW_GUEST_CART)
+@problems(401, 404, 409, 422, 429)
+@guest_cart(anonymous=True)
 @validate_request(CartItemIn)
 @validate_response(CartOut)
 async def add_item(data: CartItemIn) -> CartOut:
-    """Add a product (merged into its line when already in the cart)."""
+    """Add a product (merged into its line when already in the cart).
+
+    Without a login and without `Cart-Token` this creates a guest cart: the answer's
+    `cart_token` is its token (send it as `Cart-Token` from then on; it is shown on every
+    answer about that cart). Creating guest carts is rate-limited per client address (429).
+    """
     return await service.add_item(
-        user_id=current_user().id, product_id=data.product_id, quantity=data.quantity
+        owner=g.cart_owner,
+        product_id=data.product_id,
+        variant_id=data.variant_id,
+        quantity=data.quantity,
     )
 
 
 @bp.patch("/items/<cartline:product_id>")
-@problems(409)
-@login_required
+@problems(401, 409)
+@guest_cart()
 @validate_request(CartItemUpdate)
 @validate_response(CartOut)
 async def set_quantity(product_id: PydanticObjectId, data: CartItemUpdate) -> CartOut:
     """Set a line's quantity (0 removes it)."""
     return await service.set_quantity(
-        user_id=current_user().id, product_id=product_id, quantity=data.quantity
+        owner=g.cart_owner, product_id=product_id, quantity=data.quantity
     )
 
 
 @bp.delete("/items/<cartline:product_id>")
-@problems(409)
-@login_required
+@problems(401, 409)
+@guest_cart()
 @validate_response(CartOut)
 async def remove_item(product_id: PydanticObjectId) -> CartOut:
     """Remove a product's line."""
-    return await service.remove_item(user_id=current_user().id, product_id=product_id)
+    return await service.remove_item(owner=g.cart_owner, product_id=product_id)
+
+
+@bp.post("/merge")
+@problems(404, 409)
+@login_required
+@validate_request(CartMergeIn)
+@validate_response(CartOut)
+async def merge_cart(data: CartMergeIn) -> CartOut:
+    """Merge a guest cart into mine: its quantities are added to my lines, capped by stock
+    and the cart's limits (`cart_merge.capped` lists the lines added only in part), and the
+    guest cart is deleted. 404 `cart_not_found` for an unknown, expired or already merged
+    cart token (a second merge of one token changes nothing)."""
+    cart, report = await service.merge(user_id=current_user().id, token=data.cart_token)
+    return cart.model_copy(update={"cart_merge": report})

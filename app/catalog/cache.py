@@ -57,9 +57,11 @@ async def bump_catalog_version(*, session=None) -> None:
 
 
 async def stock_changed(*, before: int, after: int, threshold: int, session=None) -> None:
-    """A product's stock moved from `before` to `after`: bump the catalog version when its
-    stock status (in, low, out of stock) changed. Product pages follow every stock change
-    by themselves; only list pages need this. Same rules as `bump_catalog_version`."""
+    """A variant's stock (the catalog's stock key: list pages show the best of a product's
+    variants, option filters with `in_stock` and the facets match one) moved from `before`
+    to `after`: bump the catalog version when its stock status (in, low, out of stock)
+    changed. Product pages follow every stock change by themselves; only list pages need
+    this. Same rules as `bump_catalog_version`."""
     if stock_status(before, threshold) != stock_status(after, threshold):
         await bump_catalog_version(session=session)
 
@@ -82,11 +84,13 @@ async def current_version() -> tuple[str, int]:
 
 async def _product_fingerprint(reference: str) -> tuple | None:
     """What a product page's freshness depends on beyond the catalog version: the product's
-    id, `updated_at` (every writer sets it), stock and revision. None when not found."""
+    id, `updated_at` (every writer sets it), stock (each variant's) and revision. None when
+    not found."""
     oid = parse_object_id(reference)
     by = {"$or": [{"_id": oid}, {"slug": reference}]} if oid else {"slug": reference}
     row = await Product.get_pymongo_collection().find_one(
-        {**by, "status": "active"}, {"updated_at": 1, "stock": 1, "revision_id": 1}
+        {**by, "status": "active"},
+        {"updated_at": 1, "stock": 1, "revision_id": 1, "variants.stock": 1},
     )
     if row is None:
         return None
@@ -94,6 +98,7 @@ async def _product_fingerprint(reference: str) -> tuple | None:
         str(row["_id"]),
         str(row.get("updated_at")),
         row.get("stock"),
+        tuple(v.get("stock") for v in row.get("variants") or ()),
         str(row.get("revision_id")),
     )
 

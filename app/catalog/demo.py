@@ -198,10 +198,78 @@ async def seed_demo_categories() -> tuple[dict[str, Category], int]:
     return by_slug, created
 
 
+# Products sold in sizes and colours: (category, name, brand, price, rating average, rating
+# count, description, options, variants as (size, color, stock, own price or None)). Stock
+# differs per variant and some are sold out, so the picker and the facets have something to
+# show.
+VARIANT_PRODUCTS = [
+    (
+        "tops",
+        "Classic Oxford Shirt",
+        "Urban Thread",
+        4900,
+        4.5,
+        96,
+        "Button-down oxford in brushed cotton, in sizes S to XL.",
+        [("size", ["S", "M", "L", "XL"]), ("color", ["blue", "white"])],
+        [
+            ("S", "blue", 6, None),
+            ("M", "blue", 12, None),
+            ("L", "blue", 0, None),
+            ("XL", "blue", 2, 5400),
+            ("S", "white", 0, None),
+            ("M", "white", 9, None),
+            ("L", "white", 4, None),
+            ("XL", "white", 0, 5400),
+        ],
+    ),
+    (
+        "running-shoes",
+        "Tempo Road Runner",
+        "Kestrel",
+        11900,
+        4.6,
+        240,
+        "Responsive road shoe with a breathable mesh upper, in EU sizes 40 to 44.",
+        [("size", ["40", "41", "42", "43", "44"]), ("color", ["black", "red"])],
+        [
+            ("40", "black", 3, None),
+            ("41", "black", 0, None),
+            ("42", "black", 8, None),
+            ("43", "black", 5, None),
+            ("44", "black", 1, None),
+            ("41", "red", 4, 10900),
+            ("42", "red", 0, 10900),
+            ("43", "red", 7, 10900),
+        ],
+    ),
+]
+
+
+def _variant_rows(slug: str, variants: list) -> list[dict]:
+    return [
+        {
+            "sku": f"{slug}-{size}-{color}".upper(),
+            "options": {"size": size, "color": color},
+            "stock": stock,
+            "price": price,
+        }
+        for size, color, stock, price in variants
+    ]
+
+
+def _images(public_url: str, slug: str, name: str) -> list[dict[str, str]]:
+    """A demo product's two pictures: the product, and a detail view."""
+    return [
+        {"url": demo_image_url(public_url, slug, 1), "alt": name},
+        {"url": demo_image_url(public_url, slug, 2), "alt": f"{name}, detail"},
+    ]
+
+
 async def missing_demo_products(categories: dict[str, Category]) -> list[Product]:
     """The demo products not stored yet (keyed by slug: an admin's edits of a seeded one stay),
     built but not inserted, in `categories` (from `seed_demo_categories`)."""
-    slugs = [slugify(row[1]) for row in PRODUCTS]
+    slugs = [slugify(row[1]) for row in PRODUCTS] + [slugify(row[1]) for row in VARIANT_PRODUCTS]
     existing = {
         row["slug"]
         for row in await Product.get_pymongo_collection()
@@ -211,7 +279,7 @@ async def missing_demo_products(categories: dict[str, Category]) -> list[Product
     now = utcnow()
     settings = current_app.config["SETTINGS"]
     missing = []
-    for index, (row, slug) in enumerate(zip(PRODUCTS, slugs, strict=True)):
+    for index, (row, slug) in enumerate(zip(PRODUCTS, slugs[: len(PRODUCTS)], strict=True)):
         if slug in existing:
             continue
         category, name, brand, price, stock, color, size, average, count, description = row
@@ -225,14 +293,32 @@ async def missing_demo_products(categories: dict[str, Category]) -> list[Product
                 currency=settings.STORE_CURRENCY,
                 brand=brand,
                 attributes={"color": color, "size": size},
-                images=[
-                    {"url": demo_image_url(settings.public_url, slug, 1), "alt": name},
-                    {"url": demo_image_url(settings.public_url, slug, 2), "alt": f"{name}, detail"},
-                ],
+                images=_images(settings.public_url, slug, name),
                 stock=stock,
                 rating={"average": average, "count": count},
                 # Staggered arrivals, newest last in the list, so "newest first" means something.
                 created_at=now - timedelta(days=len(PRODUCTS) - index),
+                updated_at=now,
+            )
+        )
+    for variant_row, slug in zip(VARIANT_PRODUCTS, slugs[len(PRODUCTS) :], strict=True):
+        if slug in existing:
+            continue
+        category, name, brand, price, average, count, description, options, variants = variant_row
+        missing.append(
+            build_product(
+                category=categories[category],
+                name=name,
+                slug=slug,
+                description=description,
+                price=price,
+                currency=settings.STORE_CURRENCY,
+                brand=brand,
+                images=_images(settings.public_url, slug, name),
+                options=[{"name": n, "values": values} for n, values in options],
+                variants=_variant_rows(slug, variants),
+                rating={"average": average, "count": count},
+                created_at=now,  # the newest arrivals
                 updated_at=now,
             )
         )

@@ -13,7 +13,7 @@ import hashlib
 from functools import cache
 from xml.sax.saxutils import escape
 
-from app.catalog.demo import CATEGORIES, PRODUCTS
+from app.catalog.demo import CATEGORIES, PRODUCTS, VARIANT_PRODUCTS
 from app.catalog.slugs import slugify
 
 VIEWS = (1, 2)  # 1: the product; 2: a detail view
@@ -60,6 +60,15 @@ def _demo_rows() -> dict[str, dict[str, str]]:
             "department": top_of[row[0]],
         }
         for row in PRODUCTS
+    } | {
+        # Products with variants: drawn in their first colour.
+        slugify(row[1]): {
+            "name": row[1],
+            "brand": row[2],
+            "color": row[8][0][1],
+            "department": top_of[row[0]],
+        }
+        for row in VARIANT_PRODUCTS
     }
 
 

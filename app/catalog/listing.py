@@ -9,7 +9,7 @@ from beanie import PydanticObjectId
 
 from app.catalog import search
 from app.catalog.categories import category_refs
-from app.catalog.models import DEFAULT_SORT, SORTS, Category, Product
+from app.catalog.models import DEFAULT_SORT, SORTS, Category, Product, option_key
 from app.catalog.schemas import (
     AdminProductItem,
     AdminProductQuery,
@@ -17,7 +17,12 @@ from app.catalog.schemas import (
     ProductListItem,
     ProductQuery,
 )
-from app.catalog.stock_fields import DEFAULT_LOW_STOCK_THRESHOLD, stock_status
+from app.catalog.stock_fields import (
+    DEFAULT_LOW_STOCK_THRESHOLD,
+    StockStatus,
+    best_stock_status,
+    stock_status,
+)
 from app.core.pagination import Page
 
 # What a list item needs from the database, and nothing more.
@@ -33,7 +38,13 @@ LIST_PROJECTION = {
     "rating": 1,
     "stock": 1,
     "low_stock_threshold": 1,
+    "variants.stock": 1,
+    "variants.low_stock_threshold": 1,
 }
+# The option filters that are facets too: `?size=M&color=blue` match a product with one
+# variant of both values; any other option name filters the same way (`?material=linen`,
+# ProductQuery.option_filters) but has no facet.
+OPTION_FILTERS = ("color", "size")
 
 Categories = dict[PydanticObjectId, CategoryRef]
 Item = TypeVar("Item", bound=ProductListItem)
@@ -41,6 +52,17 @@ Item = TypeVar("Item", bound=ProductListItem)
 
 def _threshold(row: dict[str, Any]) -> int:
     return row.get("low_stock_threshold", DEFAULT_LOW_STOCK_THRESHOLD)
+
+
+def _stock_status(row: dict[str, Any]) -> StockStatus:
+    """The best of the variants' statuses (a product stored before variants: its own)."""
+    variants = row.get("variants")
+    if not variants:
+        return stock_status(row.get("stock", 0), _threshold(row))
+    return best_stock_status(
+        stock_status(v.get("stock", 0), v.get("low_stock_threshold", DEFAULT_LOW_STOCK_THRESHOLD))
+        for v in variants
+    )
 
 
 def _list_item(row: dict[str, Any], categories: Categories) -> ProductListItem:
@@ -54,8 +76,69 @@ def _list_item(row: dict[str, Any], categories: Categories) -> ProductListItem:
         category=categories.get(row.get("category_id")),  # type: ignore[arg-type]  # None: no category
         images=row.get("images", []),
         rating=row.get("rating") or {"average": 0.0, "count": 0},
-        stock_status=stock_status(row.get("stock", 0), _threshold(row)),
+        stock_status=_stock_status(row),
     )
+
+
+def option_filters(query: ProductQuery) -> dict[str, str]:
+    """The option filters the query sets, name -> value (`color`, `size` and any other
+    option name)."""
+    return query.option_filters
+
+
+def variant_filter(query: ProductQuery, *, without: str | None = None) -> dict[str, Any]:
+    """What one variant must match: every option filter's key (served by the multikey
+    `variant_options` index), and in stock with `in_stock=true`; empty without option
+    filters (then `in_stock` is the product's stock, the sum). `without` leaves one option
+    out (a facet's own filter)."""
+    keys = [
+        option_key(name, value) for name, value in option_filters(query).items() if name != without
+    ]
+    if not keys:
+        return {}
+    element: dict[str, Any] = {"keys": keys[0] if len(keys) == 1 else {"$all": keys}}
+    if query.in_stock:
+        element["stock"] = {"$gt": 0}
+    return element
+
+
+def variant_match(element: dict[str, Any]) -> dict[str, Any]:
+    """The product filter for what one variant must match: one option key alone is a plain
+    equality on the multikey `variants.keys` (the same thing, and every planner serves it);
+    several keys, or a key and stock, must hold for the *same* variant: `$elemMatch`."""
+    if not element:
+        return {}
+    if set(element) == {"keys"} and isinstance(element["keys"], str):
+        return {"variants.keys": element["keys"]}
+    return {"variants": {"$elemMatch": element}}
+
+
+async def filter_parts(query: ProductQuery) -> dict[str, dict[str, Any]] | None:
+    """The query's filters, one part per filter (`category`, `brand`, `price`, `stock`,
+    `options`): a list page matches all of them, a facet all but its own. None when nothing
+    can match (an unknown category slug)."""
+    parts: dict[str, dict[str, Any]] = {}
+    if query.category:
+        category = await Category.find_one({"slug": query.category})
+        if category is None:
+            return None
+        parts["category"] = {"category_path": category.id}
+    if query.brand:
+        parts["brand"] = {"facets.brand": query.brand.casefold()}
+    price: dict[str, int] = {}
+    if query.min_price is not None:
+        price["$gte"] = query.min_price
+    if query.max_price is not None:
+        price["$lte"] = query.max_price
+    if price:
+        parts["price"] = {"price": price}
+    # Like a storefront checkbox: `true` narrows to what can be bought, `false` is no filter.
+    if query.in_stock:
+        parts["stock"] = {"stock": {"$gt": 0}}
+    options = variant_match(variant_filter(query))
+    if options:
+        parts["options"] = options
+    return parts
 
 
 async def list_products(*, query: ProductQuery) -> Page[ProductListItem]:
@@ -73,27 +156,13 @@ async def _page(
     """One page of products in `status` matching the filters, in the requested order, each
     row made into an `item`. Every index leads with `status`, so archived ones list the same
     way."""
-    filters: dict[str, Any] = {"status": status}
     empty: Page[Item] = Page.build([], query=query, total=0)
-    if query.category:
-        category = await Category.find_one({"slug": query.category})
-        if category is None:
-            return empty
-        filters["category_path"] = category.id
-    for name in ("brand", "color", "size"):
-        value = getattr(query, name)
-        if value:
-            filters[f"facets.{name}"] = value.casefold()
-    price: dict[str, int] = {}
-    if query.min_price is not None:
-        price["$gte"] = query.min_price
-    if query.max_price is not None:
-        price["$lte"] = query.max_price
-    if price:
-        filters["price"] = price
-    # Like a storefront checkbox: `true` narrows to what can be bought, `false` is no filter.
-    if query.in_stock:
-        filters["stock"] = {"$gt": 0}
+    parts = await filter_parts(query)
+    if parts is None:
+        return empty
+    filters: dict[str, Any] = {"status": status}
+    for part in parts.values():
+        filters.update(part)
 
     terms = search.terms_of(query.q) if query.q else None
     if query.q and not terms:

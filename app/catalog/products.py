@@ -21,10 +21,17 @@ from quart import current_app
 
 from app.catalog.cache import bump_catalog_version
 from app.catalog.categories import category_refs, find_category, invalid
-from app.catalog.models import Category, Facets, Product, ProductImage, utcnow
+from app.catalog.models import Category, Facets, Product, ProductImage, utcnow, variant_keys
 from app.catalog.schemas import ProductIn, ProductOut
 from app.catalog.slugs import ensure_slug_free
-from app.catalog.stock_fields import STOCK_FIELDS
+from app.catalog.stock_fields import DEFAULT_LOW_STOCK_THRESHOLD, STOCK_FIELDS
+from app.catalog.variants import (
+    build_variants,
+    check_options,
+    lowest_price,
+    options_out,
+    variants_out,
+)
 from app.core import db
 from app.core.clock import as_utc
 from app.core.ids import parse_object_id
@@ -48,6 +55,8 @@ async def product_out(product: Product) -> ProductOut:
         stock_status=product.stock_status,
         description=product.description,
         attributes=product.attributes,
+        options=options_out(product),
+        variants=variants_out(product),
         stock=product.stock,
         low_stock_threshold=product.low_stock_threshold,
         status=product.status,
@@ -120,10 +129,34 @@ def store_currency(currency: str | None) -> str:
 
 
 def build_product(*, category: Category, **fields: Any) -> Product:
-    """A new (unsaved) product with its derived fields (category path, facets) filled in."""
+    """A new (unsaved) product with its derived fields (category path, facets, variants and
+    the price and stock derived from them) filled in. Without `variants`, one variant holds
+    `stock`. Raises Invalid (`variant_invalid`) for options and variants that disagree."""
     attributes = fields.get("attributes") or {}
+    product_id = fields.pop("id", None) or PydanticObjectId()
+    threshold = fields.pop("low_stock_threshold", None)
+    if threshold is None:
+        threshold = DEFAULT_LOW_STOCK_THRESHOLD
+    options = check_options(fields.pop("options", None) or [])
+    variants = build_variants(
+        product_id=product_id,
+        options=options,
+        variants=fields.pop("variants", None),
+        stock=fields.pop("stock", None),
+        threshold=threshold,
+        attributes=attributes,
+    )
+    base_price = fields.pop("price")
     return Product(
+        id=product_id,
         **fields,
+        price=lowest_price(base_price, variants),
+        base_price=base_price,
+        stock=sum(v.stock for v in variants),
+        low_stock_threshold=threshold,
+        low_stock=any(v.low_stock for v in variants),
+        options=options,
+        variants=variants,
         category_id=category.id,
         category_path=category.path,
         facets=Facets.of(brand=fields.get("brand"), attributes=attributes),
@@ -160,6 +193,10 @@ async def edit_product(
     """
     product = await product_any_status(product_id, session=session)
     fields = {k: v for k, v in changes.items() if k != "category"}
+    if "price" in fields:
+        # The product's own price; its `price` stays the lowest of its variants'.
+        fields["base_price"] = fields["price"]
+        fields["price"] = lowest_price(fields["price"], product.variants)
     if "currency" in fields:
         fields["currency"] = store_currency(fields["currency"])
     if "images" in fields:
@@ -179,8 +216,36 @@ async def edit_product(
         # Beanie's revision check: a concurrent edit between our read and this write
         # fails instead of being overwritten.
         await product.set(fields, session=session)
+        if "attributes" in fields:
+            await _rekey_variants(product, session=session)
         await bump_catalog_version(session=session)
     return product
+
+
+async def _rekey_variants(product: Product, *, session: Any = None) -> None:
+    """A product's `color`/`size` attributes filter its option-less variants (their `keys`):
+    re-derive every stored variant's keys, in one update that touches nothing else."""
+    keys: Any = "$$v.keys"
+    for variant in product.variants:
+        variant.keys = variant_keys(variant.options, product.attributes)
+        keys = {"$cond": [{"$eq": ["$$v.id", variant.id]}, {"$literal": variant.keys}, keys]}
+    await Product.get_pymongo_collection().update_one(
+        {"_id": product.id, "variants": {"$exists": True}},
+        [
+            {
+                "$set": {
+                    "variants": {
+                        "$map": {
+                            "input": "$variants",
+                            "as": "v",
+                            "in": {"$mergeObjects": ["$$v", {"keys": keys}]},
+                        }
+                    }
+                }
+            }
+        ],
+        session=session,
+    )
 
 
 async def update_product(*, product_id: PydanticObjectId, changes: dict[str, Any]) -> ProductOut:

@@ -4,9 +4,9 @@ from quart_schema import validate_querystring, validate_response
 
 from app.catalog import bp, categories, listing, products
 from app.catalog.cache import cached_read
-from app.catalog.schemas import CategoryTree, ProductListItem, ProductOut, ProductQuery
+from app.catalog.facets import facets_of
+from app.catalog.schemas import CatalogQuery, CategoryTree, ProductOut, ProductPage
 from app.core.openapi import links
-from app.core.pagination import Page
 
 
 @bp.get("/products")
@@ -17,11 +17,13 @@ from app.core.pagination import Page
     CreateReview=("post_create_review", "product_id=$response.body#/items/0/id"),
 )
 @cached_read("catalog")
-@validate_querystring(ProductQuery)
-@validate_response(Page[ProductListItem])
-async def list_products(query_args: ProductQuery) -> Page[ProductListItem]:
-    """List, search and filter active products."""
-    return await listing.list_products(query=query_args)
+@validate_querystring(CatalogQuery)
+@validate_response(ProductPage)
+async def list_products(query_args: CatalogQuery) -> ProductPage:
+    """List, search and filter active products; `facets=true` adds the facet counts."""
+    page = await listing.list_products(query=query_args)
+    facets = await facets_of(query_args) if query_args.facets else None
+    return ProductPage(**page.model_dump(), facets=facets)
 
 
 @bp.get("/products/<reference>")

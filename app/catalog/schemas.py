@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -14,10 +15,11 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from app.catalog.stock_fields import DEFAULT_LOW_STOCK_THRESHOLD, MAX_STOCK
 from app.core.money import CURRENCY_CODES, STORE_CURRENCY_MARK, iso_currency
-from app.core.pagination import PageQuery
+from app.core.pagination import Page, PageQuery
 from app.core.schemas import (
     JSON_INTEGER,
     InModel,
@@ -48,7 +50,8 @@ Currency = Annotated[
     WithJsonSchema({"type": "string", "enum": CURRENCY_CODES, STORE_CURRENCY_MARK: True}),
 ]
 Brand = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-AttributeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+ATTRIBUTE_KEY = r"^[a-z][a-z0-9_]{0,39}$"
+AttributeKey = Annotated[str, StringConstraints(pattern=ATTRIBUTE_KEY)]
 AttributeValue = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Attributes = Annotated[
     dict[AttributeKey, AttributeValue],
@@ -56,6 +59,62 @@ Attributes = Annotated[
     Field(max_length=30, json_schema_extra={"additionalProperties": False}),
 ]
 FilterValue = Annotated[str, StringConstraints(max_length=100)]
+
+# Variants (issue 18): option names are like attribute keys, values short display strings.
+MAX_OPTIONS = 3
+MAX_OPTION_VALUES = 50
+MAX_VARIANTS = 100
+OptionValue = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+Sku = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+    ),
+]
+
+
+# A variant's value of each option, by option name (keys as the options name them).
+VariantOptions = Annotated[
+    dict[AttributeKey, OptionValue],
+    Field(max_length=MAX_OPTIONS, json_schema_extra={"additionalProperties": False}),
+]
+
+
+class OptionIn(InModel):
+    name: AttributeKey = Field(description="Lower case, e.g. `size`, `color`")
+    values: Annotated[list[OptionValue], Field(min_length=1, max_length=MAX_OPTION_VALUES)]
+
+
+class VariantIn(InModel):
+    """One variant: its value of each of the product's options, its own stock, and
+    optionally its own sku (default derived) and price (default the product's)."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema: _absent_is_not_null(schema))
+
+    sku: Sku | None = None
+    options: VariantOptions = Field(default_factory=dict)
+    price: Money | None = None
+    stock: Quantity = 0
+    low_stock_threshold: Quantity | None = None
+
+
+class VariantUpdate(InModel):
+    """`PATCH /admin/products/{id}/variants/{variant_id}`: only the fields sent change."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema: _absent_is_not_null(schema))
+
+    sku: Sku = None
+    options: VariantOptions = None
+    price: Money | None = None
+    stock: Quantity = None
+    low_stock_threshold: Quantity = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(include=self.model_fields_set)
+
+
+Options = Annotated[list[OptionIn], Field(max_length=MAX_OPTIONS)]
+Variants = Annotated[list[VariantIn], Field(min_length=1, max_length=MAX_VARIANTS)]
 
 
 # An http(s) URL on a host name (a CDN's, say: no user info, no IP literal), then printable
@@ -76,8 +135,45 @@ Images = Annotated[list[ImageIn], Field(max_length=20)]
 # -- querystrings ----------------------------------------------------------------------------
 
 
+def _option_filter_name(name: str) -> str:
+    if not re.fullmatch(ATTRIBUTE_KEY, name):
+        raise PydanticCustomError(
+            "option_name",
+            "Unknown query parameter: not one of this list's, nor an option filter (an option "
+            "name: a lower case letter, then up to 39 lower case letters, digits or _)",
+        )
+    return name
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# Option filters (issue 18): any query parameter that is not one of the list's own and is
+# named like an option (`?material=linen`), its value like `color`'s (case-insensitive).
+OptionFilterName = Annotated[str, AfterValidator(_option_filter_name)]
+OPTION_FILTERS_DOC = (
+    "Option filters: any other parameter named like an option (`material=linen`), at most "
+    f"{MAX_OPTIONS}; case-insensitive. With `color` and `size` they must all hold for the same "
+    "variant (and with `in_stock=true` that variant must be in stock)."
+)
+OptionFilterValue = Annotated[
+    FilterValue, AfterValidator(_no_nul), Field(description=OPTION_FILTERS_DOC)
+]
+
+
 class ProductQuery(PageQuery, QueryModel):
-    """`GET /products` filters. Empty values (`?brand=`) count as absent."""
+    """`GET /products` filters. Empty values (`?brand=`) count as absent. Any other parameter
+    named like an option is an option filter (see `option_filters`)."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[OptionFilterName, OptionFilterValue] = Field(init=False)
+    extra_parameters = "option_filters"
+    extra_names = ATTRIBUTE_KEY
+    max_extra = MAX_OPTIONS
+    extra_kind = "option filters (parameters named like an option)"
 
     q: Annotated[str, StringConstraints(max_length=200)] | None = Field(
         default=None, description="Words searched in name, brand and description"
@@ -100,6 +196,12 @@ class ProductQuery(PageQuery, QueryModel):
 
     blank_is_absent = True
 
+    @property
+    def option_filters(self) -> dict[str, str]:
+        """The option filters set, name -> value: `color`, `size` and the extra ones."""
+        named = {"color": self.color, "size": self.size, **(self.model_extra or {})}
+        return {name: value for name, value in named.items() if value}
+
     @field_validator("max_price")
     @classmethod
     def _price_range(cls, value: int | None, info: ValidationInfo) -> int | None:
@@ -107,6 +209,16 @@ class ProductQuery(PageQuery, QueryModel):
         if value is not None and low is not None and low > value:
             raise ValueError("max_price must not be below min_price")
         return value
+
+
+class CatalogQuery(ProductQuery):
+    """`GET /products`: the filters, and whether to add the facets."""
+
+    facets: bool = Field(
+        default=False,
+        description="true: add `facets` (counts per brand, color, size and category, and the "
+        "price range, over the filtered result, each ignoring its own filter)",
+    )
 
 
 class AdminProductQuery(ProductQuery):
@@ -120,7 +232,14 @@ class AdminProductQuery(ProductQuery):
 # -- admin bodies ----------------------------------------------------------------------------
 
 
+def _stock_or_variants(schema: dict[str, Any]) -> None:
+    # What build_variants checks first, in the schema: the stock, or variants with theirs.
+    schema["anyOf"] = [{"required": ["stock"]}, {"required": ["variants"]}]
+
+
 class ProductIn(InModel):
+    model_config = ConfigDict(json_schema_extra=_stock_or_variants)
+
     name: Name
     description: Description
     price: Money
@@ -133,8 +252,16 @@ class ProductIn(InModel):
     brand: Brand | None = None
     attributes: Attributes = Field(default_factory=dict)
     images: Images = Field(default_factory=list)
-    stock: Quantity
+    stock: Quantity | None = Field(
+        default=None,
+        description="Required without `variants`; with them, the sum of theirs (or absent)",
+    )
     low_stock_threshold: Quantity = DEFAULT_LOW_STOCK_THRESHOLD
+    options: Options = Field(default_factory=list)
+    variants: Variants | None = Field(
+        default=None,
+        description="One per combination sold; absent: one variant holding `stock`",
+    )
 
 
 def _absent_is_not_null(schema: dict[str, Any]) -> None:
@@ -162,6 +289,8 @@ class ProductUpdate(InModel):
     stock: Quantity = None
     low_stock_threshold: Quantity = None
     status: Literal["active", "archived"] = None
+    options: Options = None
+    variants: Variants = None
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(include=self.model_fields_set)
@@ -218,6 +347,41 @@ class ProductListItem(OutModel):
     stock_status: Literal["in_stock", "low_stock", "out_of_stock"]
 
 
+class OptionOut(OutModel):
+    name: str
+    values: list[str]
+
+
+class VariantOut(OutModel):
+    id: str
+    sku: str
+    options: dict[str, str]
+    price: int = Field(description="Its own price, else the product's")
+    stock: int
+    stock_status: Literal["in_stock", "low_stock", "out_of_stock"]
+    low_stock_threshold: int
+
+
+class FacetCount(OutModel):
+    value: str
+    count: int
+
+
+class PriceRange(OutModel):
+    min: int | None
+    max: int | None
+
+
+class Facets(OutModel):
+    """Counts over the filtered result, each facet ignoring its own filter."""
+
+    brand: list[FacetCount]
+    color: list[FacetCount]
+    size: list[FacetCount]
+    category: list[FacetCount]
+    price: PriceRange
+
+
 class AdminProductItem(ProductListItem):
     stock: int
     low_stock_threshold: int
@@ -227,6 +391,8 @@ class AdminProductItem(ProductListItem):
 class ProductOut(ProductListItem):
     description: str
     attributes: dict[str, str]
+    options: list[OptionOut]
+    variants: list[VariantOut]
     stock: int
     low_stock_threshold: int
     status: Literal["active", "archived"]
@@ -265,3 +431,11 @@ class CategoryNode(OutModel):
 
 class CategoryTree(RootModel[list[CategoryNode]]):
     """The roots of the category tree, each with its children, by name."""
+
+
+class ProductPage(Page[ProductListItem]):
+    """A catalog page; `facets` with `?facets=true`, else null."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    facets: Facets | None = Field(default=None, description="With `facets=true`; else null")

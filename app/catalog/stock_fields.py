@@ -9,6 +9,7 @@ through app/inventory/stock.py, which builds on this module (never the other way
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 StockStatus = Literal["in_stock", "low_stock", "out_of_stock"]
@@ -30,3 +31,11 @@ def stock_status(stock: int, threshold: int) -> StockStatus:
     if stock <= threshold:
         return "low_stock"
     return "in_stock"
+
+
+_RANK: dict[StockStatus, int] = {"out_of_stock": 0, "low_stock": 1, "in_stock": 2}
+
+
+def best_stock_status(statuses: Iterable[StockStatus]) -> StockStatus:
+    """A product's status from its variants': the best one (out of stock with none)."""
+    return max(statuses, key=_RANK.__getitem__, default="out_of_stock")

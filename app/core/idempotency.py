@@ -159,7 +159,12 @@ async def run_once(
         # Nothing was done (errors change nothing): let the client retry with this key.
         await collection.delete_one({"_id": record_id, "state": "processing"})
         raise
-    stored = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+    # A field marked NOT_REPLAYED (a guest's order_token, shown once) is not kept: the record
+    # holds no secret in clear, and a replay answers without it.
+    if isinstance(body, BaseModel):
+        stored = body.model_dump(mode="json", exclude=set(getattr(body, "NOT_REPLAYED", ())))
+    else:
+        stored = body
     await collection.update_one(
         {"_id": record_id},
         {"$set": {"state": "done", "status_code": status, "body": stored}},
@@ -175,7 +180,8 @@ _P = ParamSpec("_P")
 def idempotent(func: Callable[_P, Awaitable[Any]]) -> Callable[_P, Awaitable[Any]]:
     """Honour `Idempotency-Key` on a route that returns `(model, status)`. Put it under
     `validate_request` (the body it fingerprints is the validated one) and under an auth
-    decorator (keys belong to the signed-in user)."""
+    decorator (keys belong to the signed-in user, or to what the route put in
+    `g.idempotency_owner`: a guest's cart)."""
 
     @wraps(func)
     async def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Any:
@@ -188,7 +194,8 @@ def idempotent(func: Callable[_P, Awaitable[Any]]) -> Callable[_P, Awaitable[Any
             return await func(*args, **kwargs)
 
         result, status, replayed = await run_once(
-            user_id=g.user.id,
+            # A guest's keys belong to the guest cart (set by the route before this runs).
+            user_id=g.get("idempotency_owner") or g.user.id,
             key=key,
             request_fingerprint=fingerprint(request.method, request.path, body),
             work=work,

@@ -127,6 +127,18 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 PROBLEMS_ATTRIBUTE = "_shop_problems"
+HEADERS_ATTRIBUTE = "_shop_header_parameters"
+
+
+def header_parameters(*parameters: dict[str, Any]) -> Callable[[_F], _F]:
+    """Document request headers a route reads (a guest's `Cart-Token`, `Order-Token`) as
+    parameters, so a client generated from the document types and sends them."""
+
+    def decorator(func: _F) -> _F:
+        setattr(func, HEADERS_ATTRIBUTE, parameters)
+        return func
+
+    return decorator
 
 
 def problems(*statuses: int) -> Callable[[_F], _F]:
@@ -221,6 +233,19 @@ class ShopOpenAPIProvider(OpenAPIProvider):
             parameter["schema"] = {"type": "string", "pattern": OBJECT_ID_PATTERN}
         return parameter
 
+    def build_querystring_parameters(
+        self, model: type[Any]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        # A QueryModel taking parameters beyond its own (the catalog's option filters) says so
+        # with one free-form query object (style form, exploded), which quart-schema's
+        # one-parameter-per-property listing leaves out.
+        parameters, definitions = super().build_querystring_parameters(model)
+        extra = getattr(model, "extra_parameter", None)
+        parameter = extra() if callable(extra) else None
+        if parameter is not None:
+            parameters.append(parameter)
+        return parameters, definitions
+
     def build_paths(self, rule: Rule) -> tuple[dict[str, Any], dict[str, Any]]:
         paths, components = super().build_paths(rule)
         func = self._app.view_functions[rule.endpoint]
@@ -229,6 +254,8 @@ class ShopOpenAPIProvider(OpenAPIProvider):
             for operation in item.values():
                 if getattr(func, IDEMPOTENT_ATTRIBUTE, False):
                     operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+                for parameter in getattr(func, HEADERS_ATTRIBUTE, ()):
+                    operation.setdefault("parameters", []).append(parameter)
                 if getattr(func, NO_CONTENT_ATTRIBUTE, False):
                     operation.setdefault("responses", {})[204] = {"description": "No Content"}
                 if getattr(func, CSV_ATTRIBUTE, False):

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
     AfterValidator,
@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import CoreSchema
+from pydantic_core import CoreSchema, PydanticCustomError
 
 # Every integer the API accepts is bounded: by what the store allows where that is known, and
 # always by int64 (MongoDB stores nothing larger; an unbounded int would end as a 500).
@@ -287,9 +287,13 @@ class _RequestModel(BaseModel):
         cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> dict[str, Any]:
         schema = handler(core_schema)
-        for prop in handler.resolve_ref_schema(schema).get("properties", {}).values():
+        resolved = handler.resolve_ref_schema(schema)
+        for prop in resolved.get("properties", {}).values():
             _say_text_rules(prop)
             cls._document(prop)
+        if isinstance(resolved.get("additionalProperties"), dict):  # typed extra fields
+            _say_text_rules(resolved["additionalProperties"])
+            cls._document(resolved["additionalProperties"])
         return schema
 
     @classmethod
@@ -329,6 +333,15 @@ class QueryModel(_RequestModel):
     parameter."""
 
     blank_is_absent: ClassVar[bool] = False
+    # Parameters beyond the model's own (a subclass with `extra="allow"` and a typed
+    # `__pydantic_extra__`, whose key type checks the names): in the OpenAPI document one
+    # free-form query object named `extra_parameters` (style form, exploded: each of its
+    # properties is a parameter of its own), names matching `extra_names`, at most
+    # `max_extra` of them (checked here), called `extra_kind` in the error.
+    extra_parameters: ClassVar[str | None] = None
+    extra_names: ClassVar[str] = "^.+$"
+    max_extra: ClassVar[int | None] = None
+    extra_kind: ClassVar[str] = "extra parameters"
 
     @model_validator(mode="before")
     @classmethod
@@ -338,6 +351,43 @@ class QueryModel(_RequestModel):
                 k: v for k, v in data.items() if not (isinstance(v, str) and BLANK.fullmatch(v))
             }
         return data
+
+    @model_validator(mode="after")
+    def _few_extras(self) -> Self:
+        limit = self.max_extra
+        if limit is not None and len(self.model_extra or {}) > limit:
+            raise PydanticCustomError(
+                "too_many_parameters",
+                "At most {limit} {kind}",
+                {"limit": limit, "kind": self.extra_kind},
+            )
+        return self
+
+    @classmethod
+    def extra_parameter(cls) -> dict[str, Any] | None:
+        """The OpenAPI parameter object of the extra parameters (None: the model has none)."""
+        if cls.extra_parameters is None:
+            return None
+        schema = cls.model_json_schema()
+        values = dict(schema["additionalProperties"])
+        described = values.pop("description", "")
+        names = {"pattern": cls.extra_names, "not": {"enum": sorted(schema["properties"])}}
+        obj: dict[str, Any] = {
+            "type": "object",
+            "propertyNames": names,
+            "additionalProperties": values,
+        }
+        if cls.max_extra is not None:
+            obj["maxProperties"] = cls.max_extra
+        return {
+            "name": cls.extra_parameters,
+            "in": "query",
+            "required": False,
+            "style": "form",
+            "explode": True,
+            "description": described,
+            "schema": obj,
+        }
 
     @classmethod
     def _document(cls, prop: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from pymongo.errors import DuplicateKeyError
 from app.catalog.cache import bump_catalog_version
 from app.catalog.demo import missing_demo_products, seed_demo_categories
 from app.catalog.models import Product
+from app.catalog.variants import register_skus
 from app.core import db
 from app.inventory.stock import record_initial_stock
 
@@ -30,9 +31,15 @@ async def seed_demo_catalog() -> dict[str, int]:
             # With its opening stock's ledger row, as every created product: the ledger adds
             # up to the stock, even if the process dies in between.
             await product.insert(session=session)
-            await record_initial_stock(
-                product_id=product.id, stock=product.stock, actor="system", session=session
-            )
+            await register_skus(product.id, after=product.variants, session=session)
+            for variant in product.variants:
+                await record_initial_stock(
+                    product_id=product.id,
+                    stock=variant.stock,
+                    variant=variant,
+                    actor="system",
+                    session=session,
+                )
 
         try:
             await db.run_in_transaction(work)

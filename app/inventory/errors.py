@@ -20,15 +20,27 @@ class Shortage:
     name: str | None
     requested: int
     available: int
+    variant_id: str | None = None
+    sku: str | None = None
+
+    @property
+    def names_variant(self) -> bool:
+        """A variant of a product with options is named (`variant_id`, `sku`); a product's
+        own one variant (id the product's) is the product."""
+        return self.variant_id is not None and self.variant_id != str(self.product_id)
 
     def line(self) -> dict[str, Any]:
         """The entry of the problem's `lines` (the Problem schema in app/core/openapi.py)."""
-        return {
+        line: dict[str, Any] = {
             "product_id": str(self.product_id),
             "name": self.name,
             "requested": self.requested,
             "available": self.available,
         }
+        if self.names_variant:
+            line["variant_id"] = self.variant_id
+            line["sku"] = self.sku
+        return line
 
 
 class InsufficientStock(Conflict):
@@ -51,5 +63,7 @@ class InsufficientStock(Conflict):
                 "requested": only.requested,
                 "available": only.available,
             }
+            if only.names_variant:
+                top["variant_id"] = only.variant_id
         super().__init__(detail, **top, **extra, lines=[s.line() for s in shortages])
         self.shortages = tuple(shortages)

@@ -21,6 +21,10 @@ class StockMovement(Document):
     (read from the same atomic update, so exact under concurrency)."""
 
     product_id: PydanticObjectId
+    # The variant it moved (None: rows written before variants, which moved the product's
+    # one variant); `stock_after` is that variant's stock.
+    variant_id: str | None = None
+    sku: str | None = None
     delta: int
     stock_after: int
     reason: str

@@ -36,6 +36,8 @@ def movement_out(movement: StockMovement, names: dict[PydanticObjectId, str]) ->
         id=str(movement.id),
         product_id=str(movement.product_id),
         product_name=names.get(movement.product_id),
+        variant_id=movement.variant_id,
+        sku=movement.sku,
         delta=movement.delta,
         stock_after=movement.stock_after,
         reason=movement.reason,

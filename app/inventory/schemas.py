@@ -52,6 +52,9 @@ class StockAdjustmentIn(InModel):
     # fails with the field's own type error).
     delta: Delta = None
     set_to: StockLevel = Field(default=None, alias="set", description="The new stock")
+    variant_id: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
+        default=None, description="The variant; optional for a product with one"
+    )
     reason: Reason = Field(description="Why the stock changes (kept in the stock ledger)")
 
     @model_validator(mode="after")
@@ -88,6 +91,8 @@ class MovementOut(OutModel):
     id: ObjectIdStr
     product_id: ObjectIdStr
     product_name: str | None = Field(description="null when the product no longer exists")
+    variant_id: str | None = Field(default=None, description="null on rows from before variants")
+    sku: str | None = None
     delta: int
     stock_after: int
     reason: str
@@ -105,6 +110,10 @@ class StockLevelOut(OutModel):
     low_stock_threshold: int
     stock_status: Literal["in_stock", "low_stock", "out_of_stock"]
     movement: MovementOut
+    variant_id: str
+    sku: str
+    options: dict[str, str]
+    variant_stock: int = Field(description="The adjusted variant's stock (`stock`: the product's)")
 
 
 class LowStockItemOut(OutModel):

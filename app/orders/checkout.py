@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from beanie import PydanticObjectId
@@ -21,10 +22,11 @@ from quart import current_app
 from app.cart import service as cart
 from app.core import db
 from app.core.money import format_amount
+from app.core.security import token_digest
 from app.errors import ErrorCode, Invalid
 from app.inventory import stock as inventory
 from app.inventory.errors import InsufficientStock
-from app.orders import events, holds, payments, provider
+from app.orders import events, guest_tokens, holds, payments, provider
 from app.orders.models import (
     HistoryEntry,
     Order,
@@ -75,13 +77,18 @@ def _refuse_unchargeable(total: int, currency: str) -> None:
 
 async def _shipping_address(
     *,
-    user_id: PydanticObjectId,
+    user_id: PydanticObjectId | None,
     given: dict[str, Any] | None,
     address_id: str | None,
     session: Session,
 ) -> ShippingAddress:
     if given is not None:
         return ShippingAddress(**given)
+    if user_id is None:
+        raise Invalid(
+            "A guest gives the shipping address itself.",
+            errors=[{"loc": ["shipping_address"], "msg": "required without a login"}],
+        )
     user = await get_profile(user_id=user_id, session=session)
     for address in user.addresses:
         if str(address.id) == address_id:
@@ -94,14 +101,38 @@ async def _shipping_address(
     )
 
 
+@dataclass(frozen=True)
+class Guest:
+    """A checkout without an account: the guest cart (`cart.Owner.of_guest`), the email the
+    order's mail goes to (normalised), and the client address its unpaid hold counts on."""
+
+    cart: cart.Owner
+    email: str
+    client_address: str | None
+
+
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    # A guest's order: its Order-Token, shown this once (stored only as its SHA-256).
+    order_token: str | None = None
+
+
 async def place_order(
     *,
-    user: User,
+    user: User | None = None,
+    guest: Guest | None = None,
     shipping_address: dict[str, Any] | None = None,
     address_id: str | None = None,
     idempotency_key: str | None = None,
-) -> Order:
-    """Turn the user's cart into an order and ask the payment provider for an intent.
+) -> Placed:
+    """Turn the user's (or the guest's) cart into an order and ask the payment provider for
+    an intent.
+
+    A guest's order has no `user_id`, the guest's `email`, and a fresh Order-Token (its hash
+    on the order, the token in the confirmation email queued in the same transaction and in
+    the answer); its unpaid hold counts per client address and per email; its
+    Idempotency-Key is scoped to the guest cart. Raises CartNotFound for an unknown Cart-Token.
 
     Raises Invalid `cart_empty`, Invalid for an unknown `address_id`, UnpaidLimitReached
     (409 `unpaid_limit_reached`: the customer holds as many unpaid orders or units as allowed;
@@ -110,25 +141,49 @@ async def place_order(
     allowed `minimum` and `maximum`; nothing changed).
     """
     settings = current_app.config["SETTINGS"]
-    actor = f"user:{user.id}"
-    # What the customer may hold unpaid is capped (holds.py); guests will add their address.
-    hold_keys = [holds.user_key(user.id)]
+    order_token: str | None = None
+    token_nonce: str | None = None
+    # Drawn before the transaction: a guest's Order-Token is derived from the order's id.
+    order_id = PydanticObjectId()
+    if guest is not None:
+        owner = guest.cart
+        user_id = None
+        email = guest.email
+        # The guest's key is scoped to the cart (two guests may both send "1").
+        cart_id = await cart.guest_cart_id(owner)
+        order_key = f"guest-cart:{cart_id}:{idempotency_key}" if idempotency_key else None
+        actor = "guest"
+        # What a guest may hold unpaid is capped per client address and per email address.
+        hold_keys = [holds.ip_key(guest.client_address), holds.email_key(guest.email)]
+        order_token, token_nonce = guest_tokens.issue(order_id)
+    else:
+        if user is None:
+            raise ValueError("place_order needs a user or a guest")
+        owner = cart.Owner.of_user(user.id)
+        user_id = user.id
+        email = user.email
+        order_key = idempotency_key
+        actor = f"user:{user.id}"
+        # What the customer may hold unpaid is capped (holds.py).
+        hold_keys = [holds.user_key(user.id)]
 
     async def work(session: Session) -> Order:
-        lines = await cart.checkout_lines(user_id=user.id, session=session)
+        lines = await cart.checkout_lines(owner=owner, session=session)
         if not lines:
-            if idempotency_key is not None:
+            if order_key is not None:
                 # This key's order was made by an attempt whose process died before it could
                 # answer, and emptied the cart: the answer is that order. (A cart filled
                 # again meets the unique key below, which answers the same.)
-                made = await by_idempotency_key(user.id, idempotency_key, session=session)
+                made = await by_idempotency_key(user_id, order_key, session=session)
                 if made is not None:
                     return made
             raise Invalid("Your cart is empty.", code=ErrorCode.CART_EMPTY)
-        address = await _shipping_address(
-            user_id=user.id, given=shipping_address, address_id=address_id, session=session
-        )
-        order_id = PydanticObjectId()
+        if user_id is None and shipping_address is not None:
+            address = ShippingAddress(**shipping_address)
+        else:
+            address = await _shipping_address(
+                user_id=user_id, given=shipping_address, address_id=address_id, session=session
+            )
         units = sum(line.quantity for line in lines)
         await holds.take(hold_keys, order_id=order_id, units=units, session=session)
         items: list[OrderItem] = []
@@ -138,6 +193,7 @@ async def place_order(
             for line in lines:
                 taken = await inventory.take_stock(
                     product_id=line.product_id,
+                    variant_id=line.variant_key,
                     quantity=line.quantity,
                     reason="sale",
                     order_id=order_id,
@@ -145,17 +201,21 @@ async def place_order(
                     session=session,
                 )
                 if taken is None:
-                    short.append((line.product_id, line.quantity))
+                    short.append((line.product_id, line.variant_key, line.quantity))
                     continue
-                product = taken.product
+                product, variant = taken.product, taken.variant
+                unit_price = product.price_of(variant)
                 items.append(
                     OrderItem(
                         product_id=product.id,
+                        variant_id=variant.id,
+                        sku=variant.sku,
+                        options=product.options_of(variant),
                         name=product.name,
                         slug=product.slug,
-                        unit_price=product.price,
+                        unit_price=unit_price,
                         quantity=line.quantity,
-                        line_total=product.price * line.quantity,
+                        line_total=unit_price * line.quantity,
                         image=product.images[0].url if product.images else None,
                     )
                 )
@@ -170,8 +230,8 @@ async def place_order(
             order = Order(
                 id=order_id,
                 number=new_order_number(order_id),
-                user_id=user.id,
-                email=user.email,
+                user_id=user_id,
+                email=email,
                 items=items,
                 subtotal=subtotal,
                 total=subtotal,
@@ -179,13 +239,16 @@ async def place_order(
                 shipping_address=address,
                 payment=Payment(provider=payments.provider_name()),
                 history=[HistoryEntry(status="pending_payment", actor=actor)],
-                idempotency_key=idempotency_key,
+                idempotency_key=order_key,
                 hold_keys=hold_keys,
+                guest_token_hash=token_digest(order_token) if order_token else None,
+                guest_token_nonce=token_nonce,
             )
             await insert_order(order, session=session)
             inserted = True
-            await cart.empty(user_id=user.id, session=session)
-            await order_status_email(order, session=session)
+            await cart.empty(owner=owner, session=session)
+            # A guest's link carries the token: it is known only now, in this transaction.
+            await order_status_email(order, order_token=order_token, session=session)
             await events.order_created(order, session=session)
             return order
         except BaseException:
@@ -201,22 +264,25 @@ async def place_order(
             order = await db.run_in_transaction(work)
             break
         except DuplicateKeyError:
-            if idempotency_key is not None:
+            if order_key is not None:
                 # Another request with this Idempotency-Key placed the order first.
-                existing = await by_idempotency_key(user.id, idempotency_key)
+                existing = await by_idempotency_key(user_id, order_key)
                 if existing is not None:
-                    return existing
+                    return Placed(existing)
             if attempt == _NUMBER_ATTEMPTS:
                 raise
             # Two orders drew the same number (about 1 in 10^9 a day): draw again.
     log.info("order %s placed (%s)", order.number, order.id)
-    return await payments.ensure_intent(order)
+    if order_token is not None and order.guest_token_hash != token_digest(order_token):
+        order_token = None  # an earlier attempt's order (Idempotency-Key): its token was shown
+    return Placed(await payments.ensure_intent(order), order_token)
 
 
 async def _give_back(items: list[OrderItem], *, order_id: PydanticObjectId, actor: str) -> None:
     for item in items:
         await inventory.return_stock(
             product_id=item.product_id,
+            variant_id=item.variant_id,
             quantity=item.quantity,
             reason="checkout_compensation",
             order_id=order_id,

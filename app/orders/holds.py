@@ -2,9 +2,9 @@
 account cannot reserve the whole stock (at most UNPAID_ORDERS_MAX orders and UNPAID_UNITS_MAX
 units in `pending_payment` at a time).
 
-One small document per holder key (UnpaidHold): `user:<id>` for an account. The key is the
-holder's kind and identity, so guest checkout can add `ip:<network>` keys (client_network of
-the address) for guests without changing anything here; an order lists the keys it took.
+One small document per holder key (UnpaidHold): `user:<id>` for an account; a guest's order
+takes two, `ip:<hash>` (client_network of its address) and `email:<hash>`, so neither a new
+email nor a new address alone gets a guest past the cap; an order lists the keys it took.
 
 Checkout takes its place with one conditional update inside its transaction: only when the
 holder has fewer than the maximum orders, the units stay within the maximum and the order is
@@ -25,6 +25,7 @@ be (a checkout that died after taking its place), before it judges again.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +35,7 @@ from pymongo.errors import DuplicateKeyError
 from quart import current_app
 
 from app.core.clock import utcnow
+from app.core.ratelimit import client_network
 from app.errors import Conflict, ErrorCode
 from app.orders import store
 from app.orders.models import UnpaidHold
@@ -50,6 +52,21 @@ class UnpaidLimitReached(Conflict):
 
 def user_key(user_id: PydanticObjectId) -> str:
     return f"user:{user_id}"
+
+
+def _digest(value: str) -> str:
+    # Hashed as the rate limits' keys are: no address or email in clear in this collection.
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def ip_key(address: str | None) -> str:
+    """A guest's client address (an IPv4 address, an IPv6 /64), hashed."""
+    return "ip:" + _digest(client_network(address))
+
+
+def email_key(email: str) -> str:
+    """A guest's email address (normalised by the caller), hashed."""
+    return "email:" + _digest(email)
 
 
 def _holds() -> Any:  # the driver's collection, or the embedded engine's

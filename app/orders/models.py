@@ -40,6 +40,10 @@ class OrderItem(BaseModel):
     """A snapshot of the product as it was sold: later catalog edits do not change it."""
 
     product_id: PydanticObjectId
+    # The variant sold (orders from before variants: None, the product's one variant).
+    variant_id: str | None = None
+    sku: str | None = None
+    options: dict[str, str] = Field(default_factory=dict)
     name: str
     slug: str
     unit_price: int
@@ -125,7 +129,9 @@ class Order(Document):
         id: PydanticObjectId
 
     number: str
-    user_id: PydanticObjectId
+    # None for a guest's order until its email address is verified by an account's owner
+    # (then the order joins that account: auth's verification sets it, index `email_newest`).
+    user_id: PydanticObjectId | None = None
     email: str
     status: OrderStatus = "pending_payment"
     items: list[OrderItem]
@@ -143,8 +149,18 @@ class Order(Document):
     # The unpaid holds (app/orders/holds.py) this order took at checkout and gives back when
     # it leaves `pending_payment`; empty for orders placed before holds existed.
     hold_keys: list[str] = Field(default_factory=list)
+    # A guest's order: the SHA-256 of its `Order-Token` (the token is shown once, at checkout,
+    # and in the confirmation email's link); None for an order placed signed in.
+    guest_token_hash: str | None = None
+    # The random nonce the token was derived from (orders/guest_tokens.py): with SECRET_KEY
+    # it gives the token back for the order's later emails; useless without the key.
+    guest_token_nonce: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def is_guest(self) -> bool:
+        return self.guest_token_hash is not None
 
     @property
     def units(self) -> int:
@@ -170,7 +186,8 @@ class Order(Document):
             IndexModel([("number", ASCENDING)], unique=True, name="number"),
             # My orders, newest first; the admin `?user_id=` filter.
             IndexModel([("user_id", ASCENDING), *NEWEST_FIRST], name="user_newest"),
-            # The admin `?email=` filter: a customer's orders, newest first.
+            # The admin `?email=` filter: a customer's orders, newest first; the guest orders
+            # of an address joining the account that verifies it.
             IndexModel([("email", ASCENDING), *NEWEST_FIRST], name="email_newest"),
             # Admin list by status, newest first; the expiry sweep (status + created_at).
             IndexModel([("status", ASCENDING), *NEWEST_FIRST], name="status_newest"),
@@ -205,7 +222,7 @@ class HeldOrder(BaseModel):
 
 
 class UnpaidHold(Document):
-    """What one holder (`user:<id>`; guests later `ip:<network>`) keeps reserved in orders
+    """What one holder (`user:<id>`; guests `ip:<hash>` and `email:<hash>`) keeps reserved in orders
     awaiting payment: the orders, and their count and units kept with them in every update
     (the guards of app/orders/holds.py read the counts)."""
 

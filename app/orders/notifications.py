@@ -11,6 +11,7 @@ from quart import current_app
 
 from app.core.money import format_amount
 from app.email import service as email
+from app.orders import guest_tokens
 from app.orders.models import Order, Refund
 from app.orders.store import Session
 from app.users import service as users
@@ -37,9 +38,15 @@ HEADLINES = {
 }
 
 
-def _context(order: Order, note: str | None) -> dict[str, Any]:
-    settings = current_app.config["SETTINGS"]
+def _link(order: Order, order_token: str | None) -> str:
+    """The order's page in the web app. A guest's confirmation carries the Order-Token (known
+    only at checkout, never stored in clear): `?token=` opens the order without an account;
+    the admin's outbox view redacts it (email.service.redact_tokens)."""
+    base = f"{current_app.config['SETTINGS'].FRONTEND_URL.rstrip('/')}/orders/{order.id}"
+    return f"{base}?token={order_token}" if order_token else base
 
+
+def _context(order: Order, note: str | None, order_token: str | None = None) -> dict[str, Any]:
     def money(amount: int) -> str:
         return format_amount(amount, order.currency)
 
@@ -59,16 +66,27 @@ def _context(order: Order, note: str | None) -> dict[str, Any]:
         "refunded": money(order.payment.amount_refunded) if order.payment.amount_refunded else "",
         "tracking_number": order.tracking_number if order.status == "shipped" else None,
         "note": note,
-        "link": f"{settings.FRONTEND_URL.rstrip('/')}/orders/{order.id}",
+        "link": _link(order, order_token),
     }
 
 
 async def order_status_email(
-    order: Order, *, note: str | None = None, session: Session = None
+    order: Order,
+    *,
+    note: str | None = None,
+    order_token: str | None = None,
+    session: Session = None,
 ) -> None:
-    """Queue the email for the order's current status (in the caller's transaction)."""
+    """Queue the email for the order's current status (in the caller's transaction). A guest's
+    emails link to the order with its token: the confirmation's is `order_token`, the later
+    ones derive it again (guest_tokens.py)."""
+    if order_token is None:
+        order_token = guest_tokens.recover(order)
     await email.enqueue(
-        to=order.email, kind="order_status", context=_context(order, note), session=session
+        to=order.email,
+        kind="order_status",
+        context=_context(order, note, order_token),
+        session=session,
     )
 
 

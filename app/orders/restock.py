@@ -14,6 +14,7 @@ async def restock(order: Order, *, reason: str, actor: str, session: Session = N
     for item in order.items:
         await inventory.return_stock(
             product_id=item.product_id,
+            variant_id=item.variant_id,
             quantity=item.quantity,
             reason=reason,
             order_id=order.id,

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from app.auth.common import normalize_email
-from app.auth.schemas import City, Country, Line, Name, OptionalLine, Phone, PostalCode
+from app.auth.schemas import (
+    City,
+    Country,
+    Line,
+    Name,
+    NewEmail,
+    OptionalLine,
+    Phone,
+    PostalCode,
+)
 from app.core.pagination import PageQuery
 from app.core.schemas import (
     DateTimeQuery,
@@ -63,7 +72,8 @@ def _exactly_one_address(schema: dict[str, Any]) -> None:
 
 
 class CheckoutIn(InModel):
-    """Exactly one of `shipping_address` or `address_id` (a saved address of yours)."""
+    """Exactly one of `shipping_address` or `address_id` (a saved address of yours). A guest
+    (no login, `Cart-Token`) gives `email` and `shipping_address`."""
 
     model_config = ConfigDict(json_schema_extra=_exactly_one_address)
 
@@ -71,6 +81,11 @@ class CheckoutIn(InModel):
     # fails with the field's own type error).
     shipping_address: ShippingAddressIn = None
     address_id: ObjectIdStr = None
+    email: NewEmail = Field(
+        default=None,
+        description="A guest's email address (the order's emails go there); required without "
+        "a login, ignored with one",
+    )
 
     @model_validator(mode="after")
     def _one_address(self) -> CheckoutIn:
@@ -131,6 +146,9 @@ class OrderQuery(PageQuery, QueryModel):
 
 class OrderItemOut(OutModel):
     product_id: ObjectIdStr
+    variant_id: str | None = Field(description="null on orders from before variants")
+    sku: str | None
+    options: dict[str, str]
     name: str
     slug: str
     image: str | None
@@ -219,6 +237,15 @@ class OrderOut(OutModel):
     history: list[HistoryOut]
     created_at: UTCDateTime
     updated_at: UTCDateTime
+    order_token: str | None = Field(
+        default=None,
+        description="A guest's checkout only: the order's token, shown this once (send it as "
+        "`Order-Token` to read, pay or cancel the order; the confirmation email's link has "
+        "it). Null on every other answer, an Idempotency-Key replay included",
+    )
+
+    # Never kept in an Idempotency-Key record (app/core/idempotency.py).
+    NOT_REPLAYED: ClassVar[tuple[str, ...]] = ("order_token",)
 
     @classmethod
     def of(cls, order: Order) -> OrderOut:
@@ -238,7 +265,7 @@ class AdminHistoryOut(HistoryOut):
 class AdminOrderOut(OrderOut):
     """An order as admins see it: whose it is and who changed it."""
 
-    user_id: ObjectIdStr
+    user_id: ObjectIdStr | None = Field(description="null: a guest's order")
     email: str
     payment: AdminPaymentOut
     history: list[AdminHistoryOut]
@@ -246,7 +273,7 @@ class AdminOrderOut(OrderOut):
     @classmethod
     def of(cls, order: Order) -> AdminOrderOut:
         base = OrderOut.of(order).model_dump()
-        base["user_id"] = str(order.user_id)
+        base["user_id"] = str(order.user_id) if order.user_id is not None else None
         base["email"] = order.email
         base["payment"]["disputes"] = [dispute.model_dump() for dispute in order.payment.disputes]
         base["history"] = [entry.model_dump() for entry in order.history]
@@ -280,13 +307,13 @@ class OrderSummaryOut(OutModel):
 
 
 class AdminOrderSummaryOut(OrderSummaryOut):
-    user_id: ObjectIdStr
+    user_id: ObjectIdStr | None = Field(description="null: a guest's order")
     email: str
 
     @classmethod
     def of(cls, order: Order) -> AdminOrderSummaryOut:
         return cls(
             **OrderSummaryOut.of(order).model_dump(),
-            user_id=str(order.user_id),
+            user_id=str(order.user_id) if order.user_id is not None else None,
             email=order.email,
         )

@@ -22,6 +22,12 @@ async def get_order(
     return await store.get(order_id=order_id, user_id=user_id)
 
 
+async def join_guest_orders(user: Any, session: store.Session = None) -> None:
+    """The guest orders placed with the address `user` has just verified join the account
+    (auth calls this in the verification's transaction: never before it)."""
+    await store.join_guest_orders(email=user.email, user_id=user.id, session=session)
+
+
 async def list_my_orders(*, user_id: PydanticObjectId, query: PageQuery) -> Page[Order]:
     """The user's orders, newest first (index `user_newest`)."""
     return await store.newest_first({"user_id": user_id}, query=query)

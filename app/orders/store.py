@@ -15,6 +15,7 @@ from pymongo import ReturnDocument
 
 from app.core.clock import utcnow
 from app.core.pagination import Page, PageQuery
+from app.core.security import token_digest
 from app.errors import NotFound
 from app.orders.models import NEWEST_FIRST, HistoryEntry, Order, OrderStatus
 
@@ -45,6 +46,28 @@ async def get(*, order_id: PydanticObjectId, user_id: PydanticObjectId | None = 
     if order is None:
         raise NotFound("No such order.")
     return order
+
+
+async def get_guest(*, order_id: PydanticObjectId, token: str) -> Order:
+    """A guest's order by its id and Order-Token (compared as SHA-256, found by `_id`). A
+    wrong token, an unknown id and an account's order are one and the same 404."""
+    order = await Order.find_one({"_id": order_id, "guest_token_hash": token_digest(token)})
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+async def join_guest_orders(
+    *, email: str, user_id: PydanticObjectId, session: Session = None
+) -> int:
+    """Give the guest orders placed with `email` (normalised) to the account that has just
+    proved it owns that address (index `email_newest`); how many joined."""
+    result = await Order.get_pymongo_collection().update_many(
+        {"email": email, "user_id": None, "guest_token_hash": {"$type": "string"}},
+        {"$set": {"user_id": user_id, "updated_at": utcnow()}},
+        session=session,
+    )
+    return result.modified_count
 
 
 async def get_or_none(order_id: PydanticObjectId) -> Order | None:
@@ -78,9 +101,10 @@ async def by_intent(intent_id: str) -> Order | None:
 
 
 async def by_idempotency_key(
-    user_id: PydanticObjectId, key: str, *, session: Session = None
+    user_id: PydanticObjectId | None, key: str, *, session: Session = None
 ) -> Order | None:
-    """The user's order placed with this Idempotency-Key (index `user_idempotency_key`)."""
+    """The user's order placed with this Idempotency-Key (index `user_idempotency_key`); a
+    guest's (`user_id` None) has its key scoped to the guest cart by checkout."""
     return await Order.find_one({"user_id": user_id, "idempotency_key": key}, session=session)
 
 

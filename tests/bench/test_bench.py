@@ -27,7 +27,10 @@ def test_report_states_every_target_and_its_verdict():
     demo = SizeRun("demo", 32, [_result("bare route", 1000), _result("product list", 400)])
     demo.uncached = [_result("product list", 200, p50=4.0)]
     big = SizeRun("10,000", 10_000, [_result("bare route", 1000), _result("product list", 900)])
-    big.uncached = [_result("product list", 20, p50=40.0)]
+    big.uncached = [
+        _result("product list", 20, p50=40.0),
+        _result("product list, facets", 18, p50=44.0),
+    ]
     big.peak_rss_mb = 250
     run = Run(seconds=4, connections=16, sizes=[demo, big])
     run.health_idle, run.health_busy = _result("/health idle", 900), _result("busy", 800, 1.5)
@@ -36,6 +39,7 @@ def test_report_states_every_target_and_its_verdict():
     assert "lowest: product list, 40% | **missed**" in text
     assert "40.00 ms uncached (4.00 ms with demo)" in text and "| **missed** |" in text
     assert "| 250 MB | met |" in text
+    assert "44.00 ms vs 40.00 ms uncached (1.1×;" in text
     assert "(1.5×) | met |" in text
     assert "| product list | 900 | 1.00 | 3.00 | 0.90 | 0 |" in text
 
@@ -51,6 +55,7 @@ def test_report_states_the_write_targets_and_both_engines_side_by_side():
     run = Run(seconds=4, connections=16)
     run.sizes = [_writes("demo", 32, 300, 120), _writes("10,000", 10_032, 255, 90)]
     run.creation = [_result("products 1-1,000", 100), _result("products 4,001-5,000", 95)]
+    run.creation[0].server_cpu_ms, run.creation[1].server_cpu_ms = 2.0, 2.1
     run.wire = [_writes("demo", 32, 60, 20, wire=True)]
     text = render(run)
     assert (
@@ -61,7 +66,11 @@ def test_report_states_the_write_targets_and_both_engines_side_by_side():
         "| checkout ≥ 100/s at 10,000 products (one worker) | 90/s, p50 8.0 ms | **missed** |"
         in text
     )
-    assert "100/s first, 95/s last (95%), 98/s on average | met |" in text
+    assert (
+        "100/s first, 95/s last (95%), 98/s on average; server CPU per product 2.00 ms first, "
+        "2.10 ms last | met |" in text
+    )
+    assert "The server's CPU time per product, chunk by chunk" in text and "2.10 ms." in text
     assert "| scenario | embedded, demo | embedded, 10,000 | wire, demo |" in text
     assert "| checkout | 120 (8.0; 9.5 CPU) | 90 (8.0; 9.5 CPU) | 20 (8.0; 9.5 CPU) |" in text
     # A subset run (no catalog reads) states only the targets it has figures for.

@@ -10,6 +10,8 @@ from app.catalog import products as catalog
 from app.catalog.models import Product, ProductImage
 from tests.support.cart import URL, quantities
 
+NO_GUEST = {"cart_token": None, "cart_merge": None}  # an account's cart
+
 UNKNOWN_ID = "0123456789abcdef01234567"
 
 
@@ -26,12 +28,12 @@ async def stored_lines(user) -> dict[str, int]:
     [
         ("get", ""),
         ("delete", ""),
-        ("post", "/items"),
         ("patch", f"/items/{UNKNOWN_ID}"),
         ("delete", f"/items/{UNKNOWN_ID}"),
     ],
 )
-async def test_auth_is_required(client, method, path):
+async def test_auth_or_a_cart_token_is_required(client, method, path):
+    # Only adding an item creates a (guest) cart without either: tests/cart/test_guest.py.
     kwargs = (
         {"json": {"product_id": UNKNOWN_ID, "quantity": 1}} if method in ("post", "patch") else {}
     )
@@ -56,7 +58,7 @@ async def test_no_cart_is_an_empty_cart_and_reading_creates_nothing(customer, ca
     _, headers = customer
     status, body = await cart_api.get(headers)
     assert status == 200
-    assert body == {"items": [], "subtotal": 0, "item_count": 0, "currency": "usd"}
+    assert body == {"items": [], "subtotal": 0, "item_count": 0, "currency": "usd", **NO_GUEST}
     assert await Cart.find_all().count() == 0
 
 
@@ -78,6 +80,9 @@ async def test_a_line_shows_the_product_and_the_totals(customer, cart_api, produ
     assert body["items"] == [
         {
             "product_id": str(mug.id),
+            "variant_id": str(mug.id),
+            "sku": f"P-{mug.id}",
+            "options": {},
             "name": "Blue Mug",
             "slug": mug.slug,
             "image": "https://img.test/front.jpg",
@@ -89,6 +94,9 @@ async def test_a_line_shows_the_product_and_the_totals(customer, cart_api, produ
         },
         {
             "product_id": str(plate.id),
+            "variant_id": str(plate.id),
+            "sku": f"P-{plate.id}",
+            "options": {},
             "name": "Plate",
             "slug": plate.slug,
             "image": None,
@@ -148,7 +156,7 @@ async def test_line_over_the_stock_is_unavailable_with_the_quantity_left(
     _, headers = customer
     mug = await product(price=1000, stock=10)
     await cart_api.add(headers, mug.id, 5)
-    await Product.find_one({"_id": mug.id}).update({"$set": {"stock": 3}})
+    await Product.find_one({"_id": mug.id}).update({"$set": {"stock": 3, "variants.0.stock": 3}})
     _, body = await cart_api.get(headers)
     line = body["items"][0]
     assert (line["quantity"], line["available"], line["available_quantity"]) == (5, False, 3)
@@ -469,7 +477,7 @@ async def test_empty_the_cart(customer, cart_api, product):
     await cart_api.add(headers, plate.id, 1)
     status, body = await cart_api.clear(headers)
     assert status == 200
-    assert body == {"items": [], "subtotal": 0, "item_count": 0, "currency": "usd"}
+    assert body == {"items": [], "subtotal": 0, "item_count": 0, "currency": "usd", **NO_GUEST}
     assert await stored_lines(user) == {}
     assert (await cart_api.get(headers))[1]["items"] == []
     # Still one cart per user, usable again.
@@ -511,7 +519,10 @@ async def test_one_cart_document_per_user(customer, cart_api, product):
 
 async def test_openapi_documents_the_cart(client):
     spec = await (await client.get("/openapi.json")).get_json()
-    assert {"name": "cart", "description": "The signed-in shopper's cart"} in spec["tags"]
+    assert {
+        "name": "cart",
+        "description": "The shopper's cart (signed in, or a guest's Cart-Token)",
+    } in spec["tags"]
     operations = {
         (method, path): operation
         for path, item in spec["paths"].items()
@@ -524,8 +535,16 @@ async def test_openapi_documents_the_cart(client):
         ("post", f"{URL}/items"),
         ("patch", f"{URL}/items/{{product_id}}"),
         ("delete", f"{URL}/items/{{product_id}}"),
+        ("post", f"{URL}/merge"),
     }
-    for operation in operations.values():
+    for key, operation in operations.items():
         assert operation["tags"] == ["cart"]
         assert "401" in operation["responses"] and "200" in operation["responses"]
+        if key == ("post", f"{URL}/merge"):
+            continue  # signed in only
+        # A login, or none and a guest's Cart-Token: a header parameter the generated
+        # client types (not a security scheme: a wrong token is a 404, not a 401).
+        assert operation["security"] == [{"bearerAuth": []}, {}]
+        headers = [p["name"] for p in operation["parameters"] if p["in"] == "header"]
+        assert "Cart-Token" in headers
     assert {"404", "409", "422"} <= set(operations[("post", f"{URL}/items")]["responses"])

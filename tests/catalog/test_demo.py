@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from app.catalog.demo import CATEGORIES, PRODUCTS
+from app.catalog.demo import CATEGORIES, PRODUCTS, VARIANT_PRODUCTS
 from app.catalog.models import Category, Product
 from app.catalog.slugs import slugify
 from app.inventory.demo import seed_demo_catalog
@@ -24,14 +24,15 @@ async def test_seed_creates_a_realistic_shop(demo):
     categories = await Category.find_all().to_list()
     roots = [c for c in categories if c.parent_id is None]
     assert demo == {"categories": len(categories), "products": len(products)}
-    assert len(products) >= 40 and len(products) == len(PRODUCTS)
+    assert len(products) >= 40 and len(products) == len(PRODUCTS) + len(VARIANT_PRODUCTS)
     assert len(roots) >= 6
     for root in roots:  # every top category has sub-categories, and products below it
         assert any(c.parent_id == root.id for c in categories), root.slug
         assert any(root.id in p.category_path for p in products), root.slug
     assert len({p.brand for p in products}) >= 5
-    assert len({p.attributes["color"] for p in products}) >= 5
-    assert len({p.attributes["size"] for p in products}) >= 5
+    plain = [p for p in products if not p.options]
+    assert len({p.attributes["color"] for p in plain}) >= 5
+    assert len({p.attributes["size"] for p in plain}) >= 5
     assert {p.stock_status for p in products} == {"in_stock", "low_stock", "out_of_stock"}
     assert sum(p.stock_status == "out_of_stock" for p in products) >= 3
     assert sum(p.stock_status == "low_stock" for p in products) >= 3
@@ -40,6 +41,17 @@ async def test_seed_creates_a_realistic_shop(demo):
                for p in products)  # fmt: skip
     assert all(p.price > 0 and p.currency == "usd" and p.status == "active" for p in products)
     assert len({p.slug for p in products}) == len(products)
+
+
+async def test_the_demo_sells_shoes_and_shirts_in_sizes_and_colours(demo):
+    sized = await Product.find({"options.name": "size"}).to_list()
+    assert {p.slug for p in sized} == {"classic-oxford-shirt", "tempo-road-runner"}
+    for product in sized:
+        assert [o.name for o in product.options] == ["size", "color"]
+        stocks = [v.stock for v in product.variants]
+        assert len(set(stocks)) > 2 and 0 in stocks, product.slug  # different, some sold out
+        assert product.stock == sum(stocks) and product.stock_status == "in_stock"
+        assert len({v.sku for v in product.variants}) == len(product.variants)
 
 
 async def test_every_demo_product_opens_its_ledger_with_its_stock(demo):
@@ -87,7 +99,8 @@ async def test_startup_seeds_when_enabled():
 @pytest.mark.parametrize(
     "q, expected",
     [
-        ("shoes", {"daily-trainer-shoe", "road-racer-shoe", "trail-running-shoe"}),
+        ("shoes", {"daily-trainer-shoe", "road-racer-shoe", "trail-running-shoe",
+                   "tempo-road-runner"}),
         ("Leather", {"leather-court-sneaker", "leather-phone-case", "minimalist-quartz-watch",
                      "slim-leather-wallet", "waterproof-hiking-boot"}),
         ("waterproof", {"portable-bluetooth-speaker", "rain-shell-jacket",

@@ -21,8 +21,7 @@ PRODUCT_INDEXES = {
     "category_newest",
     "category_rating",
     "brand_price",
-    "color_price",
-    "size_price",
+    "variant_options",
     "search",
     "category_id",
 }
@@ -54,8 +53,11 @@ _partial = pytest.mark.secantus_bug(PLANNER_SKIPS_PARTIAL_INDEX)
         {"category": "shirts"},
         {"category": "shirts", "sort": "price", "max_price": 5000},
         {"brand": "stride", "sort": "name"},
-        # A filter field that no index holds (size; stock; the words' fields in regex search).
+        {"size": "m", "sort": "price"},
+        # A filter field that no index holds (an $elemMatch over `variants` (one variant with
+        # both values, or in stock); stock; the words' fields in regex search).
         pytest.param({"color": "red", "size": "m"}, marks=_partial),
+        pytest.param({"size": "M", "color": "blue", "in_stock": True}, marks=_partial),
         pytest.param({"in_stock": True, "sort": "-created_at"}, marks=_partial),
         pytest.param({"q": "shirt"}, marks=_partial),
         pytest.param({"q": "shirt", "category": "clothing", "sort": "price"}, marks=_partial),
@@ -78,3 +80,25 @@ async def test_list_queries_use_an_index_on_a_server(shop, monkeypatch, params):
         plan = str((await cursor.explain())["queryPlanner"]["winningPlan"])
         assert "COLLSCAN" not in plan, plan
         assert "IXSCAN" in plan or "TEXT" in plan, plan
+
+
+@pytest.mark.skipif(not os.environ.get("MONGODB_URI"), reason="explain needs a MongoDB server")
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"size": "m"},
+        pytest.param({"color": "blue", "size": "l", "in_stock": True}, marks=_partial),
+    ],
+)
+async def test_option_filters_use_the_multikey_variant_index(shop, params):
+    """`?size=` is an equality on the variants' option keys, `?size=&color=` (or with
+    `in_stock`) an `$elemMatch` on one variant: the multikey `variant_options` index
+    (status, variants.keys, price, _id) serves both on a server."""
+    from app.catalog.listing import variant_filter, variant_match
+
+    cursor = Product.get_pymongo_collection().find(
+        {"status": "active", **variant_match(variant_filter(ProductQuery(**params)))},
+        sort=[("price", 1), ("_id", 1)],
+    )
+    plan = str((await cursor.explain())["queryPlanner"]["winningPlan"])
+    assert "IXSCAN" in plan and "variant_options" in plan, plan

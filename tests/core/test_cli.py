@@ -32,6 +32,10 @@ def test_inventory_backfill_runs():
     assert "low-stock flag set on 0 product(s)" in run("inventory-backfill")
 
 
+def test_variants_migrate_runs():
+    assert "variants stored on 0 product(s)" in run("variants-migrate")
+
+
 def test_openapi_command_writes_the_served_document(tmp_path):
     """The web app's types come from this file, so it must be the document the app serves."""
     import asyncio

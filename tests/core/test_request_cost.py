@@ -17,6 +17,7 @@ import os
 import uuid
 from datetime import timedelta
 
+import mongomock_ng
 import pytest
 from beanie import PydanticObjectId
 
@@ -115,7 +116,15 @@ async def _write_requests(
     return costs
 
 
-async def test_write_requests_touch_as_many_documents_with_2000_more_products(client, create_user):
+async def test_write_requests_touch_as_many_documents_with_2000_more_products(
+    client, create_user, monkeypatch
+):
+    # The engine's TTL clock stands still: the rate limiter's buckets (POST /orders writes
+    # them, due seconds later) would otherwise expire while the shop grows, whenever that
+    # takes a few seconds, and their removal would count in the next request. Expiry follows
+    # the time that passed, not the data.
+    started = mongomock_ng.utcnow()
+    monkeypatch.setattr(mongomock_ng, "utcnow", lambda: started)
     await seed_demo_catalog()
     product = await Product.find_one({"slug": "trail-running-shoe"})
     category = await Category.get(product.category_id)

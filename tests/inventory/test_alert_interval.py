@@ -38,7 +38,7 @@ async def last_alerted_long_ago(product, seconds: int) -> None:
     """As if the last alert went out `seconds` ago (instead of waiting that long)."""
     alerted_at = utcnow() - timedelta(seconds=seconds)
     await Product.get_pymongo_collection().update_one(
-        {"_id": product.id}, {"$set": {"low_stock_alerted_at": alerted_at}}
+        {"_id": product.id}, {"$set": {"variants.0.low_stock_alerted_at": alerted_at}}
     )
 
 
@@ -48,7 +48,7 @@ async def test_crossings_within_the_interval_alert_once(stocked, settings):
 
     await take(product)  # 6 -> 5: alert
     first = await stored(product)
-    assert first.low_stock is True and first.low_stock_alerted_at is not None
+    assert first.low_stock is True and first.variants[0].low_stock_alerted_at is not None
     assert sorted(r.to for r in await alerts()) == ALERTED
 
     for _ in range(5):
@@ -58,7 +58,9 @@ async def test_crossings_within_the_interval_alert_once(stocked, settings):
         assert (await stored(product)).low_stock is True
 
     assert len(await alerts()) == len(ALERTED)
-    assert (await stored(product)).low_stock_alerted_at == first.low_stock_alerted_at
+    assert (await stored(product)).variants[0].low_stock_alerted_at == first.variants[
+        0
+    ].low_stock_alerted_at
 
 
 async def test_a_crossing_after_the_interval_alerts_again(stocked):
@@ -74,7 +76,9 @@ async def test_a_crossing_after_the_interval_alerts_again(stocked):
     await last_alerted_long_ago(product, HOUR + 1)
     await take(product)  # crossing, an hour after the alert: mailed again
     assert len(await alerts()) == 2 * len(ALERTED)
-    assert utcnow() - (await stored(product)).low_stock_alerted_at < timedelta(minutes=5)
+    assert utcnow() - (await stored(product)).variants[0].low_stock_alerted_at < timedelta(
+        minutes=5
+    )
 
     await take(product)  # further down, no crossing: quiet whatever the clock says
     assert len(await alerts()) == 2 * len(ALERTED)

@@ -189,6 +189,8 @@ async def test_movements_newest_first_and_paginated(client, admin, history):
         "id",
         "product_id",
         "product_name",
+        "variant_id",
+        "sku",
         "delta",
         "stock_after",
         "reason",

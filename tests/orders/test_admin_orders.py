@@ -15,8 +15,8 @@ pytestmark = pytest.mark.usefixtures("app")
 
 @pytest.fixture
 async def orders(create_user, placed_order, stock):
-    await stock.mug.set({"stock": 50})
-    await stock.shirt.set({"stock": 50})
+    await stock.mug.set({"stock": 50, "variants.0.stock": 50})
+    await stock.shirt.set({"stock": 50, "variants.0.stock": 50})
     alice, bob = await create_user(), await create_user()
     placed = {
         "a1": await placed_order(user=alice),

@@ -51,7 +51,7 @@ async def test_checkout_creates_the_order_takes_stock_and_empties_the_cart(
 async def test_prices_are_taken_at_checkout_not_when_added(customer, stock, fill_cart, checkout):
     user, headers = customer
     await fill_cart(user, (stock.lamp, 1))
-    await stock.lamp.set({"price": 3999})
+    await stock.lamp.set({"price": 3999, "base_price": 3999})
 
     order = await (await checkout(headers)).get_json()
 
@@ -197,7 +197,7 @@ async def test_fifty_shoppers_for_the_last_ten_units(
 ):
     if not transactions:
         request.getfixturevalue("no_transactions")
-    await stock.lamp.set({"stock": 10})
+    await stock.lamp.set({"stock": 10, "variants.0.stock": 10})
     shoppers = [await create_user() for _ in range(50)]
     for user, _ in shoppers:
         await fill_cart(user, (stock.lamp, 1))

@@ -138,7 +138,7 @@ async def make_old(order_id: str, seconds: int = 3600) -> None:
 
 
 async def test_unpaid_orders_expire_once_with_two_workers(placed_order, create_user, stock):
-    await stock.mug.set({"stock": 10})
+    await stock.mug.set({"stock": 10, "variants.0.stock": 10})
     old = [await placed_order(user=await create_user()) for _ in range(3)]
     fresh = await placed_order(user=await create_user())
     for order in old:

@@ -256,7 +256,7 @@ async def test_an_owed_refund_does_not_hold_up_the_other_jobs(
 ):
     owing = await placed_order(paid=True)
     await cancel(owing["id"])
-    await stock.mug.set({"stock": 10})
+    await stock.mug.set({"stock": 10, "variants.0.stock": 10})
     unpaid = await placed_order(user=await create_user())
     await Order.get_pymongo_collection().update_one(
         {"_id": PydanticObjectId(unpaid["id"])},

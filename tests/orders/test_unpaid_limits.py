@@ -78,7 +78,7 @@ async def test_a_fourth_unpaid_order_is_refused_and_changes_nothing(
 async def test_units_across_unpaid_orders_are_capped(
     create_user, stock, fill_cart, checkout, transactions
 ):
-    await stock.shirt.set({"stock": 200})
+    await stock.shirt.set({"stock": 200, "variants.0.stock": 200})
     user, headers = await create_user()
     await place(user, headers, fill_cart, checkout, (stock.shirt, 30))
 
@@ -197,7 +197,7 @@ async def test_simultaneous_checkouts_of_one_customer_never_exceed_the_cap(
     customer, stock, fill_cart, client, transactions
 ):
     user, headers = customer
-    await stock.shirt.set({"stock": 100})
+    await stock.shirt.set({"stock": 100, "variants.0.stock": 100})
     await fill_cart(user, (stock.shirt, 1))
 
     responses = await asyncio.gather(

@@ -5,7 +5,7 @@ from xml.etree import ElementTree
 import pytest
 
 from app import create_app
-from app.catalog.demo import PRODUCTS
+from app.catalog.demo import PRODUCTS, VARIANT_PRODUCTS
 from app.catalog.schemas import ImageIn
 from app.inventory.demo import seed_demo_catalog
 from tests.support.settings import empty_real_database, make_settings
@@ -25,7 +25,7 @@ async def all_products(client) -> list[dict]:
 
 async def test_every_demo_image_is_served_by_the_app(client, settings, demo):
     products = await all_products(client)
-    assert len(products) == len(PRODUCTS)
+    assert len(products) == len(PRODUCTS) + len(VARIANT_PRODUCTS)
     bodies = set()
     for product in products:
         assert len(product["images"]) == 2

@@ -427,6 +427,69 @@ async function main(): Promise<void> {
   const out = await api.POST("/api/v1/auth/logout", { body: { refresh_token: refreshed.refresh_token } });
   check(out.response.status === 204, `logout: ${out.response.status}`);
   problem(await api.GET("/api/v1/users/me"), 401, "invalid_token", "the access token is dead");
+
+  await guestJourney(itemA.id, shipping);
+}
+
+/** Without an account: a guest cart (Cart-Token), checkout with an email, the order read,
+ * paid and refused to strangers with its Order-Token: the headers are typed parameters. */
+async function guestJourney(productId: string, shipping: { line1: string; city: string; postal_code: string; country: string }) {
+  step("a guest cart, guest checkout and the order token");
+  accessToken = undefined;
+  const started = ok(
+    await api.POST("/api/v1/cart/items", { body: { product_id: productId, quantity: 1 } }),
+    200,
+    "an anonymous add creates a guest cart",
+  );
+  const cartToken = started.cart_token;
+  check(typeof cartToken === "string" && cartToken.length >= 43, "a cart token of 256 bits");
+  const guestCart: Cart = ok(
+    await api.GET("/api/v1/cart", { params: { header: { "Cart-Token": cartToken } } }),
+    200,
+    "GET /cart with Cart-Token",
+  );
+  check(guestCart.items.length === 1 && guestCart.cart_token === cartToken, "the guest's cart");
+  problem(
+    await api.GET("/api/v1/cart", { params: { header: { "Cart-Token": "not-a-token" } } }),
+    404,
+    "cart_not_found",
+    "an unknown cart token",
+  );
+  const placed = ok(
+    await api.POST("/api/v1/orders", {
+      params: { header: { "Cart-Token": cartToken, "Idempotency-Key": randomUUID() } },
+      body: { email: `guest-${randomUUID()}@example.com`, shipping_address: shipping },
+    }),
+    201,
+    "guest checkout",
+  );
+  const orderToken = placed.order_token;
+  check(typeof orderToken === "string" && orderToken.length >= 43, "an order token, shown once");
+  const read = ok(
+    await api.GET("/api/v1/orders/{order_id}", {
+      params: { path: { order_id: placed.id }, header: { "Order-Token": orderToken } },
+    }),
+    200,
+    "GET the guest's order with Order-Token",
+  );
+  check(read.id === placed.id && read.order_token === null, "the order, without its token");
+  const paid = ok(
+    await api.POST("/api/v1/orders/{order_id}/pay", {
+      params: { path: { order_id: placed.id }, header: { "Order-Token": orderToken } },
+      body: { payment_method: "pm_card_visa" },
+    }),
+    200,
+    "the guest pays",
+  );
+  check(paid.status === "paid", "the guest's order is paid");
+  problem(
+    await api.GET("/api/v1/orders/{order_id}", {
+      params: { path: { order_id: placed.id }, header: { "Order-Token": cartToken } },
+    }),
+    404,
+    "not_found",
+    "another token opens nothing",
+  );
 }
 
 main().then(

@@ -11,6 +11,7 @@ import { textOf, useAction } from "../lib/useAction";
 import { useLoad, useTitle } from "../lib/useLoad";
 import { flattenTree } from "./categories";
 import { StockPanel } from "./StockPanel";
+import { VariantsPanel } from "./VariantsPanel";
 
 type Product = paths["/api/v1/admin/products/{product_id}"]["get"]["responses"][200]["content"]["application/json"];
 
@@ -42,6 +43,7 @@ export function EditProductPage() {
     <>
       {created ? <Notice kind="success">The product is added.</Notice> : null}
       <ProductForm product={loaded.data} onChanged={() => setVersion((n) => n + 1)} />
+      <VariantsPanel key={`variants-${version}`} product={loaded.data} onChanged={() => setVersion((n) => n + 1)} />
       <StockPanel product={loaded.data} onChanged={() => setVersion((n) => n + 1)} />
     </>
   );
@@ -109,10 +111,13 @@ function ProductForm({ product, onChanged }: { product: Product | null; onChange
     };
     await action.run(async () => {
       if (product) {
+        // The price shown is the cheapest variant's: sent back unchanged it would become the
+        // product's own price (the one variants without theirs sell at), so only a change goes.
+        const { price, ...rest } = body;
         await unwrap(
           api.PATCH("/api/v1/admin/products/{product_id}", {
             params: { path: { product_id: product.id } },
-            body,
+            body: price === product.price ? rest : body,
           }),
         );
         setSaved(true);

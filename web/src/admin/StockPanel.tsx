@@ -40,10 +40,12 @@ export function StockPanel({ product, onChanged }: { product: Product; onChanged
     const amountText = textOf(form, "amount");
     const amount = /^\d+$/.test(amountText) ? Number(amountText) : (amountText as unknown as number);
     const reason = textOf(form, "reason");
+    const variantId = textOf(form, "variant_id");
+    const which = variantId ? { variant_id: variantId } : {};
     const body =
       how === "set"
-        ? { set: amount, reason }
-        : { delta: how === "remove" && typeof amount === "number" ? -amount : amount, reason };
+        ? { set: amount, reason, ...which }
+        : { delta: how === "remove" && typeof amount === "number" ? -amount : amount, reason, ...which };
     const ok = await action.run(async () => {
       const level = await unwrap(
         api.POST("/api/v1/admin/products/{product_id}/stock", {
@@ -51,7 +53,9 @@ export function StockPanel({ product, onChanged }: { product: Product; onChanged
           body,
         }),
       );
-      setDone(`Stock is now ${level.stock}.`);
+      setDone(
+        several ? `Stock of ${level.sku} is now ${level.variant_stock} (${level.stock} in all).` : `Stock is now ${level.stock}.`,
+      );
     });
     if (ok) {
       formRef.current?.reset();
@@ -61,6 +65,11 @@ export function StockPanel({ product, onChanged }: { product: Product; onChanged
   }
 
   const fields = action.fields;
+  const several = product.variants.length > 1;
+  const variantName = (variant: Product["variants"][number]) =>
+    [variant.sku, ...product.options.map((option) => variant.options[option.name] ?? "")].join(" · ");
+  const skuOf = (variantId: string | null | undefined) =>
+    product.variants.find((variant) => variant.id === variantId)?.sku ?? "";
   return (
     <section aria-labelledby="stock-heading" className="stock-panel">
       <h2 id="stock-heading">Stock</h2>
@@ -69,7 +78,37 @@ export function StockPanel({ product, onChanged }: { product: Product; onChanged
       </p>
       {done ? <Notice kind="success">{done}</Notice> : null}
       {action.error ? <ErrorNotice error={action.error} /> : null}
+      {several ? (
+        <TableWrap label="Stock per variant">
+          <table>
+            <caption className="visually-hidden">Stock of each variant of {product.name}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Variant</th>
+                <th scope="col">In stock</th>
+              </tr>
+            </thead>
+            <tbody>
+              {product.variants.map((variant) => (
+                <tr key={variant.id}>
+                  <th scope="row">{variantName(variant)}</th>
+                  <td>{variant.stock}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
+      ) : null}
       <form ref={formRef} onSubmit={adjust} noValidate className="field-row" aria-label="Adjust the stock">
+        {several ? (
+          <SelectField label="Variant" name="variant_id" error={fields.variant_id}>
+            {product.variants.map((variant) => (
+              <option key={variant.id} value={variant.id}>
+                {variantName(variant)}
+              </option>
+            ))}
+          </SelectField>
+        ) : null}
         <SelectField label="Change" name="how" defaultValue="add">
           <option value="add">Add units</option>
           <option value="remove">Remove units</option>
@@ -92,6 +131,7 @@ export function StockPanel({ product, onChanged }: { product: Product; onChanged
             <thead>
               <tr>
                 <th scope="col">When</th>
+                {several ? <th scope="col">Variant</th> : null}
                 <th scope="col">Change</th>
                 <th scope="col">Stock after</th>
                 <th scope="col">Reason</th>
@@ -104,6 +144,7 @@ export function StockPanel({ product, onChanged }: { product: Product; onChanged
                   <td>
                     <time dateTime={move.at}>{new Date(move.at).toLocaleString()}</time>
                   </td>
+                  {several ? <td>{move.sku ?? skuOf(move.variant_id)}</td> : null}
                   <td>{move.delta > 0 ? `+${move.delta}` : move.delta}</td>
                   <td>{move.stock_after}</td>
                   <td>{move.reason}</td>

@@ -200,3 +200,18 @@ describe("unwrap", () => {
     expect(error.message).toMatch(/cannot be reached/);
   });
 });
+
+describe("query strings", () => {
+  it("sends option filters as parameters of their own, as the document says (form, exploded)", async () => {
+    const urls: string[] = [];
+    const fetch = async (request: Request) => {
+      urls.push(request.url);
+      return json(200, { items: [], page: 1, per_page: 12, total: 0, pages: 0, facets: null });
+    };
+    const { api } = createApi({ baseUrl: BASE, fetch, storage: memoryStorage() });
+    await api.GET("/api/v1/products", {
+      params: { query: { size: "M", option_filters: { material: "linen & silk", strap: "long" } } },
+    });
+    expect(urls).toEqual([`${BASE}/api/v1/products?size=M&material=linen%20%26%20silk&strap=long`]);
+  });
+});

@@ -2,6 +2,7 @@
 // document (npm run gen), with the auth middleware: the bearer token on every call, and on a
 // 401 one transparent refresh (shared by concurrent calls and tabs) and one retry.
 import createClient, { type Client, type Middleware } from "openapi-fetch";
+import { GuestTokens, guestHeader } from "./guest";
 import { ApiProblem, problemFromResponse } from "./problem";
 import type { paths } from "./schema";
 import {
@@ -32,7 +33,12 @@ const TOKENLESS = new Set([
   "/api/v1/auth/resend-verification",
 ]);
 
-export function createApi(options: ApiOptions): { api: ApiClient; tokens: TokenManager } {
+// The document's one object query parameter, the product lists' `option_filters`, is
+// `style: form, explode: true` (each entry a parameter of its own: `?material=linen`), not
+// openapi-fetch's default deepObject (`?option_filters[material]=linen`).
+const QUERY_SERIALIZER = { object: { style: "form", explode: true } } as const;
+
+export function createApi(options: ApiOptions): { api: ApiClient; tokens: TokenManager; guest: GuestTokens } {
   const fetchImpl = options.fetch ?? ((request: Request) => globalThis.fetch(request));
   const baseUrl = options.baseUrl ?? "";
   // The refresh call goes through a client without the middleware: no recursion.
@@ -57,6 +63,8 @@ export function createApi(options: ApiOptions): { api: ApiClient; tokens: TokenM
     ...(options.now ? { now: options.now } : {}),
   });
 
+  const guest = new GuestTokens(options.storage);
+
   // The request as it was before fetch consumed its body, for the one retry.
   const unsent = new WeakMap<Request, Request>();
 
@@ -66,6 +74,8 @@ export function createApi(options: ApiOptions): { api: ApiClient; tokens: TokenM
       if (stored && !TOKENLESS.has(schemaPath) && !request.headers.has("Authorization")) {
         request.headers.set("Authorization", `Bearer ${stored.access}`);
       }
+      const header = guestHeader(guest, schemaPath, request.url, request.headers.has("Authorization"));
+      if (header && !request.headers.has(header[0])) request.headers.set(header[0], header[1]);
       unsent.set(request, request.clone());
       return request;
     },
@@ -82,9 +92,9 @@ export function createApi(options: ApiOptions): { api: ApiClient; tokens: TokenM
     },
   };
 
-  const api = createClient<paths>({ baseUrl, fetch: fetchImpl });
+  const api = createClient<paths>({ baseUrl, fetch: fetchImpl, querySerializer: QUERY_SERIALIZER });
   api.use(auth);
-  return { api, tokens };
+  return { api, tokens, guest };
 }
 
 /**

@@ -3,7 +3,7 @@ import { createApi } from "./client";
 
 const locks = typeof navigator !== "undefined" && "locks" in navigator ? navigator.locks : undefined;
 
-export const { api, tokens } = createApi({ storage: window.localStorage, locks });
+export const { api, tokens, guest } = createApi({ storage: window.localStorage, locks });
 
 window.addEventListener("storage", (event) => tokens.storageChanged(event.key));
 

@@ -6,21 +6,24 @@
 // and a dialog asks to log in again, in place. Only "Log out" (here or in another tab, which
 // leaves a marker) signs the page out.
 import { createContext, type FormEvent, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from "react";
-import { api, tokens, unwrap } from "../api";
+import { api, guest, tokens, unwrap } from "../api";
 import type { ApiProblem } from "../api/problem";
-import type { components } from "../api/schema";
+import type { components, paths } from "../api/schema";
 import { Field } from "../components/Field";
 import { ErrorNotice } from "../components/Status";
 import { asProblem } from "../lib/useLoad";
 
 export type User = components["schemas"]["UserOut"];
+export type SignedIn = paths["/api/v1/auth/login"]["post"]["responses"][200]["content"]["application/json"];
 
 interface Auth {
   /** null: signed out; undefined: not known yet. */
   user: User | null | undefined;
   /** The session ended under the page; a dialog asks to log in again. */
   expired: boolean;
-  login(email: string, password: string): Promise<User>;
+  /** Signs in; a guest cart (its token kept by the API module) is merged into the account's:
+   * the answer's `cart_merge` says how. */
+  login(email: string, password: string): Promise<SignedIn>;
   logout(): Promise<void>;
   /** The user as the API has it now (after a profile change). */
   setUser(user: User): void;
@@ -62,12 +65,17 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, [load]);
 
   const login = useCallback(async (email: string, password: string) => {
-    const pair = await unwrap(api.POST("/api/v1/auth/login", { body: { email, password } }));
+    const cartToken = guest.cartToken();
+    const pair = await unwrap(
+      api.POST("/api/v1/auth/login", { body: { email, password, ...(cartToken ? { cart_token: cartToken } : {}) } }),
+    );
+    // Merged, or found no cart (expired, merged by another tab): the guest cart is done.
+    if (pair.cart_merge) guest.forgetCart();
     window.localStorage.removeItem(LOGGED_OUT);
     tokens.set(pair);
     setUser(pair.user);
     setExpired(false);
-    return pair.user;
+    return pair;
   }, []);
 
   const logout = useCallback(async () => {

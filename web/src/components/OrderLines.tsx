@@ -4,6 +4,7 @@ import { Link } from "react-router";
 import type { paths } from "../api/schema";
 import { formatMoney } from "../lib/money";
 import { TableWrap } from "./Status";
+import { OptionsText } from "./OptionsText";
 
 type CustomerOrder = paths["/api/v1/orders/{order_id}"]["get"]["responses"][200]["content"]["application/json"];
 type AdminOrder = paths["/api/v1/admin/orders/{order_id}"]["get"]["responses"][200]["content"]["application/json"];
@@ -36,9 +37,10 @@ export function OrderLines({
           </thead>
           <tbody>
             {order.items.map((line) => (
-              <tr key={line.product_id}>
+              <tr key={line.variant_id ?? line.product_id}>
                 <th scope="row">
                   <Link to={linkTo(line)}>{line.name}</Link>
+                  <OptionsText options={line.options} />
                 </th>
                 <td>{money(line.unit_price)}</td>
                 <td>{line.quantity}</td>

@@ -3,6 +3,7 @@ import {
   DEFAULT_QUERY,
   catalogSearchParams,
   changeQuery,
+  hasFilters,
   parseCatalogQuery,
   productsQuery,
 } from "./catalogQuery";
@@ -20,8 +21,22 @@ describe("catalog URL state", () => {
         "&max_price=5000&in_stock=true&sort=-price&page=3"),
     ).toEqual({
       q: "wool socks", category: "tops", brand: "Stride", color: "red", size: "M",
-      minPrice: 1000, maxPrice: 5000, inStock: true, sort: "-price", page: 3,
+      minPrice: 1000, maxPrice: 5000, inStock: true, sort: "-price", page: 3, options: {},
     });
+  });
+
+  it("passes other option filters through, as the API takes them", () => {
+    const query = parse("material=+Linen+&size=M&Fit=slim&per_page=5&strap=&x-y=1&a=1&b=2&c=3");
+    expect(query.options).toEqual({ material: "Linen", a: "1", b: "2" });
+    expect(query.size).toBe("M");
+    expect(catalogSearchParams(query).toString()).toBe("size=M&a=1&b=2&material=Linen");
+    expect(parse(catalogSearchParams(query).toString())).toEqual(query);
+    expect(productsQuery(query)).toEqual({
+      page: 1, per_page: 12, sort: "-created_at", size: "M",
+      option_filters: { material: "Linen", a: "1", b: "2" },
+    });
+    expect(hasFilters(parse("material=linen"))).toBe(true);
+    expect(changeQuery({ ...query, page: 3 }, { color: "red" }).options).toEqual(query.options);
   });
 
   it.each([

@@ -29,6 +29,9 @@ export interface CatalogQuery {
   inStock: boolean;
   sort: Sort;
   page: number;
+  /** Option filters other than color and size (`?material=linen`), passed through as the
+   * URL has them: no control of their own, but "Clear filters" clears them. */
+  options: Record<string, string>;
 }
 
 export const DEFAULT_QUERY: CatalogQuery = {
@@ -42,9 +45,17 @@ export const DEFAULT_QUERY: CatalogQuery = {
   inStock: false,
   sort: "-created_at",
   page: 1,
+  options: {},
 };
 
 const TEXT_KEYS = ["q", "category", "brand", "color", "size"] as const;
+// Every parameter of GET /api/v1/products: any other one named like an option (the API's
+// rule) is an option filter, at most MAX_OPTION_FILTERS of them.
+const API_KEYS = new Set<string>([
+  ...TEXT_KEYS, "min_price", "max_price", "in_stock", "sort", "page", "per_page", "facets",
+]);
+const OPTION_NAME = /^[a-z][a-z0-9_]{0,39}$/;
+export const MAX_OPTION_FILTERS = 3;
 
 function whole(value: string | null, max: number, min: number): number | null {
   if (value === null || !/^\d{1,11}$/.test(value.trim())) return null;
@@ -66,6 +77,14 @@ export function parseCatalogQuery(params: URLSearchParams): CatalogQuery {
   const sort = params.get("sort");
   query.sort = isSort(sort) ? sort : DEFAULT_QUERY.sort;
   query.page = whole(params.get("page"), MAX_PAGE, 1) ?? 1;
+  const options: Record<string, string> = {};
+  for (const [name, raw] of params) {
+    const value = raw.trim().slice(0, 100);
+    if (API_KEYS.has(name) || !OPTION_NAME.test(name) || !value || name in options) continue;
+    if (Object.keys(options).length === MAX_OPTION_FILTERS) break;
+    options[name] = value;
+  }
+  query.options = options;
   return query;
 }
 
@@ -73,6 +92,7 @@ export function parseCatalogQuery(params: URLSearchParams): CatalogQuery {
 export function catalogSearchParams(query: CatalogQuery): URLSearchParams {
   const params = new URLSearchParams();
   for (const key of TEXT_KEYS) if (query[key]) params.set(key, query[key]);
+  for (const name of Object.keys(query.options).sort()) params.set(name, query.options[name]!);
   if (query.minPrice !== null) params.set("min_price", String(query.minPrice));
   if (query.maxPrice !== null) params.set("max_price", String(query.maxPrice));
   if (query.inStock) params.set("in_stock", "true");
@@ -96,6 +116,7 @@ export function productsQuery(query: CatalogQuery): ProductsQuery {
   if (query.minPrice !== null) api.min_price = query.minPrice;
   if (query.maxPrice !== null) api.max_price = query.maxPrice;
   if (query.inStock) api.in_stock = true;
+  if (Object.keys(query.options).length) api.option_filters = { ...query.options };
   return api;
 }
 
@@ -103,6 +124,6 @@ export function productsQuery(query: CatalogQuery): ProductsQuery {
 export function hasFilters(query: CatalogQuery): boolean {
   return Boolean(
     query.category || query.brand || query.color || query.size || query.inStock ||
-      query.minPrice !== null || query.maxPrice !== null,
+      query.minPrice !== null || query.maxPrice !== null || Object.keys(query.options).length,
   );
 }

@@ -1,12 +1,14 @@
 import { useState } from "react";
 import { Link } from "react-router";
 import { api, unwrap } from "../api";
+import { loadCart } from "./cart";
 import type { ApiProblem } from "../api/problem";
 import type { components } from "../api/schema";
 import { useAuth } from "../auth/AuthContext";
 import { ErrorNotice, Loading } from "../components/Status";
 import { formatMoney } from "../lib/money";
 import { asProblem, useLoad, useTitle } from "../lib/useLoad";
+import { OptionsText, optionsLabel } from "../components/OptionsText";
 
 type CartLine = components["schemas"]["CartItemOut"];
 
@@ -14,22 +16,13 @@ export function CartPage() {
   const { user } = useAuth();
   useTitle("Your cart");
   if (user === undefined) return <Loading />;
-  if (user === null) {
-    return (
-      <>
-        <h1>Your cart</h1>
-        <p>
-          <Link to="/login?next=%2Fcart">Log in</Link> to see your cart.
-        </p>
-      </>
-    );
-  }
-  return <SignedInCart />;
+  // Signed in or not: a guest's cart works the same (its token travels as Cart-Token).
+  return <CartView signedIn={user !== null} key={user?.id ?? "guest"} />;
 }
 
-function SignedInCart() {
+function CartView({ signedIn }: { signedIn: boolean }) {
   const [version, setVersion] = useState(0);
-  const [cart, retry] = useLoad(() => unwrap(api.GET("/api/v1/cart")), String(version));
+  const [cart, retry] = useLoad(() => loadCart(signedIn), String(version));
   const [error, setError] = useState<ApiProblem | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -37,7 +30,8 @@ function SignedInCart() {
     setBusy(true);
     setError(null);
     try {
-      const path = { params: { path: { product_id: line.product_id } } };
+      // A line is named by its variant (a product id names it only when it has one line).
+      const path = { params: { path: { product_id: line.variant_id } } };
       if (quantity === 0) await unwrap(api.DELETE("/api/v1/cart/items/{product_id}", path));
       else await unwrap(api.PATCH("/api/v1/cart/items/{product_id}", { ...path, body: { quantity } }));
       setVersion((n) => n + 1);
@@ -73,18 +67,19 @@ function SignedInCart() {
             </thead>
             <tbody>
               {cart.data.items.map((line) => (
-                <tr key={line.product_id}>
+                <tr key={line.variant_id}>
                   <th scope="row">
                     <Link to={`/products/${line.slug}`}>{line.name}</Link>
+                    <OptionsText options={line.options} />
                     {!line.available ? <span className="stock stock-out_of_stock"> No longer available</span> : null}
                   </th>
                   <td>{formatMoney(line.unit_price, cart.data.currency)}</td>
                   <td>
-                    <label className="visually-hidden" htmlFor={`qty-${line.product_id}`}>
-                      Quantity of {line.name}
+                    <label className="visually-hidden" htmlFor={`qty-${line.variant_id}`}>
+                      Quantity of {line.name} {optionsLabel(line.options)}
                     </label>
                     <input
-                      id={`qty-${line.product_id}`}
+                      id={`qty-${line.variant_id}`}
                       type="number"
                       min={0}
                       max={99}
@@ -96,7 +91,7 @@ function SignedInCart() {
                       }}
                     />
                     <button type="button" className="link-button" disabled={busy} onClick={() => void change(line, 0)}>
-                      Remove<span className="visually-hidden"> {line.name}</span>
+                      Remove<span className="visually-hidden"> {line.name} {optionsLabel(line.options)}</span>
                     </button>
                   </td>
                   <td>{formatMoney(line.line_total, cart.data.currency)}</td>
@@ -113,6 +108,11 @@ function SignedInCart() {
               Check out
             </Link>
           </p>
+          {!signedIn ? (
+            <p>
+              Have an account? <Link to="/login?next=%2Fcart">Log in</Link> and this cart joins yours.
+            </p>
+          ) : null}
         </>
       ) : null}
     </>

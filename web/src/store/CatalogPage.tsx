@@ -58,9 +58,39 @@ interface FiltersProps {
   query: CatalogQuery;
   currency: string;
   onApply: (query: CatalogQuery) => void;
+  facets: components["schemas"]["Facets"] | null;
 }
 
-function Filters({ query, currency, onApply }: FiltersProps) {
+/** A facet's values as links that set the filter, each with its number of products. */
+function FacetValues({
+  label,
+  name,
+  values,
+  query,
+}: {
+  label: string;
+  name: "color" | "size";
+  values: components["schemas"]["FacetCount"][];
+  query: CatalogQuery;
+}) {
+  if (!values.length) return null;
+  return (
+    <ul className="facet-values" aria-label={`${label} values`}>
+      {values.map((entry) => (
+        <li key={entry.value}>
+          <Link
+            to={hrefFor(changeQuery(query, { [name]: entry.value }))}
+            aria-current={query[name].toLowerCase() === entry.value.toLowerCase() ? "true" : undefined}
+          >
+            {entry.value} <span className="facet-count">({entry.count})</span>
+          </Link>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function Filters({ query, currency, onApply, facets }: FiltersProps) {
   const major = (minor: number | null) =>
     minor === null ? "" : String(minor / 10 ** minorDigits(currency));
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -89,10 +119,12 @@ function Filters({ query, currency, onApply }: FiltersProps) {
       <div className="field">
         <label htmlFor="filter-color">Colour</label>
         <input id="filter-color" name="color" defaultValue={query.color} maxLength={100} />
+        <FacetValues label="Colour" name="color" values={facets?.color ?? []} query={query} />
       </div>
       <div className="field">
         <label htmlFor="filter-size">Size</label>
         <input id="filter-size" name="size" defaultValue={query.size} maxLength={100} />
+        <FacetValues label="Size" name="size" values={facets?.size ?? []} query={query} />
       </div>
       <fieldset className="price-range">
         <legend>Price ({currency.toUpperCase()})</legend>
@@ -154,7 +186,8 @@ export function CatalogPage() {
   const key = catalogSearchParams(query).toString();
   const [categories] = useLoad(() => unwrap(api.GET("/api/v1/categories")), "categories");
   const [products, retry] = useLoad(
-    () => unwrap(api.GET("/api/v1/products", { params: { query: productsQuery(query) } })),
+    // With the facets: the colour and size filters show how many products each value has.
+    () => unwrap(api.GET("/api/v1/products", { params: { query: { ...productsQuery(query), facets: true } } })),
     key,
   );
   const tree = categories.state === "ready" ? categories.data : [];
@@ -178,7 +211,12 @@ export function CatalogPage() {
           {categories.state === "ready" ? <CategoryTree nodes={tree} query={query} /> : null}
           {categories.state === "error" ? <ErrorNotice error={categories.error} /> : null}
         </nav>
-        <Filters query={query} currency={currency} onApply={apply} />
+        <Filters
+          query={query}
+          currency={currency}
+          onApply={apply}
+          facets={products.state === "ready" ? (products.data.facets ?? null) : null}
+        />
       </aside>
       <section className="catalog-main" aria-labelledby="catalog-heading">
         <div className="catalog-bar">

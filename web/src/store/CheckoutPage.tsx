@@ -1,14 +1,17 @@
 // Checkout: the cart's summary and a shipping address; the order is placed once however often
 // the button is pressed or the network retries (Idempotency-Key), then paid on its own page.
+// A guest checks out with an email address (or logs in, which merges the guest cart): the
+// order's token is kept (localStorage) so its page opens without an account.
 import { type FormEvent, useState } from "react";
 import { Link, useNavigate } from "react-router";
-import { api, unwrap } from "../api";
+import { api, guest, unwrap } from "../api";
 import type { ApiProblem } from "../api/problem";
 import { useAuth } from "../auth/AuthContext";
 import { Field } from "../components/Field";
 import { ErrorNotice, Loading } from "../components/Status";
 import { formatMoney } from "../lib/money";
 import { asProblem, useLoad, useTitle } from "../lib/useLoad";
+import { loadCart } from "./cart";
 
 const newKey = () => crypto.randomUUID();
 
@@ -16,27 +19,29 @@ export function CheckoutPage() {
   useTitle("Checkout");
   const { user } = useAuth();
   if (user === undefined) return <Loading />;
-  if (user === null) {
-    return (
-      <>
-        <h1>Checkout</h1>
-        <p>
-          <Link to="/login?next=%2Fcheckout">Log in</Link> to check out.
-        </p>
-      </>
-    );
-  }
-  return <CheckoutForm defaultName={user.name} defaultPhone={user.phone ?? ""} />;
+  if (user === null) return <CheckoutForm signedIn={false} defaultName="" defaultPhone="" key="guest" />;
+  return <CheckoutForm signedIn defaultName={user.name} defaultPhone={user.phone ?? ""} key={user.id} />;
 }
 
-function CheckoutForm({ defaultName, defaultPhone }: { defaultName: string; defaultPhone: string }) {
+function CheckoutForm({
+  signedIn,
+  defaultName,
+  defaultPhone,
+}: {
+  signedIn: boolean;
+  defaultName: string;
+  defaultPhone: string;
+}) {
   const navigate = useNavigate();
-  const [cart, retry] = useLoad(() => unwrap(api.GET("/api/v1/cart")), "cart");
+  const [cart, retry] = useLoad(() => loadCart(signedIn), "cart");
   const [saved] = useLoad(
-    () => unwrap(api.GET("/api/v1/users/me/addresses", { params: { query: { per_page: 100 } } })),
+    () =>
+      signedIn
+        ? unwrap(api.GET("/api/v1/users/me/addresses", { params: { query: { per_page: 100 } } })).then((page) => page.items)
+        : Promise.resolve([]),
     "addresses",
   );
-  const addresses = saved.state === "ready" ? saved.data.items : [];
+  const addresses = saved.state === "ready" ? saved.data : [];
   // A saved address (the default first) or "new"; the new address's fields keep their input.
   const [choice, setChoice] = useState<string | null>(null);
   const chosen = choice ?? (addresses.find((address) => address.is_default) ?? addresses[0])?.id ?? "new";
@@ -56,6 +61,7 @@ function CheckoutForm({ defaultName, defaultPhone }: { defaultName: string; defa
         api.POST("/api/v1/orders", {
           params: { header: { "Idempotency-Key": key } },
           body: chosen !== "new" ? { address_id: chosen } : {
+            ...(signedIn ? {} : { email: text("email") }),
             shipping_address: {
               line1: text("line1"),
               city: text("city"),
@@ -68,6 +74,8 @@ function CheckoutForm({ defaultName, defaultPhone }: { defaultName: string; defa
           },
         }),
       );
+      // A guest's order opens with its token, shown this once: keep it for the order page.
+      guest.setOrderToken(order.id, order.order_token);
       navigate(`/orders/${order.id}`);
     } catch (problem) {
       const failure = asProblem(problem);
@@ -116,6 +124,23 @@ function CheckoutForm({ defaultName, defaultPhone }: { defaultName: string; defa
         <form onSubmit={submit} noValidate aria-labelledby="address-heading">
           <h2 id="address-heading">Shipping address</h2>
           {error ? <ErrorNotice error={error} /> : null}
+          {!signedIn ? (
+            <>
+              <p>
+                Checking out as a guest. Have an account?{" "}
+                <Link to="/login?next=%2Fcheckout">Log in</Link> and your cart comes with you.
+              </p>
+              <Field
+                label="Email"
+                name="email"
+                type="email"
+                autoComplete="email"
+                required
+                hint="Your order confirmation, with a link to the order, goes here."
+                error={fields.email}
+              />
+            </>
+          ) : null}
           {addresses.length ? (
             <fieldset className="saved-addresses">
               <legend>Ship to</legend>

@@ -2,6 +2,7 @@ import { type FormEvent, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import type { ApiProblem } from "../api/problem";
 import { safeNext, useAuth } from "../auth/AuthContext";
+import { type CartMerge, CartMergeNotice, mergeWasCapped } from "../components/CartMergeNotice";
 import { Field } from "../components/Field";
 import { ErrorNotice } from "../components/Status";
 import { asProblem, useTitle } from "../lib/useLoad";
@@ -14,6 +15,7 @@ export function LoginPage() {
   const next = safeNext(params.get("next"));
   const [error, setError] = useState<ApiProblem | null>(null);
   const [busy, setBusy] = useState(false);
+  const [capped, setCapped] = useState<CartMerge | null>(null);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -21,13 +23,27 @@ export function LoginPage() {
     setBusy(true);
     setError(null);
     try {
-      await login(String(form.get("email") ?? ""), String(form.get("password") ?? ""));
-      navigate(next, { replace: true });
+      const signedIn = await login(String(form.get("email") ?? ""), String(form.get("password") ?? ""));
+      // Lines of the guest cart that did not fit: say so before going on.
+      if (mergeWasCapped(signedIn.cart_merge)) setCapped(signedIn.cart_merge);
+      else navigate(next, { replace: true });
     } catch (problem) {
       setError(asProblem(problem));
     } finally {
       setBusy(false);
     }
+  }
+
+  if (capped) {
+    return (
+      <div className="narrow">
+        <h1>You are logged in</h1>
+        <CartMergeNotice merge={capped} />
+        <p>
+          <Link to="/cart">View your cart</Link> or <Link to={next}>continue</Link>.
+        </p>
+      </div>
+    );
   }
 
   const fields = error?.fieldErrors ?? {};

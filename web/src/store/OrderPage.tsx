@@ -1,9 +1,12 @@
 // One order: its state, lines, address and history; payment while it awaits one (the dev
 // gateway takes Stripe's test cards; with Stripe, its Payment Element and the order's
-// client_secret), and cancellation while that is allowed.
-import { type FormEvent, useState } from "react";
-import { Link, useParams } from "react-router";
-import { api, unwrap } from "../api";
+// client_secret), and cancellation while that is allowed. A guest's order opens with its
+// token: from checkout, or the confirmation email's link (?token=…), kept in localStorage and
+// sent as Order-Token by the API module; the link's token is then taken out of the address bar.
+import { type FormEvent, useEffect, useState } from "react";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { api, guest, unwrap } from "../api";
+import { useAuth } from "../auth/AuthContext";
 import type { ApiProblem } from "../api/problem";
 import type { paths } from "../api/schema";
 import { OrderLines } from "../components/OrderLines";
@@ -77,6 +80,15 @@ function PaymentForm({ order, onPaid }: { order: Order; onPaid: (order: Order) =
 
 export function OrderPage() {
   const { id = "" } = useParams();
+  const [params] = useSearchParams();
+  const linkToken = params.get("token");
+  // Before the first load: the email link's token is what opens a guest's order.
+  useState(() => guest.setOrderToken(id, linkToken));
+  const navigate = useNavigate();
+  useEffect(() => {
+    if (linkToken) navigate(`/orders/${id}`, { replace: true });
+  }, [id, linkToken, navigate]);
+  const { user } = useAuth();
   const [version, setVersion] = useState(0);
   const [loaded, retry] = useLoad(
     () => unwrap(api.GET("/api/v1/orders/{order_id}", { params: { path: { order_id: id } } })),
@@ -90,10 +102,22 @@ export function OrderPage() {
 
   if (!order) {
     if (loaded.state === "error") {
+      // Signed out without this order's token: the API asks for a login.
+      const noAccess = loaded.error.status === 401 && !user;
       return (
         <>
-          <h1>{loaded.error.status === 404 ? "Order not found" : "The order could not be loaded"}</h1>
-          <ErrorNotice error={loaded.error} retry={retry} />
+          <h1>{loaded.error.status === 404 || noAccess ? "Order not found" : "The order could not be loaded"}</h1>
+          {noAccess ? (
+            <p>
+              <Link to={`/login?next=${encodeURIComponent(`/orders/${id}`)}`}>Log in</Link> to see your orders, or open
+              the link in your order confirmation email.
+            </p>
+          ) : (
+            <ErrorNotice error={loaded.error} retry={retry} />
+          )}
+          {loaded.error.status === 404 ? (
+            <p>Ordered as a guest? Open the link in your order confirmation email.</p>
+          ) : null}
         </>
       );
     }
@@ -118,9 +142,11 @@ export function OrderPage() {
 
   return (
     <article className="order">
-      <p className="breadcrumb">
-        <Link to="/account/orders">Your orders</Link>
-      </p>
+      {user ? (
+        <p className="breadcrumb">
+          <Link to="/account/orders">Your orders</Link>
+        </p>
+      ) : null}
       <h1>Order {order.number}</h1>
       <p className={`order-status order-status-${order.status}`}>
         Status: <strong>{STATUS_LABELS[order.status]}</strong>

@@ -1,8 +1,9 @@
 import { type FormEvent, useState } from "react";
 import { Link, useSearchParams } from "react-router";
-import { api, unwrap } from "../api";
+import { api, guest, unwrap } from "../api";
 import type { ApiProblem } from "../api/problem";
 import { safeNext } from "../auth/AuthContext";
+import { type CartMerge, CartMergeNotice, mergeWasCapped } from "../components/CartMergeNotice";
 import { Field } from "../components/Field";
 import { ErrorNotice, Notice } from "../components/Status";
 import { asProblem, useTitle } from "../lib/useLoad";
@@ -12,6 +13,7 @@ export function RegisterPage() {
   const [error, setError] = useState<ApiProblem | null>(null);
   const [busy, setBusy] = useState(false);
   const [registered, setRegistered] = useState<string | null>(null);
+  const [merge, setMerge] = useState<CartMerge | null>(null);
   const [params] = useSearchParams();
   const next = safeNext(params.get("next"));
   const loginHref = next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`;
@@ -23,11 +25,15 @@ export function RegisterPage() {
       name: String(form.get("name") ?? ""),
       email: String(form.get("email") ?? ""),
       password: String(form.get("password") ?? ""),
+      // A guest cart moves into the new account (it is there once you log in).
+      ...(guest.cartToken() ? { cart_token: guest.cartToken() ?? "" } : {}),
     };
     setBusy(true);
     setError(null);
     try {
-      const { user } = await unwrap(api.POST("/api/v1/auth/register", { body }));
+      const { user, cart_merge } = await unwrap(api.POST("/api/v1/auth/register", { body }));
+      if (cart_merge) guest.forgetCart();
+      setMerge(cart_merge ?? null);
       setRegistered(user.email);
     } catch (problem) {
       setError(asProblem(problem));
@@ -43,7 +49,9 @@ export function RegisterPage() {
         <Notice kind="success">
           We sent a confirmation link to {registered}. Open it to confirm your address, then{" "}
           <Link to={loginHref}>log in</Link>.
+          {merge?.merged ? " The cart you filled is waiting in your new account." : null}
         </Notice>
+        {mergeWasCapped(merge) ? <CartMergeNotice merge={merge} /> : null}
       </div>
     );
   }

@@ -110,3 +110,27 @@ test("an admin adds a product, finds it in the shop, adjusts its stock and archi
 
   expect(problems).toEqual([]);
 });
+
+test("an admin sets the stock of one variant", async ({ page }, testInfo) => {
+  const problems = watchPage(page);
+  await loginAs(page, "/admin/products", process.env.SHOP_ADMIN_EMAIL ?? "", process.env.SHOP_ADMIN_PASSWORD ?? "");
+  await page.getByLabel("Search", { exact: true }).fill("Tempo Road Runner");
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.getByRole("link", { name: "Tempo Road Runner" }).click();
+  await expect(page.getByRole("heading", { level: 2, name: "Options and variants" })).toBeVisible();
+  const perVariant = page.getByRole("table", { name: /Stock of each variant/ });
+  // Each run (desktop, then phone) on the same shop: the count it sets is the one it finds plus 3.
+  const row = perVariant.getByRole("row", { name: /TEMPO-ROAD-RUNNER-41-BLACK/ });
+  const counted = Number(await row.getByRole("cell").textContent()) + 3;
+  await page.getByLabel("Variant", { exact: true }).selectOption({ label: "TEMPO-ROAD-RUNNER-41-BLACK · 41 · black" });
+  await page.getByLabel("Change").selectOption("set");
+  await page.getByLabel("Units").fill(String(counted));
+  await page.getByLabel("Reason").fill("stocktake");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByText(new RegExp(`Stock of TEMPO-ROAD-RUNNER-41-BLACK is now ${counted} \\(\\d+ in all\\)\\.`))).toBeVisible();
+  await expect(row.getByRole("cell")).toHaveText(String(counted));
+  const ledger = page.getByRole("table").filter({ has: page.getByRole("columnheader", { name: "Stock after" }) });
+  await expect(ledger.getByRole("row").nth(1)).toContainText("TEMPO-ROAD-RUNNER-41-BLACK");
+  await checkPage(page, testInfo, "49-admin-variant-stock");
+  expect(problems).toEqual([]);
+});
