@@ -6,10 +6,12 @@ Starts the app with Hypercorn on a free loopback port (embedded engine, demo cat
 2. 200 concurrent logins while catalog reads go on: every login succeeds, no 5xx, and the
    latency of the reads under that load is reported.
 3. A webhook redelivery storm (`storm.py`): each event applied once, however often it comes.
-4. The fault run (`faults.py`): several app processes on a SecantusDB of its own, killed with
+4. Outgoing webhooks (`hooks.py`): 100 orders paid at once give exactly 100 `order.paid`
+   deliveries to a receiver that verifies each signature (and fails some first attempts).
+5. The fault run (`faults.py`): several app processes on a SecantusDB of its own, killed with
    SIGKILL at random while shoppers check out, pay and cancel and webhooks arrive; then the
    stock, ledger, outbox, idempotency and payment invariants, read from the database.
-`python -m loadtest --only faults` (or LOADTEST_ONLY=faults; names: rush, storm, faults,
+`python -m loadtest --only faults` (or LOADTEST_ONLY=faults; names: rush, storm, hooks, faults,
 comma-separated) runs some of them.
 Prints a summary table and writes it to `loadtest/out/latest.md`; exits non-zero when a
 check fails. Rate limiting is switched off for the run (it would rightly refuse 500
@@ -310,7 +312,7 @@ def report(results: list[Result]) -> str:
     return "\n".join(lines) + "\n"
 
 
-SCENARIOS = ("rush", "storm", "faults")
+SCENARIOS = ("rush", "storm", "hooks", "faults")
 
 
 def selected(argv: list[str]) -> set[str]:
@@ -327,7 +329,7 @@ def selected(argv: list[str]) -> set[str]:
 
 
 def main() -> int:
-    from loadtest import faults, storm
+    from loadtest import faults, hooks, storm
 
     names = selected(sys.argv[1:])
     results: list[Result] = []
@@ -337,6 +339,9 @@ def main() -> int:
     if "storm" in names:
         print(">> webhook redelivery storm", flush=True)
         results += asyncio.run(storm.run(sys.modules[__name__]))
+    if "hooks" in names:
+        print(">> outgoing webhooks: orders paid under load", flush=True)
+        results += asyncio.run(hooks.run(sys.modules[__name__]))
     if "faults" in names:
         print(">> fault run: app processes killed at random under load", flush=True)
         results += faults.run(sys.modules[__name__])

@@ -6,4 +6,4 @@ from quart_schema import tag_blueprint
 bp = Blueprint("admin", __name__)
 tag_blueprint(bp, ["admin"])
 
-from app.admin import catalog, emails, inventory, orders, users  # noqa: E402,F401
+from app.admin import catalog, emails, inventory, orders, reports, users, webhooks  # noqa: E402,F401

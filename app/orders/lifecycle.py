@@ -8,7 +8,7 @@ one wins. It appends to `history`, gives back the order's unpaid hold when it le
 from __future__ import annotations
 
 from app.core.clock import utcnow
-from app.orders import holds, state, store
+from app.orders import events, holds, state, store
 from app.orders.models import HistoryEntry, Order, OrderStatus
 from app.orders.notifications import order_status_email
 from app.orders.store import Query, Session
@@ -51,4 +51,5 @@ async def move(
         # of `pending_payment` gets here (the status was its condition), so this happens once.
         await holds.release(moved.hold_keys, order_id=moved.id, units=moved.units, session=session)
     await order_status_email(moved, note=email_note or note, session=session)
+    await events.order_moved(moved, target=target, session=session)
     return moved

@@ -6,6 +6,7 @@ import { AdminOrderPage } from "./admin/AdminOrderPage";
 import { CategoriesPage } from "./admin/CategoriesPage";
 import { EmailsPage } from "./admin/EmailsPage";
 import { UsersPage } from "./admin/UsersPage";
+import { WebhooksPage } from "./admin/WebhooksPage";
 import { OrdersPage } from "./admin/OrdersPage";
 import { EditProductPage, NewProductPage } from "./admin/ProductFormPage";
 import { ProductsPage } from "./admin/ProductsPage";
@@ -42,6 +43,7 @@ const router = createBrowserRouter([
       { path: "categories", element: <CategoriesPage /> },
       { path: "users", element: <UsersPage /> },
       { path: "emails", element: <EmailsPage /> },
+      { path: "webhooks", element: <WebhooksPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },
