@@ -23,6 +23,16 @@ def _iso_currency(code: str) -> str:
     return iso_currency(code)
 
 
+def _time_zone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"STORE_TIMEZONE {name!r} is not an IANA time zone") from None
+    return name
+
+
 class Settings(BaseSettings):
     """Every knob of the shop, named exactly as in API.md's Configuration section."""
 
@@ -154,6 +164,29 @@ class Settings(BaseSettings):
     # Per-worker memory for cached public catalog responses; 0 turns that cache off (ETags
     # and 304s stay).
     CATALOG_CACHE_MB: int = Field(default=32, ge=0)
+    # Outgoing webhooks and sales reports (issue 20). WEBHOOK_SECRETS_KEY encrypts the
+    # endpoints' signing secrets at rest (unset: a key derived from SECRET_KEY; set it to rotate
+    # SECRET_KEY without losing them). WEBHOOK_ALLOW_PRIVATE_URLS: receivers on http:// and on
+    # private, loopback or link-local addresses (None: allowed outside production; production
+    # refuses true). Attempts time out after WEBHOOK_TIMEOUT_SECONDS, retries back off from
+    # WEBHOOK_RETRY_BASE_SECONDS (doubled, with jitter, at most WEBHOOK_RETRY_MAX_SECONDS), the
+    # last of WEBHOOK_MAX_ATTEMPTS dead-letters; WEBHOOK_DISABLE_AFTER_FAILURES dead letters in
+    # a row disable the endpoint. STORE_TIMEZONE: the reports' days (IANA name).
+    WEBHOOK_SECRETS_KEY: str | None = None
+    WEBHOOK_ALLOW_PRIVATE_URLS: bool | None = None
+    WEBHOOK_WORKER_ENABLED: bool = True
+    WEBHOOK_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0, le=60)
+    WEBHOOK_MAX_ATTEMPTS: int = Field(default=8, ge=1, le=30)
+    WEBHOOK_RETRY_BASE_SECONDS: float = Field(default=10.0, gt=0)
+    WEBHOOK_RETRY_MAX_SECONDS: float = Field(default=6 * 3600.0, gt=0)
+    WEBHOOK_LEASE_SECONDS: float = Field(default=60.0, gt=0)
+    WEBHOOK_POLL_SECONDS: float = Field(default=1.0, gt=0)
+    WEBHOOK_ENDPOINT_CONCURRENCY: int = Field(default=4, ge=1, le=64)
+    WEBHOOK_MAX_IN_FLIGHT: int = Field(default=32, ge=1, le=1024)
+    WEBHOOK_RESPONSE_MAX_BYTES: int = Field(default=4096, ge=0)
+    WEBHOOK_DISABLE_AFTER_FAILURES: int = Field(default=5, ge=1)
+    WEBHOOK_ROTATION_OVERLAP_SECONDS: int = Field(default=24 * 3600, ge=0, le=30 * 86400)
+    STORE_TIMEZONE: Annotated[str, AfterValidator(_time_zone)] = "UTC"
     # Priced checkout (issue 19). PRICES_INCLUDE_TAX: false, prices are net and tax is added
     # (US style); true, prices include tax (EU style) and the tax is shown inside the total.
     PRICES_INCLUDE_TAX: bool = False
@@ -221,6 +254,7 @@ class Settings(BaseSettings):
                     "SMTP_HOST is required (or EMAIL_BACKEND=console to write mail, reset "
                     "links included, to the log)"
                 )
+        problems.extend(self._webhook_problems())
         if (self.STRIPE_PUBLISHABLE_KEY or "").startswith(("sk_", "rk_")):
             # It is sent to every browser: a secret key there is a leaked key.
             problems.append(
@@ -229,6 +263,25 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start: " + "; ".join(problems))
         return self
+
+    def _webhook_problems(self) -> list[str]:
+        """Outgoing webhooks (issue 20): the key that encrypts their secrets, and production
+        calling only public https receivers."""
+        problems = []
+        key = self.WEBHOOK_SECRETS_KEY
+        if key is not None and (
+            key in PUBLIC_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH or key == self.SECRET_KEY
+        ):
+            problems.append(
+                f"WEBHOOK_SECRETS_KEY must be a random value of {MIN_SECRET_KEY_LENGTH}+ "
+                "characters, not SECRET_KEY"
+            )
+        if self.APP_ENV == "production" and self.WEBHOOK_ALLOW_PRIVATE_URLS:
+            problems.append(
+                "WEBHOOK_ALLOW_PRIVATE_URLS=true lets admins make the server call private and "
+                "internal addresses: production calls only public https receivers"
+            )
+        return problems
 
     def _production_payment_problems(self) -> list[str]:
         """Production takes real money: the dev provider "pays" any order with a test card, and

@@ -248,6 +248,12 @@ def _register_lifecycle(app: Quart, settings: Settings) -> None:
             sender = EmailSender(backend=backend_from_settings(settings), settings=settings)
             stop = asyncio.Event()
             app.extensions["email_worker"] = (stop, asyncio.create_task(sender.run(stop)))
+        if settings.WEBHOOK_WORKER_ENABLED:
+            from app.hooks.worker import WebhookWorker
+
+            stop = asyncio.Event()
+            worker = WebhookWorker(settings=settings)
+            app.extensions["webhook_worker"] = (stop, asyncio.create_task(worker.run(stop)))
         if settings.ORDER_JOBS_ENABLED:
             from app.orders import jobs
 
@@ -256,7 +262,7 @@ def _register_lifecycle(app: Quart, settings: Settings) -> None:
 
     @app.after_serving
     async def _shutdown() -> None:
-        for name in ("email_worker", "order_jobs"):
+        for name in ("email_worker", "order_jobs", "webhook_worker"):
             worker = app.extensions.pop(name, None)
             if worker:
                 stop, task = worker

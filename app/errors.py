@@ -61,6 +61,9 @@ class ErrorCode(StrEnum):
     NOT_REFUNDABLE = "not_refundable"
     WEBHOOK_SIGNATURE_INVALID = "webhook_signature_invalid"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    # Outgoing webhooks and reports (issue 20).
+    WEBHOOK_URL_REFUSED = "webhook_url_refused"
+    REPORT_RANGE_INVALID = "report_range_invalid"
     RATE_LIMITED = "rate_limited"
     SERVICE_UNAVAILABLE = "service_unavailable"
     INTERNAL_ERROR = "internal_error"

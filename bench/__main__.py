@@ -15,7 +15,11 @@ embedded engine, drives it with wrk from 127.0.0.1, and writes `bench/out/latest
 5. admin product creation, 5,000 products through the API, timed per 1,000 (flat or not);
 6. add to cart and the checkout flow again on the wire target: the app on PyMongo against a
    SecantusDB single-node replica set the bench starts on a free port (as `make test-wire`),
-   at the demo catalog and 10,000 products, beside the embedded engine's figures.
+   at the demo catalog and 10,000 products, beside the embedded engine's figures;
+7. the sales reports over a year of orders (`--orders`, 10,000; 100,000 recorded in
+   bench/out/reports-100k.md): sales by day, week and
+   month, top products, and CSV, one request at a time on the embedded engine (part
+   `reports`; alone: `python -m bench --parts reports`).
 
 `--parts` and `--scenarios` run a subset (e.g. `--parts sizes,wire --scenarios add,checkout`
 for the write paths alone); the report states the targets it has figures for. Every load run
@@ -37,6 +41,7 @@ import os
 import sys
 import threading
 import time
+import urllib.request
 
 from app.catalog.demo import PRODUCTS, VARIANT_PRODUCTS
 from bench import harness, report
@@ -45,7 +50,11 @@ from bench.report import Run, SizeRun
 
 CONNECTIONS = 16
 SIZE_SCENARIOS = frozenset({"reads", "login", "add", "checkout", "uncached"})
-PARTS = ("sizes", "health", "contention", "servers", "create", "wire")
+PARTS = ("sizes", "health", "contention", "servers", "create", "wire", "reports")
+# A year of orders for the reports part: 10,000 keeps `make bench` within minutes on the
+# embedded engine; bench/out/reports-100k.md records `--orders 100000`.
+REPORT_ORDERS = 10_000
+REPORT_REPEATS = 1
 CREATE_COUNT, CREATE_CHUNK = 5_000, 1_000
 SEED_TIMEOUT = 600.0  # 10,000 products over the wire take a while to insert
 USERS = 8
@@ -205,6 +214,77 @@ def run_creation(*, count: int = CREATE_COUNT, chunk: int = CREATE_CHUNK) -> lis
         )
 
 
+def _fetch(server: Server, path: str, *, token: str, accept: str | None) -> int:
+    """GET `path` and read the whole answer (JSON or CSV); returns the status."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": accept or "application/json"}
+    request = urllib.request.Request(server.base + path, headers=headers)
+    with urllib.request.urlopen(request, timeout=600) as response:
+        response.read()
+        return response.status
+
+
+def _admin_token(server: Server) -> str:
+    status, body, _ = call(
+        server, "POST", "/api/v1/auth/login", {"email": "admin@bench.test", "password": PASSWORD}
+    )
+    if status != 200:
+        raise RuntimeError(f"bench admin login failed: {status} {body}")
+    return body["access_token"]
+
+
+def run_reports(*, orders: int = REPORT_ORDERS, repeats: int = REPORT_REPEATS) -> list[Result]:
+    """The admin's reports over a year of `orders`, one request at a time: each timed
+    `repeats` times (p50, slowest), with the server's CPU time per request."""
+    _log(f"reports: {orders:,} orders over a year, {repeats} requests per report")
+    with Server(
+        "hypercorn", products=0, admin=True, orders=orders, start_timeout=SEED_TIMEOUT
+    ) as server:
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        year_ago = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 365 * 86400))
+        span = f"from={year_ago}&to={today}"
+        cases = [
+            ("sales by day, a year", f"/api/v1/admin/reports/sales?{span}&interval=day", None),
+            ("sales by week, a year", f"/api/v1/admin/reports/sales?{span}&interval=week", None),
+            ("sales by month, a year", f"/api/v1/admin/reports/sales?{span}&interval=month", None),
+            ("top 10 products, a year", f"/api/v1/admin/reports/top-products?{span}", None),
+            ("sales by day, a year, CSV", f"/api/v1/admin/reports/sales?{span}", "text/csv"),
+            (
+                "sales by day, one month",
+                f"/api/v1/admin/reports/sales?from={today[:8]}01&to={today}",
+                None,
+            ),
+        ]
+        results = []
+        for name, path, accept in cases:
+            # A fresh token per report: a year of orders can outlast an access token.
+            token = _admin_token(server)
+            timings = []
+            cpu_before = server.cpu_seconds()
+            for _ in range(repeats):
+                started = time.perf_counter()
+                status = _fetch(server, path, token=token, accept=accept)
+                timings.append(time.perf_counter() - started)
+                if status != 200:
+                    raise RuntimeError(f"{path} answered {status}")
+            cpu = server.cpu_seconds() - cpu_before
+            timings.sort()
+            _log(
+                f"  {name}: p50 {timings[len(timings) // 2]:.2f} s, {cpu / repeats:.2f} s CPU each"
+            )
+            results.append(
+                Result(
+                    name,
+                    requests=repeats,
+                    seconds=sum(timings),
+                    p50_ms=timings[len(timings) // 2] * 1000,
+                    p99_ms=timings[-1] * 1000,
+                    server_cpu_ms=cpu / repeats * 1000,
+                    note=f"{orders:,} orders",
+                )
+            )
+        return results
+
+
 def run_wire(sizes: list[str], *, seconds: float) -> list[SizeRun]:
     """The write scenarios again, the app on PyMongo against a SecantusDB of our own."""
     _log("wire target: starting SecantusDB")
@@ -287,6 +367,9 @@ def main() -> None:
     parser.add_argument(
         "--create", type=int, default=CREATE_COUNT, help="products created through the API"
     )
+    parser.add_argument(
+        "--orders", type=int, default=REPORT_ORDERS, help="a year of orders for the reports"
+    )
     args = parser.parse_args()
     parts = {p for p in args.parts.split(",") if p}
     scenarios = {s for s in args.scenarios.split(",") if s}
@@ -312,6 +395,8 @@ def main() -> None:
         run.creation = run_creation(count=args.create, chunk=max(1, args.create // 5))
     if "wire" in parts:
         run.wire = run_wire(args.wire_sizes.split(","), seconds=args.seconds)
+    if "reports" in parts:
+        run.reports = run_reports(orders=args.orders)
     run.elapsed = time.monotonic() - started
     run.load = (before, os.getloadavg()[0])
     markdown = report.write(run)

@@ -5,7 +5,8 @@ The real app (`create_app`), with its settings from the environment the benchmar
   nothing;
 - at start-up, after the demo catalog: `BENCH_PRODUCTS` synthetic products and
   `BENCH_USERS` verified customers (`shopper{n}@bench.test`, password `BENCH_PASSWORD`), and
-  with `BENCH_ADMIN` an admin (`admin@bench.test`, the same password);
+  with `BENCH_ADMIN` an admin (`admin@bench.test`, the same password), and `BENCH_ORDERS`
+  orders spread over the last year (the reports' part);
 - `PUT /bench/catalog-cache/<on|off>`: switch this worker's response cache, to time the
   database read path itself on the same server.
 """
@@ -72,6 +73,11 @@ async def _seed() -> None:
             email_verified=True,
             password_hash=password_hash,
         ).insert()
+    orders = int(os.environ.get("BENCH_ORDERS", "0"))
+    if orders:
+        from bench.orders import seed_orders
+
+        await seed_orders(orders, currency=app.config["SETTINGS"].STORE_CURRENCY)
     if os.environ.get("BENCH_ADMIN"):
         await User(
             email="admin@bench.test",

@@ -86,6 +86,7 @@ class Server:
     mongodb_uri: str | None = None
     database: str = "shop"
     admin: bool = False  # also an admin (admin@bench.test), for product creation
+    orders: int = 0  # a year of synthetic orders (bench/orders.py), for the reports
     start_timeout: float = 180.0  # until it answers: seeding comes first
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
@@ -109,6 +110,7 @@ class Server:
             "BENCH_PRODUCTS": str(self.products),
             "BENCH_USERS": str(self.users),
             "BENCH_ADMIN": "true" if self.admin else "",
+            "BENCH_ORDERS": str(self.orders),
         }
         env.pop("MONGODB_URI", None)
         if self.mongodb_uri:

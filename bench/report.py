@@ -67,6 +67,8 @@ class Run:
     creation: list[Result] = field(default_factory=list)
     # The write scenarios on the wire target, per catalog size.
     wire: list[SizeRun] = field(default_factory=list)
+    # The admin's sales reports over a year of orders (one request at a time).
+    reports: list[Result] = field(default_factory=list)
     elapsed: float = 0.0
     # The machine's 1-minute load average before and after: other work skews every figure.
     load: tuple[float, float] = (0.0, 0.0)
@@ -207,6 +209,26 @@ def render(run: Run) -> str:
             out.append(
                 f"| {kind} | {bare.rps:,.0f} | {listing.rps:,.0f} | {page.rps:,.0f} "
                 f"| {listing.p99_ms:.2f} |"
+            )
+        out += [""]
+    if run.reports:
+        out += [
+            f"## Sales reports over a year ({run.reports[0].note}, embedded engine)",
+            "",
+            "The admin's reports, one request at a time after the server seeded a year of "
+            "synthetic orders (bench/orders.py: 1-3 lines each, 8 % cancelled unpaid, 5 % "
+            "refunded, 5 % partly refunded). Each is one aggregation: a range on `created_at` "
+            "then `$bucket` (sales) or `$unwind`/`$group` (top products). The embedded engine "
+            "has no query planner: it reads every order of the collection per report, so this "
+            "is its cost, not a real server's (which scans the `newest` index's range).",
+            "",
+            "| report | requests | p50 ms | slowest ms | server CPU ms per request |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for r in run.reports:
+            out.append(
+                f"| {r.name} | {r.requests} | {r.p50_ms:,.0f} | {r.p99_ms:,.0f} | "
+                f"{r.server_cpu_ms:,.0f} |"
             )
         out += [""]
     out = [

@@ -78,6 +78,9 @@ DOCUMENT_MODELS: list[str] = [
     "app.payments.models.DevPaymentIntent",
     "app.payments.models.PaymentEvent",
     "app.inventory.models.StockMovement",
+    "app.hooks.models.WebhookEndpoint",
+    "app.hooks.models.WebhookDelivery",
+    "app.hooks.models.WebhookSequence",
     # Priced checkout (issue 19)
     "app.charges.models.ShippingMethod",
     "app.charges.models.TaxRate",

@@ -78,6 +78,8 @@ CONVERTERS: dict[str, type[ObjectIdConverter]] = {
     "email": _converter("email", "No such email."),
     "address": _converter("address", "No such address."),
     "cartline": _converter("cartline", "This product is not in the cart."),
+    "webhook": _converter("webhook", "No such webhook endpoint."),
+    "delivery": _converter("delivery", "No such webhook delivery."),
     # Priced checkout (issue 19)
     "shippingmethod": _converter("shippingmethod", "No such shipping method."),
     "taxrate": _converter("taxrate", "No such tax rate."),

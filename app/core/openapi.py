@@ -199,6 +199,15 @@ def no_content(func: _F) -> _F:
     return func
 
 
+CSV_ATTRIBUTE = "_shop_csv"
+
+
+def also_csv(func: _F) -> _F:
+    """Document that the route's 200 also comes as CSV (`Accept: text/csv`)."""
+    setattr(func, CSV_ATTRIBUTE, True)
+    return func
+
+
 def _narrow_currency(node: Any, store: str) -> None:
     """The store sells in one currency: every request field marked as a currency takes only
     that code (lower or upper case), and the document says which."""
@@ -266,6 +275,11 @@ class ShopOpenAPIProvider(OpenAPIProvider):
                     operation.setdefault("parameters", []).append(parameter)
                 if getattr(func, NO_CONTENT_ATTRIBUTE, False):
                     operation.setdefault("responses", {})[204] = {"description": "No Content"}
+                if getattr(func, CSV_ATTRIBUTE, False):
+                    ok = operation.setdefault("responses", {}).setdefault(200, {})
+                    ok.setdefault("content", {})["text/csv"] = {
+                        "schema": {"type": "string", "description": "The same rows as CSV"}
+                    }
                 for (status, name), link in getattr(func, LINKS_ATTRIBUTE, {}).items():
                     response = operation.setdefault("responses", {}).setdefault(status, {})
                     response.setdefault("links", {})[name] = link

@@ -57,7 +57,7 @@ from app.catalog.variants import register_skus
 from app.core import db
 from app.core.clock import utcnow
 from app.errors import Conflict, ErrorCode, Invalid, NotFound
-from app.inventory import alerts, pipelines
+from app.inventory import alerts, events, pipelines
 from app.inventory.errors import InsufficientStock, Shortage
 from app.inventory.models import StockMovement
 
@@ -169,6 +169,7 @@ async def _move(
     )
     if change.alert_claimed:
         await alerts.alert_low_stock(product, variant, session=session)
+    await events.stock_moved(product, variant, stock_before=change.stock_before, session=session)
     # List pages (and option filters with `in_stock`) show the variants' stock status: a
     # variant moving between in, low and out of stock bumps the catalog version (in this
     # session, after the write, as the cache requires).

@@ -30,7 +30,7 @@ from app.core.security import token_digest
 from app.errors import ErrorCode, Invalid
 from app.inventory import stock as inventory
 from app.inventory.errors import InsufficientStock
-from app.orders import guest_tokens, holds, payments, provider
+from app.orders import events, guest_tokens, holds, payments, provider
 from app.orders import pricing as order_pricing
 from app.orders.models import (
     HistoryEntry,
@@ -278,6 +278,7 @@ async def place_order(
             await cart.empty(owner=owner, session=session)
             # A guest's link carries the token: it is known only now, in this transaction.
             await order_status_email(order, order_token=order_token, session=session)
+            await events.order_created(order, session=session)
             return order
         except BaseException:
             if session is None and not inserted:

@@ -9,7 +9,7 @@ one wins. It appends to `history`, gives back the order's unpaid hold when it le
 from __future__ import annotations
 
 from app.core.clock import utcnow
-from app.orders import discount_uses, holds, state, store
+from app.orders import discount_uses, events, holds, state, store
 from app.orders.models import HistoryEntry, Order, OrderStatus
 from app.orders.notifications import order_status_email
 from app.orders.store import Query, Session
@@ -54,4 +54,5 @@ async def move(
     if target in discount_uses.GIVES_USE_BACK:
         await discount_uses.give_back(moved, session=session)
     await order_status_email(moved, note=email_note or note, session=session)
+    await events.order_moved(moved, target=target, session=session)
     return moved

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import schemathesis
@@ -33,7 +33,11 @@ RANGES = {
     ("GET", "/api/v1/admin/products"): ("min_price", "max_price", int),
     ("GET", "/api/v1/admin/orders"): ("created_from", "created_to", "date-time"),
     ("GET", "/api/v1/admin/inventory/movements"): ("at_from", "at_to", "date-time"),
+    ("GET", "/api/v1/admin/reports/sales"): ("from", "to", "date"),
+    ("GET", "/api/v1/admin/reports/top-products"): ("from", "to", "date"),
 }
+# The reports' ranges also cover at most this many days (a description, not a schema rule).
+REPORT_MAX_DAYS = 1099
 
 # Body fields holding a password to check (at most 72 bytes of UTF-8, which a pattern cannot
 # count; `maxLength` says 72 characters).
@@ -62,7 +66,11 @@ def _ordered(query: dict[str, Any], low: str, high: str, kind) -> None:
     try:
         if key(query[high]) < key(query[low]):
             query[low], query[high] = query[high], query[low]
-    except (TypeError, ValueError):
+        if kind == "date":
+            first, last = date.fromisoformat(query[low]), date.fromisoformat(query[high])
+            if (last - first).days >= REPORT_MAX_DAYS:
+                query[high] = (first + timedelta(days=REPORT_MAX_DAYS - 1)).isoformat()
+    except (TypeError, ValueError, OverflowError):
         return  # not a value of this kind: the schema checks decide
 
 
@@ -218,6 +226,9 @@ STATE_DEPENDENT = {
     # Which variant, for a product that has several.
     ("POST", "/api/v1/admin/products/{product_id}/stock"): {(422, "variant_required", None)},
     ("POST", "/api/v1/cart/items"): {(422, "variant_required", None)},
+    # Whether a receiver's host resolves (and to what) is the DNS's to say.
+    ("POST", "/api/v1/admin/webhooks"): {(422, "webhook_url_refused", None)},
+    ("PATCH", "/api/v1/admin/webhooks/{endpoint_id}"): {(422, "webhook_url_refused", None)},
 }
 
 

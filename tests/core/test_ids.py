@@ -50,6 +50,12 @@ BODIES: dict[tuple[str, str], dict | None] = {
     ("DELETE", "/api/v1/reviews/<review:review_id>"): None,
     ("PATCH", "/api/v1/users/me/addresses/<address:address_id>"): {"city": "Elsewhere"},
     ("DELETE", "/api/v1/users/me/addresses/<address:address_id>"): None,
+    ("GET", "/api/v1/admin/webhooks/<webhook:endpoint_id>"): None,
+    ("PATCH", "/api/v1/admin/webhooks/<webhook:endpoint_id>"): {"description": "x"},
+    ("DELETE", "/api/v1/admin/webhooks/<webhook:endpoint_id>"): None,
+    ("POST", "/api/v1/admin/webhooks/<webhook:endpoint_id>/rotate-secret"): {},
+    ("GET", "/api/v1/admin/webhooks/<webhook:endpoint_id>/deliveries"): None,
+    ("POST", "/api/v1/admin/webhook-deliveries/<delivery:delivery_id>/redeliver"): None,
     # Priced checkout (issue 19).
     ("GET", "/api/v1/admin/shipping-methods/<shippingmethod:method_id>"): None,
     ("PATCH", "/api/v1/admin/shipping-methods/<shippingmethod:method_id>"): {"price": 100},

@@ -6,6 +6,7 @@ import { AdminOrderPage } from "./admin/AdminOrderPage";
 import { CategoriesPage } from "./admin/CategoriesPage";
 import { EmailsPage } from "./admin/EmailsPage";
 import { UsersPage } from "./admin/UsersPage";
+import { WebhooksPage } from "./admin/WebhooksPage";
 import { OrdersPage } from "./admin/OrdersPage";
 import { DiscountsPage, ShippingMethodsPage, TaxRatesPage } from "./admin/PricingPages";
 import { EditProductPage, NewProductPage } from "./admin/ProductFormPage";
@@ -43,6 +44,7 @@ const router = createBrowserRouter([
       { path: "categories", element: <CategoriesPage /> },
       { path: "users", element: <UsersPage /> },
       { path: "emails", element: <EmailsPage /> },
+      { path: "webhooks", element: <WebhooksPage /> },
       { path: "shipping", element: <ShippingMethodsPage /> },
       { path: "tax-rates", element: <TaxRatesPage /> },
       { path: "discounts", element: <DiscountsPage /> },

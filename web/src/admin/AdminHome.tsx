@@ -3,6 +3,7 @@ import { api, unwrap } from "../api";
 import { Pager, pageParam } from "../components/Pager";
 import { ErrorNotice, Loading, TableWrap } from "../components/Status";
 import { useLoad, useTitle } from "../lib/useLoad";
+import { SalesChart, TopProducts } from "./SalesDashboard";
 
 /** Active products at or under their threshold, lowest stock first. */
 function LowStockTable({ perPage, paged }: { perPage: number; paged: boolean }) {
@@ -69,6 +70,14 @@ export function AdminHome() {
           <Link to="/admin/orders?status=processing">Orders being prepared</Link>
         </li>
       </ul>
+      <section aria-labelledby="sales-heading">
+        <h2 id="sales-heading">Sales, last 30 days</h2>
+        <SalesChart />
+      </section>
+      <section aria-labelledby="top-heading">
+        <h2 id="top-heading">Top products, last 30 days</h2>
+        <TopProducts />
+      </section>
       <section aria-labelledby="low-stock-heading">
         <h2 id="low-stock-heading">Low stock</h2>
         <LowStockTable perPage={10} paged={false} />

@@ -50,6 +50,7 @@ export function AdminLayout() {
           <NavLink to="/admin/discounts">Discounts</NavLink>
           <NavLink to="/admin/users">Users</NavLink>
           <NavLink to="/admin/emails">Emails</NavLink>
+          <NavLink to="/admin/webhooks">Webhooks</NavLink>
           <NavLink to="/">Storefront</NavLink>
           <AccountLinks adminLink={false} />
         </nav>

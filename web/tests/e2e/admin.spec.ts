@@ -35,7 +35,7 @@ test("the admin panel asks for a login, refuses customers and opens for admins",
   await expect(page.getByRole("heading", { level: 1, name: "Overview" })).toBeVisible();
   // The demo shop has products at or under their threshold.
   await expect(page.getByRole("heading", { name: "Low stock" })).toBeVisible();
-  await expect(page.locator("table tbody tr").first()).toBeVisible();
+  await expect(page.getByRole("region", { name: "Low-stock products" }).locator("tbody tr").first()).toBeVisible();
   await checkPage(page, testInfo, "31-admin-overview");
 
   expect(problems).toEqual([]);
