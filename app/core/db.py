@@ -16,8 +16,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
+import beanie
 import beanie.odm.documents
 import beanie.odm.utils.pydantic
+from beanie.odm.actions import ActionDirections, ActionRegistry, EventTypes
 from beanie.odm.utils.init import Initializer
 from pydantic import TypeAdapter
 from pymongo import TEXT, AsyncMongoClient
@@ -53,6 +55,57 @@ def _parse_object_as(object_type: Any, data: Any) -> Any:
 
 beanie.odm.utils.pydantic.parse_object_as = _parse_object_as
 beanie.odm.documents.parse_object_as = _parse_object_as  # imported there by name
+
+D = TypeVar("D", bound=beanie.Document)
+_INSERT_ACTIONS = [
+    (EventTypes.INSERT, ActionDirections.BEFORE),
+    (EventTypes.INSERT, ActionDirections.AFTER),
+]
+
+
+def plain_insert_row(document: beanie.Document) -> dict[str, Any] | None:
+    """The row Beanie's `insert()` writes for `document`, from pydantic's `model_dump`, when
+    its class needs nothing of Beanie's insert: no revision, state management, validation on
+    save, custom encoders, links or insert actions. None otherwise (then insert with Beanie).
+
+    Beanie encodes the model through its recursive Python `Encoder` (a large share of a
+    checkout's order and ledger inserts); for fields of BSON types (str, int, datetime,
+    ObjectId, lists and models of them) that is the model's dump by alias, without an
+    unset `_id` (tests/core/test_db.py compares the two for the models written this way)."""
+    cls = type(document)
+    settings = cls.get_settings()
+    if (
+        settings.use_revision
+        or settings.use_state_management
+        or settings.validate_on_save
+        or not settings.keep_nulls
+        or settings.bson_encoders
+        or settings.union_doc is not None
+        or cls.get_link_fields()
+        or any(ActionRegistry.get_action_list(cls, *action) for action in _INSERT_ACTIONS)
+    ):
+        return None
+    row: dict[str, Any] = document.model_dump(
+        by_alias=True, exclude=_UNSET_ID if document.id is None else None
+    )
+    return row
+
+
+_UNSET_ID = {"id"}
+
+
+async def insert(document: D, *, session: Any = None) -> D:
+    """`document.insert(session=session)`, written with the driver when Beanie's insert
+    would add nothing (see `plain_insert_row`): its id set from the insert, as Beanie does."""
+    row = plain_insert_row(document)
+    if row is None:
+        await document.insert(session=session)
+        return document
+    cls = type(document)
+    result = await cls.get_pymongo_collection().insert_one(row, session=session)
+    document.id = _parse_object_as(cls.model_fields["id"].annotation, result.inserted_id)
+    return document
+
 
 # Every Beanie document of the app, as dotted paths so that `core` imports no domain.
 DOCUMENT_MODELS: list[str] = [
