@@ -21,6 +21,7 @@ import beanie.odm.documents
 import beanie.odm.utils.pydantic
 from beanie.odm.actions import ActionDirections, ActionRegistry, EventTypes
 from beanie.odm.utils.init import Initializer
+from beanie.odm.utils.projection import get_projection
 from pydantic import TypeAdapter
 from pymongo import TEXT, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -92,6 +93,52 @@ def plain_insert_row(document: beanie.Document) -> dict[str, Any] | None:
 
 
 _UNSET_ID = {"id"}
+
+
+_PROJECTIONS: dict[type[beanie.Document], dict[str, int] | None] = {}
+
+
+def _projection(model: type[beanie.Document]) -> dict[str, int] | None:
+    """The projection Beanie's find_one sends for `model` (its fields), computed once."""
+    if model not in _PROJECTIONS:
+        _PROJECTIONS[model] = get_projection(model)
+    return _PROJECTIONS[model]
+
+
+async def find_one(model: type[D], filter: dict[str, Any], *, session: Any = None) -> D | None:
+    """`model.find_one(filter, session=session)` for a filter of plain values: the same
+    query (with the projection Beanie sends) through the driver, and the document validated
+    into the model, as Beanie parses it. Beanie builds a query object, encodes the filter
+    and parses through several layers for the same answer. A model with caching, state
+    management, links or inheritance goes through Beanie."""
+    if not _plainly_read(model):
+        return await model.find_one(filter, session=session)
+    row = await model.get_pymongo_collection().find_one(
+        filter, projection=_projection(model), session=session
+    )
+    return None if row is None else model.model_validate(row)
+
+
+async def find_all(model: type[D], filter: dict[str, Any], *, session: Any = None) -> list[D]:
+    """`model.find(filter, session=session).to_list()`, as `find_one` reads one."""
+    if not _plainly_read(model):
+        return await model.find(filter, session=session).to_list()
+    cursor = model.get_pymongo_collection().find(
+        filter, projection=_projection(model), session=session
+    )
+    return [model.model_validate(row) async for row in cursor]
+
+
+def _plainly_read(model: type[beanie.Document]) -> bool:
+    """Whether Beanie's reads of `model` only validate the driver's documents into it."""
+    settings = model.get_settings()
+    return not (
+        settings.use_cache
+        or settings.use_state_management
+        or settings.union_doc is not None
+        or model._inheritance_inited
+        or model.get_link_fields()
+    )
 
 
 async def insert(document: D, *, session: Any = None) -> D:

@@ -43,7 +43,7 @@ async def get(*, order_id: PydanticObjectId, user_id: PydanticObjectId | None = 
     query: Query = {"_id": order_id}
     if user_id is not None:
         query["user_id"] = user_id
-    order = await Order.find_one(query)
+    order = await db.find_one(Order, query)
     if order is None:
         raise NotFound("No such order.")
     return order

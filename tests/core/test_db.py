@@ -7,6 +7,7 @@ from beanie import PydanticObjectId
 from beanie.odm.utils.dump import get_dict
 from pymongo.errors import OperationFailure
 
+from app.cart.models import Cart, CartLine, GuestCart
 from app.catalog.models import Product
 from app.core import db
 from app.core.clock import utcnow
@@ -273,3 +274,33 @@ async def test_insert_leaves_to_beanie_what_it_cannot_write_plainly(app, monkeyp
     await db.insert(movement)  # Beanie's own insert: a revision id set
     assert movement.revision_id is not None
     assert await StockMovement.find_one(StockMovement.id == movement.id) is not None
+
+
+async def test_find_one_answers_as_beanie_does(app):
+    order = await db.insert(_full_order())
+    user_id = PydanticObjectId()
+    cart = Cart(user_id=user_id, lines=[CartLine(product_id=PydanticObjectId(), quantity=2)])
+    await cart.insert()
+    guest = GuestCart(token_hash="h" * 64, lines=[], version=1)
+    await guest.insert()
+    for model, query in [
+        (Order, {"_id": order.id, "user_id": order.user_id}),
+        (Cart, {"user_id": user_id}),
+        (GuestCart, {"token_hash": "h" * 64}),
+    ]:
+        ours = await db.find_one(model, query)
+        assert ours is not None and ours == await model.find_one(query)
+        assert type(ours) is model
+    assert await db.find_one(Order, {"_id": PydanticObjectId()}) is None
+    assert await db.find_one(Cart, {"user_id": PydanticObjectId()}) is None
+
+
+async def test_find_all_answers_as_beanie_does(app, make_category, make_product):
+    category = await make_category("Shirts")
+    made = [await make_product(f"Shirt {n}", category, stock=n) for n in range(3)]
+    query = {"_id": {"$in": [product.id for product in made[:2]]}}
+    ours = await db.find_all(Product, query)
+    assert ours == await Product.find(query).to_list()
+    assert {product.id for product in ours} == {made[0].id, made[1].id}
+    assert all(type(product) is Product for product in ours)
+    assert await db.find_all(Product, {"_id": {"$in": [PydanticObjectId()]}}) == []
