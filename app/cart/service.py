@@ -124,7 +124,8 @@ async def _find(owner: Owner, *, session=None) -> Cart | GuestCart | None:
     """The owner's cart. A guest's must exist (unless this request issues it): CartNotFound."""
     if owner.is_guest and owner.new:
         return None
-    cart = _live(await owner.model.find_one(owner.query, session=session))
+    model: type[Cart] | type[GuestCart] = owner.model
+    cart = _live(await db.find_one(model, owner.query, session=session))
     if cart is None and owner.is_guest:
         raise cart_not_found()
     return cart

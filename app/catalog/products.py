@@ -89,7 +89,7 @@ async def products_by_id(
     wanted = list({PydanticObjectId(i) for i in ids})
     if not wanted:
         return {}
-    found = await Product.find({"_id": {"$in": wanted}}, session=session).to_list()
+    found = await db.find_all(Product, {"_id": {"$in": wanted}}, session=session)
     return {product.id: product for product in found}
 
 

@@ -16,9 +16,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
+import beanie
 import beanie.odm.documents
 import beanie.odm.utils.pydantic
+from beanie.odm.actions import ActionDirections, ActionRegistry, EventTypes
 from beanie.odm.utils.init import Initializer
+from beanie.odm.utils.projection import get_projection
 from pydantic import TypeAdapter
 from pymongo import TEXT, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -53,6 +56,103 @@ def _parse_object_as(object_type: Any, data: Any) -> Any:
 
 beanie.odm.utils.pydantic.parse_object_as = _parse_object_as
 beanie.odm.documents.parse_object_as = _parse_object_as  # imported there by name
+
+D = TypeVar("D", bound=beanie.Document)
+_INSERT_ACTIONS = [
+    (EventTypes.INSERT, ActionDirections.BEFORE),
+    (EventTypes.INSERT, ActionDirections.AFTER),
+]
+
+
+def plain_insert_row(document: beanie.Document) -> dict[str, Any] | None:
+    """The row Beanie's `insert()` writes for `document`, from pydantic's `model_dump`, when
+    its class needs nothing of Beanie's insert: no revision, state management, validation on
+    save, custom encoders, links or insert actions. None otherwise (then insert with Beanie).
+
+    Beanie encodes the model through its recursive Python `Encoder` (a large share of a
+    checkout's order and ledger inserts); for fields of BSON types (str, int, datetime,
+    ObjectId, lists and models of them) that is the model's dump by alias, without an
+    unset `_id` (tests/core/test_db.py compares the two for the models written this way)."""
+    cls = type(document)
+    settings = cls.get_settings()
+    if (
+        settings.use_revision
+        or settings.use_state_management
+        or settings.validate_on_save
+        or not settings.keep_nulls
+        or settings.bson_encoders
+        or settings.union_doc is not None
+        or cls.get_link_fields()
+        or any(ActionRegistry.get_action_list(cls, *action) for action in _INSERT_ACTIONS)
+    ):
+        return None
+    row: dict[str, Any] = document.model_dump(
+        by_alias=True, exclude=_UNSET_ID if document.id is None else None
+    )
+    return row
+
+
+_UNSET_ID = {"id"}
+
+
+_PROJECTIONS: dict[type[beanie.Document], dict[str, int] | None] = {}
+
+
+def _projection(model: type[beanie.Document]) -> dict[str, int] | None:
+    """The projection Beanie's find_one sends for `model` (its fields), computed once."""
+    if model not in _PROJECTIONS:
+        _PROJECTIONS[model] = get_projection(model)
+    return _PROJECTIONS[model]
+
+
+async def find_one(model: type[D], filter: dict[str, Any], *, session: Any = None) -> D | None:
+    """`model.find_one(filter, session=session)` for a filter of plain values: the same
+    query (with the projection Beanie sends) through the driver, and the document validated
+    into the model, as Beanie parses it. Beanie builds a query object, encodes the filter
+    and parses through several layers for the same answer. A model with caching, state
+    management, links or inheritance goes through Beanie."""
+    if not _plainly_read(model):
+        return await model.find_one(filter, session=session)
+    row = await model.get_pymongo_collection().find_one(
+        filter, projection=_projection(model), session=session
+    )
+    return None if row is None else model.model_validate(row)
+
+
+async def find_all(model: type[D], filter: dict[str, Any], *, session: Any = None) -> list[D]:
+    """`model.find(filter, session=session).to_list()`, as `find_one` reads one."""
+    if not _plainly_read(model):
+        return await model.find(filter, session=session).to_list()
+    cursor = model.get_pymongo_collection().find(
+        filter, projection=_projection(model), session=session
+    )
+    return [model.model_validate(row) async for row in cursor]
+
+
+def _plainly_read(model: type[beanie.Document]) -> bool:
+    """Whether Beanie's reads of `model` only validate the driver's documents into it."""
+    settings = model.get_settings()
+    return not (
+        settings.use_cache
+        or settings.use_state_management
+        or settings.union_doc is not None
+        or model._inheritance_inited
+        or model.get_link_fields()
+    )
+
+
+async def insert(document: D, *, session: Any = None) -> D:
+    """`document.insert(session=session)`, written with the driver when Beanie's insert
+    would add nothing (see `plain_insert_row`): its id set from the insert, as Beanie does."""
+    row = plain_insert_row(document)
+    if row is None:
+        await document.insert(session=session)
+        return document
+    cls = type(document)
+    result = await cls.get_pymongo_collection().insert_one(row, session=session)
+    document.id = _parse_object_as(cls.model_fields["id"].annotation, result.inserted_id)
+    return document
+
 
 # Every Beanie document of the app, as dotted paths so that `core` imports no domain.
 DOCUMENT_MODELS: list[str] = [

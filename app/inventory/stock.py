@@ -159,7 +159,7 @@ async def _move(
         order_id=order_id,
         at=now,
     )
-    await movement.insert(session=session)
+    await db.insert(movement, session=session)
     change = StockChange(
         product=product,
         variant=variant,
@@ -310,7 +310,7 @@ async def record_initial_stock(
         reason="initial",
         actor=actor,
     )
-    await movement.insert(session=session)
+    await db.insert(movement, session=session)
     return movement
 
 
@@ -633,7 +633,7 @@ async def write_variant_set(
         raise Conflict("The stock changed while the variants were edited; try again.")
     for variant in before.variants:
         if variant.id not in wanted and variant.stock:
-            await StockMovement(
+            removed = StockMovement(
                 product_id=before.id,
                 variant_id=variant.id,
                 sku=variant.sku,
@@ -642,7 +642,8 @@ async def write_variant_set(
                 reason="variant removed",
                 actor=actor,
                 at=now,
-            ).insert(session=session)
+            )
+            await db.insert(removed, session=session)
     for variant in variants:
         kept = current.get(variant.id)
         if variant.stock == (kept.stock if kept is not None else 0):

@@ -13,6 +13,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
+from app.core import db
 from app.core.clock import utcnow
 from app.core.pagination import Page, PageQuery
 from app.core.security import token_digest
@@ -42,7 +43,7 @@ async def get(*, order_id: PydanticObjectId, user_id: PydanticObjectId | None = 
     query: Query = {"_id": order_id}
     if user_id is not None:
         query["user_id"] = user_id
-    order = await Order.find_one(query)
+    order = await db.find_one(Order, query)
     if order is None:
         raise NotFound("No such order.")
     return order
@@ -181,8 +182,7 @@ async def owed_refund_ids(*, due_by: datetime, limit: int) -> list[PydanticObjec
 async def insert_order(order: Order, *, session: Session = None) -> Order:
     """Store a new order (checkout). A second order for one Idempotency-Key raises
     DuplicateKeyError (index `user_idempotency_key`)."""
-    await order.insert(session=session)
-    return order
+    return await db.insert(order, session=session)
 
 
 async def update(

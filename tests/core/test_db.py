@@ -3,12 +3,26 @@
 import asyncio
 
 import pytest
+from beanie import PydanticObjectId
+from beanie.odm.utils.dump import get_dict
 from pymongo.errors import OperationFailure
 
+from app.cart.models import Cart, CartLine, GuestCart
 from app.catalog.models import Product
 from app.core import db
+from app.core.clock import utcnow
 from app.email.models import OutboxEmail
+from app.inventory.models import StockMovement
 from app.inventory.stock import set_stock
+from app.orders.models import (
+    HistoryEntry,
+    Order,
+    OrderItem,
+    Payment,
+    PaymentDispute,
+    Refund,
+    ShippingAddress,
+)
 
 
 def _email(to: str) -> OutboxEmail:
@@ -167,3 +181,126 @@ async def test_document_ids_are_validated_without_a_new_type_adapter_each_time(a
         assert (await User.get(user.id)).email == "ids@example.com"
         assert await User.get(str(user.id)) is not None  # a string id is still converted
     assert built == []
+
+
+# -- db.insert: Beanie's row, written with the driver -------------------------------------------
+
+
+def _full_order() -> Order:
+    """An order with every nested kind of field set (items, address, refunds, disputes...)."""
+    now = utcnow()
+    return Order(
+        number="SO-TEST-1",
+        user_id=PydanticObjectId(),
+        email="a@x.test",
+        items=[
+            OrderItem(
+                product_id=PydanticObjectId(),
+                variant_id="v1",
+                sku="SKU-1",
+                options={"size": "M"},
+                name="Shirt",
+                slug="shirt",
+                unit_price=1999,
+                quantity=2,
+                line_total=3998,
+            )
+        ],
+        subtotal=3998,
+        total=3998,
+        currency="EUR",
+        shipping_address=ShippingAddress(
+            name="A", line1="1 Road", city="Town", postal_code="1000", country="BE"
+        ),
+        payment=Payment(
+            provider="dev",
+            intent_id="pi_1",
+            refunds=[Refund(amount=100, reason="late")],
+            disputes=[
+                PaymentDispute(
+                    id="dp_1",
+                    amount=5,
+                    currency="EUR",
+                    status="won",
+                    created_at=now,
+                    updated_at=now,
+                )
+            ],
+        ),
+        history=[HistoryEntry(status="pending_payment", actor="customer")],
+        idempotency_key="k",
+        hold_keys=["h1"],
+    )
+
+
+def _full_movement() -> StockMovement:
+    return StockMovement(
+        product_id=PydanticObjectId(),
+        variant_id="v",
+        sku="S",
+        delta=-1,
+        stock_after=4,
+        reason="sale",
+        actor=None,
+        order_id=PydanticObjectId(),
+    )
+
+
+@pytest.mark.parametrize("make", [_full_order, _full_movement])
+async def test_insert_writes_the_row_beanie_writes(app, make):
+    ours = make()
+    beanies = ours.model_copy(deep=True)
+    assert db.plain_insert_row(ours) == get_dict(beanies, to_db=True, keep_nulls=True)
+    collection = type(ours).get_pymongo_collection()
+    await db.insert(ours)
+    assert isinstance(ours.id, PydanticObjectId)
+    stored = await collection.find_one({"_id": ours.id})
+    await collection.delete_one({"_id": ours.id})  # the order's unique keys, free again
+    await beanies.insert()
+    theirs = await collection.find_one({"_id": beanies.id})
+    assert stored is not None and theirs is not None
+    assert list(stored) == list(theirs)  # the same fields, in the same order
+    assert {k: v for k, v in stored.items() if k != "_id"} == {
+        k: v for k, v in theirs.items() if k != "_id"
+    }
+    assert type(ours).model_validate(stored) == ours
+
+
+async def test_insert_leaves_to_beanie_what_it_cannot_write_plainly(app, monkeypatch):
+    movement = _full_movement()
+    assert db.plain_insert_row(movement) is not None
+    monkeypatch.setattr(StockMovement.get_settings(), "use_revision", True)
+    assert db.plain_insert_row(movement) is None
+    await db.insert(movement)  # Beanie's own insert: a revision id set
+    assert movement.revision_id is not None
+    assert await StockMovement.find_one(StockMovement.id == movement.id) is not None
+
+
+async def test_find_one_answers_as_beanie_does(app):
+    order = await db.insert(_full_order())
+    user_id = PydanticObjectId()
+    cart = Cart(user_id=user_id, lines=[CartLine(product_id=PydanticObjectId(), quantity=2)])
+    await cart.insert()
+    guest = GuestCart(token_hash="h" * 64, lines=[], version=1)
+    await guest.insert()
+    for model, query in [
+        (Order, {"_id": order.id, "user_id": order.user_id}),
+        (Cart, {"user_id": user_id}),
+        (GuestCart, {"token_hash": "h" * 64}),
+    ]:
+        ours = await db.find_one(model, query)
+        assert ours is not None and ours == await model.find_one(query)
+        assert type(ours) is model
+    assert await db.find_one(Order, {"_id": PydanticObjectId()}) is None
+    assert await db.find_one(Cart, {"user_id": PydanticObjectId()}) is None
+
+
+async def test_find_all_answers_as_beanie_does(app, make_category, make_product):
+    category = await make_category("Shirts")
+    made = [await make_product(f"Shirt {n}", category, stock=n) for n in range(3)]
+    query = {"_id": {"$in": [product.id for product in made[:2]]}}
+    ours = await db.find_all(Product, query)
+    assert ours == await Product.find(query).to_list()
+    assert {product.id for product in ours} == {made[0].id, made[1].id}
+    assert all(type(product) is Product for product in ours)
+    assert await db.find_all(Product, {"_id": {"$in": [PydanticObjectId()]}}) == []

@@ -10,7 +10,9 @@ Semantics found and relied on (see app/core/memory/):
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import bson.errors
 import mongomock_ng
+import mongomock_ng.codec_options
 import pytest
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
@@ -447,3 +449,53 @@ async def test_the_gate_arms_its_timeout_only_to_wait(monkeypatch):
         await session.abort_transaction()
     assert armed == [0.05]
     assert (await things.find_one({"_id": 1}))["n"] == 5
+
+
+async def test_find_one_and_update_returning_the_new_document_copies_no_old_one(monkeypatch):
+    # Returning the document after the update, the document before is looked up for its
+    # `_id` alone: the stored document is walked twice (mongomock-ng's snapshot of it, the
+    # answer's copy), not a third time for a copy of the old one nobody reads.
+    client = MemoryClient()
+    orders = client["test"]["orders"]
+    lines = [{"sku": f"s{n}", "qty": 1} for n in range(300)]
+    await orders.insert_one({"_id": 1, "status": "new", "lines": lines})
+    walked = []
+    for module, name in [
+        (walks, "copy_value"),
+        (mongomock_edge.mongomock_collection, "_clone_document"),
+    ]:
+        real = getattr(module, name)
+        monkeypatch.setattr(
+            module, name, lambda *a, _real=real, **k: walked.append(1) or _real(*a, **k)
+        )
+    after = await orders.find_one_and_update(
+        {"_id": 1, "status": "new"},
+        {"$set": {"status": "paid"}},
+        return_document=ReturnDocument.AFTER,
+    )
+    assert after["status"] == "paid" and after["lines"] == lines
+    # The snapshot is one call (its walk recurses within), the answer's copy ~302 (a call per
+    # container): a copy of the old document too would be ~302 more.
+    assert len(walked) < 400, len(walked)
+
+
+async def test_writes_convert_the_codec_options_once(coll, monkeypatch):
+    # Every insert and `$set` value is BSON-encoded to check it can be stored (with the
+    # collection's codec options, converted to PyMongo's once, not per call); a value BSON
+    # cannot store is still refused.
+    calls = []
+    real = mongomock_ng.codec_options.CodecOptions.to_pymongo
+    monkeypatch.setattr(
+        mongomock_ng.codec_options.CodecOptions,
+        "to_pymongo",
+        lambda self: calls.append(1) or real(self),
+    )
+    for n in range(5):
+        await coll.insert_one({"_id": n, "n": n})
+        await coll.update_one({"_id": n}, {"$set": {"m": [n]}})
+    assert len(calls) <= 1
+    with pytest.raises(bson.errors.InvalidDocument):
+        await coll.insert_one({"_id": 9, "bad": {1, 2}})
+    with pytest.raises(bson.errors.InvalidDocument):
+        await coll.update_one({"_id": 1}, {"$set": {"bad": object()}})
+    assert await coll.count_documents({"bad": {"$exists": True}}) == 0

@@ -3,6 +3,7 @@ never timings)."""
 
 from __future__ import annotations
 
+from app.core import db
 from app.orders.models import Order
 
 
@@ -23,6 +24,14 @@ async def test_pay_reads_the_order_once(customer, stock, fill_cart, checkout, pa
             return _real(*args, **kwargs)
 
         monkeypatch.setattr(Order, name, counting)
+    real_find_one = db.find_one  # the driver's read of a model (Beanie's, without its layers)
+
+    def counting_db(model, *args, **kwargs):
+        if model is Order:
+            reads.append("find_one")
+        return real_find_one(model, *args, **kwargs)
+
+    monkeypatch.setattr(db, "find_one", counting_db)
     paid = await pay((await placed.get_json())["id"], headers, key="pay-once")
     assert paid.status_code == 200, await paid.get_json()
     assert (await paid.get_json())["status"] == "paid"

@@ -12,8 +12,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import pymongo.errors
+from pymongo import ReturnDocument
 
-from app.core.memory.mongomock_edge import Collection, Document, filtering, helpers
+from app.core.memory.mongomock_edge import (
+    Collection,
+    Document,
+    filtering,
+    helpers,
+    mongomock_collection,
+)
 from app.core.memory.query import FindArgs, find, narrowed
 from app.core.memory.store import TrackedStore
 
@@ -56,6 +63,35 @@ class FastCollection(Collection):
         query.limit = 1
         page = find(self, query)
         return page[0] if page else None
+
+    def _find_and_modify(
+        self,
+        query: Any,
+        projection: Any = None,
+        update: Any = None,
+        upsert: bool = False,
+        sort: Any = None,
+        return_document: Any = ReturnDocument.BEFORE,
+        session: Any = None,
+        **kwargs: Any,
+    ) -> Document | None:
+        """mongomock-ng's find_one_and_update returning the document after it: the
+        document before is looked up by its `_id` alone (mongomock-ng copies it whole only to
+        read the `_id`). Anything else (the document before, deletes, upserts...) is
+        mongomock-ng's own."""
+        if kwargs or upsert or not update or return_document is not ReturnDocument.AFTER:
+            found: Document | None = super()._find_and_modify(
+                query, projection, update, upsert, sort, return_document, session, **kwargs
+            )
+            return found
+        mongomock_collection._enroll_session(session, self._store)
+        old = self.find_one(query, {"_id": 1}, sort=sort)
+        if old is None:
+            return None
+        query = {"_id": old["_id"]}
+        self._update(query, update, upsert)
+        after: Document | None = self.find_one(query, projection)
+        return after
 
     def _ensure_uniques(self, new_data: Document) -> None:
         store = self._store

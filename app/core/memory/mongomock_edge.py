@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 import mongomock_ng
+from mongomock_ng import codec_options as mongomock_codec_options
 from mongomock_ng import collection as mongomock_collection
 from mongomock_ng import filtering, helpers
 from mongomock_ng import store as mongomock_store
@@ -54,17 +55,28 @@ __all__ = [
 # mongomock-ng's own walks, kept before walks.py replaces them.
 OWN_PATCH_DATETIMES: Final = helpers.patch_datetime_awareness_in_document
 OWN_CLONE: Final = helpers._clone_document
+OWN_BSON_ENCODE: Final = mongomock_collection._bson_encode
+MongomockCodecOptions = mongomock_codec_options.CodecOptions
 
 
-def install_walks(patch_datetimes: Callable[[Any], Any], clone: Callable[[Any], Any]) -> None:
+def install_walks(
+    patch_datetimes: Callable[[Any], Any],
+    clone: Callable[[Any], Any],
+    bson_encode: Callable[..., Any] = OWN_BSON_ENCODE,
+) -> None:
     helpers.patch_datetime_awareness_in_document = patch_datetimes
     mongomock_collection._clone_document = clone  # imported there by name
+    mongomock_collection._bson_encode = bson_encode
 
 
 @contextmanager
 def own_walks() -> Iterator[None]:
     """mongomock-ng's own walks for the duration (a plain mongomock-ng, for comparisons)."""
-    installed = (helpers.patch_datetime_awareness_in_document, mongomock_collection._clone_document)
+    installed = (
+        helpers.patch_datetime_awareness_in_document,
+        mongomock_collection._clone_document,
+        mongomock_collection._bson_encode,
+    )
     install_walks(OWN_PATCH_DATETIMES, OWN_CLONE)
     try:
         yield
@@ -86,12 +98,17 @@ RELIED_ON: Final[list[tuple[str, str, str]]] = [
     ("mongomock_ng.helpers", "_clone_document", "attr"),
     ("mongomock_ng.collection", "_clone_document", "attr"),
     ("mongomock_ng.collection", "_cast_document_class", "attr"),
+    ("mongomock_ng.collection", "_bson_encode", "attr"),
+    ("mongomock_ng.codec_options.CodecOptions", "to_pymongo", "method"),
     ("mongomock_ng.collection", "filter_applies", "attr"),
+    ("mongomock_ng.collection", "_enroll_session", "attr"),
     ("mongomock_ng.store", "_get_min_datetime_from_value", "attr"),
     ("mongomock_ng.collection.Collection", "_iter_documents", "method"),
     ("mongomock_ng.collection.Collection", "_ensure_uniques", "method"),
     ("mongomock_ng.collection.Collection", "_compute_index_entries", "method"),
     ("mongomock_ng.collection.Collection", "_copy_only_fields", "method"),
+    ("mongomock_ng.collection.Collection", "_find_and_modify", "method"),
+    ("mongomock_ng.collection.Collection", "_update", "method"),
     ("mongomock_ng.collection.Collection", "_store", "instance"),
     ("mongomock_ng.collection.Collection", "codec_options", "instance"),
     ("mongomock_ng.store.CollectionStore", "begin_transaction", "method"),

@@ -1,5 +1,6 @@
 """Walks over documents: the copy a query returns, and faster stand-ins for mongomock-ng's
-two walks over every document a write takes in.
+two walks over every document a write takes in (and for its check that a written value can be
+stored as BSON, which converted the collection's codec options to PyMongo's on every call).
 
 mongomock-ng makes datetimes naive and cuts them to milliseconds, and snapshots the document
 an update is compared with and restored from; the stand-ins decide plain values with a set
@@ -17,8 +18,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.core.memory.mongomock_edge import (
+    OWN_BSON_ENCODE,
     OWN_CLONE,
     OWN_PATCH_DATETIMES,
+    MongomockCodecOptions,
     ObjectId,
     install_walks,
 )
@@ -77,4 +80,25 @@ def cloned(document: Any) -> Any:
     return OWN_CLONE(document)
 
 
-install_walks(patched_datetimes, cloned)
+# A collection's codec options (immutable) and PyMongo's for them, by the options' id.
+_CONVERTED: dict[int, tuple[Any, Any]] = {}
+
+
+def bson_encoded(document: Any, check_keys: bool, codec_options: Any) -> Any:
+    """mongomock-ng's _bson_encode (every inserted document and `$set` value is encoded to
+    check it can be stored), with a collection's codec options converted to PyMongo's once,
+    not on every call (a new PyMongo CodecOptions each time)."""
+    if type(codec_options) is MongomockCodecOptions:
+        held = _CONVERTED.get(id(codec_options))
+        if held is None or held[0] is not codec_options:
+            if len(_CONVERTED) >= 256:  # options of collections long gone
+                _CONVERTED.clear()
+            held = (codec_options, codec_options.to_pymongo())
+            _CONVERTED[id(codec_options)] = held
+        if held[1] is None:  # no PyMongo: mongomock-ng encodes nothing either
+            return None
+        codec_options = held[1]
+    return OWN_BSON_ENCODE(document, check_keys=check_keys, codec_options=codec_options)
+
+
+install_walks(patched_datetimes, cloned, bson_encoded)
