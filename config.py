@@ -187,6 +187,9 @@ class Settings(BaseSettings):
     WEBHOOK_DISABLE_AFTER_FAILURES: int = Field(default=5, ge=1)
     WEBHOOK_ROTATION_OVERLAP_SECONDS: int = Field(default=24 * 3600, ge=0, le=30 * 86400)
     STORE_TIMEZONE: Annotated[str, AfterValidator(_time_zone)] = "UTC"
+    # Priced checkout (issue 19). PRICES_INCLUDE_TAX: false, prices are net and tax is added
+    # (US style); true, prices include tax (EU style) and the tax is shown inside the total.
+    PRICES_INCLUDE_TAX: bool = False
 
     @property
     def use_embedded_db(self) -> bool:

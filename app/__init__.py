@@ -156,6 +156,7 @@ def _register_blueprints(app: Quart) -> None:
     from app.cart import bp as cart_bp
     from app.cart.service import merge_at_sign_in
     from app.catalog import bp as catalog_bp
+    from app.charges import bp as charges_bp
     from app.health import bp as health_bp
     from app.orders import bp as orders_bp
     from app.orders.provider_events import apply_event
@@ -169,6 +170,7 @@ def _register_blueprints(app: Quart) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(catalog_bp, url_prefix="/api/v1")
     app.register_blueprint(reviews_bp, url_prefix="/api/v1")
+    app.register_blueprint(charges_bp, url_prefix="/api/v1")
     app.register_blueprint(auth_bp, url_prefix="/api/v1/auth")
     app.register_blueprint(users_bp, url_prefix="/api/v1/users")
     app.register_blueprint(cart_bp, url_prefix="/api/v1/cart")

@@ -71,6 +71,12 @@ class ErrorCode(StrEnum):
     SKU_TAKEN = "sku_taken"
     VARIANT_REQUIRED = "variant_required"
     VARIANT_INVALID = "variant_invalid"
+    # Priced checkout: shipping, tax, discounts (issue 19)
+    DISCOUNT_INVALID = "discount_invalid"
+    DISCOUNT_CODE_TAKEN = "discount_code_taken"
+    TAX_RATE_EXISTS = "tax_rate_exists"
+    SHIPPING_METHOD_REQUIRED = "shipping_method_required"
+    SHIPPING_METHOD_UNAVAILABLE = "shipping_method_unavailable"
 
 
 class AppError(Exception):

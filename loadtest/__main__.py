@@ -5,14 +5,16 @@ Starts the app with Hypercorn on a free loopback port (embedded engine, demo cat
    50 orders, stock 0, 450 × 409, no 5xx.
 2. 200 concurrent logins while catalog reads go on: every login succeeds, no 5xx, and the
    latency of the reads under that load is reported.
-3. A webhook redelivery storm (`storm.py`): each event applied once, however often it comes.
-4. Outgoing webhooks (`hooks.py`): 100 orders paid at once give exactly 100 `order.paid`
+3. The last uses of a discount code (`codes.py`): 50 shoppers with the code on their carts
+   check out at once with 5 uses left: exactly 5 orders carry it, 45 × 422 discount_invalid.
+4. A webhook redelivery storm (`storm.py`): each event applied once, however often it comes.
+5. Outgoing webhooks (`hooks.py`): 100 orders paid at once give exactly 100 `order.paid`
    deliveries to a receiver that verifies each signature (and fails some first attempts).
-5. The fault run (`faults.py`): several app processes on a SecantusDB of its own, killed with
+6. The fault run (`faults.py`): several app processes on a SecantusDB of its own, killed with
    SIGKILL at random while shoppers check out, pay and cancel and webhooks arrive; then the
    stock, ledger, outbox, idempotency and payment invariants, read from the database.
-`python -m loadtest --only faults` (or LOADTEST_ONLY=faults; names: rush, storm, hooks, faults,
-comma-separated) runs some of them.
+`python -m loadtest --only faults` (or LOADTEST_ONLY=faults; names: rush, codes, storm, hooks,
+faults, comma-separated) runs some of them.
 Prints a summary table and writes it to `loadtest/out/latest.md`; exits non-zero when a
 check fails. Rate limiting is switched off for the run (it would rightly refuse 500
 registrations from one address) and bcrypt runs at 10 rounds (~60 ms a hash) to keep the
@@ -312,7 +314,7 @@ def report(results: list[Result]) -> str:
     return "\n".join(lines) + "\n"
 
 
-SCENARIOS = ("rush", "storm", "hooks", "faults")
+SCENARIOS = ("rush", "codes", "storm", "hooks", "faults")
 
 
 def selected(argv: list[str]) -> set[str]:
@@ -329,13 +331,16 @@ def selected(argv: list[str]) -> set[str]:
 
 
 def main() -> int:
-    from loadtest import faults, hooks, storm
+    from loadtest import codes, faults, hooks, storm
 
     names = selected(sys.argv[1:])
     results: list[Result] = []
     if "rush" in names:
         with Server() as server:
             results += asyncio.run(run(server.base))
+    if "codes" in names:
+        print(">> the last uses of a discount code", flush=True)
+        results += asyncio.run(codes.run(sys.modules[__name__]))
     if "storm" in names:
         print(">> webhook redelivery storm", flush=True)
         results += asyncio.run(storm.run(sys.modules[__name__]))

@@ -6,4 +6,13 @@ from quart_schema import tag_blueprint
 bp = Blueprint("admin", __name__)
 tag_blueprint(bp, ["admin"])
 
-from app.admin import catalog, emails, inventory, orders, reports, users, webhooks  # noqa: E402,F401
+from app.admin import (  # noqa: E402,F401
+    catalog,
+    charges,
+    emails,
+    inventory,
+    orders,
+    reports,
+    users,
+    webhooks,
+)

@@ -32,6 +32,7 @@ class Address(BaseModel):
     city: str
     postal_code: str
     country: str
+    region: str | None = None
     phone: str | None = None
     is_default: bool = False
 

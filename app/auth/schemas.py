@@ -39,6 +39,12 @@ OptionalLine = Annotated[str, StringConstraints(max_length=200)]
 City = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 PostalCode = Annotated[str, StringConstraints(min_length=1, max_length=20)]
 Country = Annotated[str, StringConstraints(min_length=2, max_length=56)]
+# Priced checkout (issue 19): the state or province, ISO 3166-2 without the country prefix.
+Region = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9]{1,3}$"),
+    Field(description="State or province, ISO 3166-2 without the country prefix: `CA`"),
+]
 # Login and forgot-password take any string: an unknown or odd email simply finds nobody.
 EmailLookup = Annotated[str, StringConstraints(min_length=1, max_length=320)]
 OpaqueToken = Annotated[str, StringConstraints(min_length=1, max_length=256)]
@@ -50,6 +56,7 @@ class AddressIn(InModel):
     city: City
     postal_code: PostalCode
     country: Country
+    region: Region | None = None
     phone: Phone | None = None
     is_default: StrictBool = False
 

@@ -39,6 +39,9 @@ class Cart(Document):
     lines: list[CartLine] = Field(default_factory=list)
     # Bumped on every write: the guard of optimistic concurrency on the lines.
     version: int = 0
+    # The discount code the shopper put on the cart (POST /cart/discount), as the admin wrote
+    # it; checked again by every quote and by checkout.
+    discount_code: str | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
     class Settings:
@@ -52,6 +55,7 @@ class GuestCart(Document):
     token_hash: Annotated[str, Indexed(unique=True)]
     lines: list[CartLine] = Field(default_factory=list)
     version: int = 0
+    discount_code: str | None = None  # as on Cart (issue 19)
     updated_at: datetime = Field(default_factory=utcnow)
     last_used: datetime = Field(default_factory=utcnow)
 

@@ -8,10 +8,17 @@ from functools import wraps
 from beanie import PydanticObjectId
 from quart import g
 from quart_rate_limiter import rate_limit
-from quart_schema import validate_request, validate_response
+from quart_schema import validate_querystring, validate_request, validate_response
 
-from app.cart import bp, limits, service
-from app.cart.schemas import CartItemIn, CartItemUpdate, CartOut
+from app.cart import bp, limits, quote, service
+from app.cart.schemas import (
+    CartItemIn,
+    CartItemUpdate,
+    CartOut,
+    DiscountCodeIn,
+    QuoteOut,
+    QuoteQuery,
+)
 from app.cart.service import Owner
 from app.core.guest import (
     CART_TOKEN_HEADER,
@@ -21,6 +28,7 @@ from app.core.guest import (
     header_token,
     login_or_guest,
 )
+from app.core.ids import parse_object_id
 from app.core.openapi import header_parameters, links, problems
 from app.core.security import authenticate, bearer_token, current_user, login_required
 from app.errors import Unauthenticated
@@ -139,3 +147,42 @@ async def merge_cart(data: CartMergeIn) -> CartOut:
     cart token (a second merge of one token changes nothing)."""
     cart, report = await service.merge(user_id=current_user().id, token=data.cart_token)
     return cart.model_copy(update={"cart_merge": report})
+
+
+# -- the priced cart (issue 19) --------------------------------------------------------------
+
+
+@bp.get("/quote")
+@problems(401, 404, 422)
+@guest_cart()
+@validate_querystring(QuoteQuery)
+@validate_response(QuoteOut)
+async def get_quote(query_args: QuoteQuery) -> QuoteOut:
+    """My cart (or a guest's) priced for a destination and shipping method: discount,
+    shipping and tax per line, and the totals checkout will charge."""
+    return await quote.quote(
+        owner=g.cart_owner,
+        country=query_args.country,
+        region=query_args.region,
+        shipping_method_id=parse_object_id(query_args.shipping_method_id),
+    )
+
+
+@bp.post("/discount")
+@problems(401, 404, 422)
+@guest_cart()
+@validate_request(DiscountCodeIn)
+@validate_response(QuoteOut)
+async def apply_discount(data: DiscountCodeIn) -> QuoteOut:
+    """Put a discount code on my cart (422 `discount_invalid` with a `reason` when it
+    cannot be used); answers the cart's quote without a destination."""
+    return await quote.apply_code(owner=g.cart_owner, code=data.code)
+
+
+@bp.delete("/discount")
+@problems(401, 404)
+@guest_cart()
+@validate_response(QuoteOut)
+async def remove_discount() -> QuoteOut:
+    """Take the discount code off my cart."""
+    return await quote.remove_code(owner=g.cart_owner)

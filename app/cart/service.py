@@ -159,12 +159,16 @@ async def checkout_lines(*, owner: Owner, session=None) -> list[CartLine]:
 
 
 async def empty(*, owner: Owner, session=None) -> None:
-    """Empty the cart (checkout does this in its transaction)."""
+    """Empty the cart and take its discount code off (checkout does this in its
+    transaction)."""
     now = utcnow()
     touched = {"last_used": now} if owner.is_guest else {}
     await owner.model.get_pymongo_collection().update_one(
         owner.query,
-        {"$set": {"lines": [], "updated_at": now, **touched}, "$inc": {"version": 1}},
+        {
+            "$set": {"lines": [], "discount_code": None, "updated_at": now, **touched},
+            "$inc": {"version": 1},
+        },
         session=session,
     )
 
@@ -521,6 +525,13 @@ async def merge(*, user_id: PydanticObjectId, token: str) -> tuple[CartOut, Cart
                 )
 
         cart = await _edit(user, edit, also=[line.product_id for line in incoming], session=session)
+        if claimed.discount_code:
+            # The guest's discount code comes along unless the account's cart has one.
+            await Cart.get_pymongo_collection().update_one(
+                {"user_id": user_id, "discount_code": None},
+                {"$set": {"discount_code": claimed.discount_code}},
+                session=session,
+            )
         report = CartMergeOut(merged=True, lines_added=added_in_full[0], capped=list(capped))
         return cart, report
 

@@ -16,6 +16,7 @@ from app.catalog.stock_fields import (
     stock_status,
 )
 from app.core.clock import utcnow
+from app.pricing.engine import TaxClass
 
 ProductStatus = Literal["active", "archived"]
 
@@ -195,6 +196,10 @@ class Product(Document):
     # any variant is low, both re-derived by every stock write (app/inventory/stock.py).
     options: list[ProductOption] = Field(default_factory=list)
     variants: list[Variant] = Field(default_factory=list)
+    # Priced checkout (issue 19): the tax class its rate is looked up by, and its shipping
+    # weight (weight-tier shipping methods; None counts as 0).
+    tax_class: TaxClass = "standard"
+    weight_grams: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -60,6 +60,8 @@ async def product_out(product: Product) -> ProductOut:
         stock=product.stock,
         low_stock_threshold=product.low_stock_threshold,
         status=product.status,
+        tax_class=product.tax_class,
+        weight_grams=product.weight_grams,
         created_at=as_utc(product.created_at),
         updated_at=as_utc(product.updated_at),
     )
@@ -167,6 +169,7 @@ def new_product_fields(data: ProductIn) -> dict[str, Any]:
     """The fields of a new product from the admin's form (422 for a foreign currency)."""
     fields = data.model_dump(exclude={"category"})
     fields["currency"] = store_currency(data.currency)
+    fields["tax_class"] = data.tax_class or "standard"
     return fields
 
 

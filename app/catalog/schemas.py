@@ -10,6 +10,7 @@ from pydantic import (
     ConfigDict,
     Field,
     RootModel,
+    Strict,
     StringConstraints,
     ValidationInfo,
     WithJsonSchema,
@@ -30,6 +31,7 @@ from app.core.schemas import (
     QueryModel,
     UTCDateTime,
 )
+from app.pricing.engine import TaxClass
 
 SortKey = Literal["price", "-price", "name", "-created_at", "-rating"]
 
@@ -49,6 +51,7 @@ Currency = Annotated[
     # The OpenAPI document narrows the enum to the store's currency (see core/openapi.py).
     WithJsonSchema({"type": "string", "enum": CURRENCY_CODES, STORE_CURRENCY_MARK: True}),
 ]
+WeightGrams = Annotated[int, Strict(), Field(ge=0, le=1_000_000_000, description="Grams")]
 Brand = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 ATTRIBUTE_KEY = r"^[a-z][a-z0-9_]{0,39}$"
 AttributeKey = Annotated[str, StringConstraints(pattern=ATTRIBUTE_KEY)]
@@ -262,6 +265,12 @@ class ProductIn(InModel):
         default=None,
         description="One per combination sold; absent: one variant holding `stock`",
     )
+    tax_class: TaxClass | None = Field(
+        default=None, description="The tax class its rate is looked up by. Left out: `standard`."
+    )
+    weight_grams: WeightGrams | None = Field(
+        default=None, description="Shipping weight (weight-tier shipping methods)"
+    )
 
 
 def _absent_is_not_null(schema: dict[str, Any]) -> None:
@@ -291,6 +300,8 @@ class ProductUpdate(InModel):
     status: Literal["active", "archived"] = None
     options: Options = None
     variants: Variants = None
+    tax_class: TaxClass = None
+    weight_grams: WeightGrams | None = None
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(include=self.model_fields_set)
@@ -396,6 +407,8 @@ class ProductOut(ProductListItem):
     stock: int
     low_stock_threshold: int
     status: Literal["active", "archived"]
+    tax_class: TaxClass
+    weight_grams: int | None
     created_at: UTCDateTime
     updated_at: UTCDateTime
 

@@ -181,6 +181,11 @@ DOCUMENT_MODELS: list[str] = [
     "app.hooks.models.WebhookEndpoint",
     "app.hooks.models.WebhookDelivery",
     "app.hooks.models.WebhookSequence",
+    # Priced checkout (issue 19)
+    "app.charges.models.ShippingMethod",
+    "app.charges.models.TaxRate",
+    "app.charges.models.Discount",
+    "app.charges.models.DiscountUse",
 ]
 
 

@@ -80,6 +80,10 @@ CONVERTERS: dict[str, type[ObjectIdConverter]] = {
     "cartline": _converter("cartline", "This product is not in the cart."),
     "webhook": _converter("webhook", "No such webhook endpoint."),
     "delivery": _converter("delivery", "No such webhook delivery."),
+    # Priced checkout (issue 19)
+    "shippingmethod": _converter("shippingmethod", "No such shipping method."),
+    "taxrate": _converter("taxrate", "No such tax rate."),
+    "discount": _converter("discount", "No such discount."),
 }
 
 

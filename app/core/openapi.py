@@ -86,6 +86,23 @@ PROBLEM_SCHEMA = {
             "type": "integer",
             "description": "The units of the refused checkout (409 `unpaid_limit_reached`)",
         },
+        # Priced checkout (issue 19).
+        "reason": {
+            "type": "string",
+            "description": "Why the code cannot be used (422 `discount_invalid`): `unknown`, "
+            "`not_started`, `expired`, `used_up`, `customer_limit`, `min_subtotal`, "
+            "`no_eligible_lines`",
+        },
+        "discount_code": {
+            "type": "string",
+            "description": "The code refused (422 `discount_invalid`)",
+        },
+        "shipping_methods": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The ids of the methods that ship there (422 "
+            "`shipping_method_required`)",
+        },
     },
     "required": ["type", "title", "status", "detail", "code", "request_id"],
 }

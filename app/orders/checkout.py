@@ -19,7 +19,11 @@ from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 from quart import current_app
 
+from app.cart import quote as cart_quote
 from app.cart import service as cart
+from app.catalog.models import Product
+from app.charges import discounts
+from app.charges.models import Discount
 from app.core import db
 from app.core.money import format_amount
 from app.core.security import token_digest
@@ -27,6 +31,7 @@ from app.errors import ErrorCode, Invalid
 from app.inventory import stock as inventory
 from app.inventory.errors import InsufficientStock
 from app.orders import events, guest_tokens, holds, payments, provider
+from app.orders import pricing as order_pricing
 from app.orders.models import (
     HistoryEntry,
     Order,
@@ -125,6 +130,7 @@ async def place_order(
     shipping_address: dict[str, Any] | None = None,
     address_id: str | None = None,
     idempotency_key: str | None = None,
+    shipping_method_id: PydanticObjectId | None = None,
 ) -> Placed:
     """Turn the user's (or the guest's) cart into an order and ask the payment provider for
     an intent.
@@ -138,7 +144,10 @@ async def place_order(
     (409 `unpaid_limit_reached`: the customer holds as many unpaid orders or units as allowed;
     nothing changed), InsufficientStock (409, `lines` names every short line; nothing changed),
     AmountOutOfRange (422: the total is one the payment provider does not charge, with the
-    allowed `minimum` and `maximum`; nothing changed).
+    allowed `minimum` and `maximum`; nothing changed); from the pricing step (nothing
+    changed): Invalid `shipping_method_required` or `shipping_method_unavailable`,
+    DiscountInvalid (422 `discount_invalid`: the code on the cart cannot be used now, e.g.
+    its last use went to another order).
     """
     settings = current_app.config["SETTINGS"]
     order_token: str | None = None
@@ -166,6 +175,7 @@ async def place_order(
         actor = f"user:{user.id}"
         # What the customer may hold unpaid is capped (holds.py).
         hold_keys = [holds.user_key(user.id)]
+    customer = order_pricing.customer_key(user_id=user_id, email=email)
 
     async def work(session: Session) -> Order:
         lines = await cart.checkout_lines(owner=owner, session=session)
@@ -187,8 +197,10 @@ async def place_order(
         units = sum(line.quantity for line in lines)
         await holds.take(hold_keys, order_id=order_id, units=units, session=session)
         items: list[OrderItem] = []
+        bought: list[Product] = []
         short = []
         inserted = False
+        redeemed: Discount | None = None
         try:
             for line in lines:
                 taken = await inventory.take_stock(
@@ -219,22 +231,39 @@ async def place_order(
                         image=product.images[0].url if product.images else None,
                     )
                 )
+                bought.append(product)
             if short:
                 raise InsufficientStock(
                     "Not enough stock for some items in your cart; nothing was ordered.",
                     shortages=await inventory.shortages(short, session=session),
                 )
-            subtotal = sum(item.line_total for item in items)
+            # The quote's own pricing (app/cart/quote.py), strictly: what was shown is charged.
+            priced = await order_pricing.price_items(
+                items,
+                bought,
+                address=address,
+                shipping_method_id=shipping_method_id,
+                code=await cart_quote.code_on_cart(owner=owner, session=session),
+                customer=customer,
+                session=session,
+            )
+            money = order_pricing.priced_fields(items, priced, customer=customer)
             # Before the insert: a refusal aborts the transaction (or gives the stock back).
-            _refuse_unchargeable(subtotal, settings.STORE_CURRENCY)
+            _refuse_unchargeable(money["total"], settings.STORE_CURRENCY)
+            if priced.discount is not None:
+                # The guarded count of the code's uses: of racing checkouts for its last use,
+                # one counts it and the others are refused here (DiscountInvalid `used_up`).
+                await discounts.redeem(
+                    priced.discount, order_id=order_id, customer=customer, session=session
+                )
+                redeemed = priced.discount
             order = Order(
                 id=order_id,
                 number=new_order_number(order_id),
                 user_id=user_id,
                 email=email,
                 items=items,
-                subtotal=subtotal,
-                total=subtotal,
+                **money,
                 currency=settings.STORE_CURRENCY,
                 shipping_address=address,
                 payment=Payment(provider=payments.provider_name()),
@@ -256,6 +285,10 @@ async def place_order(
                 # No transaction to abort: give back what this attempt took.
                 await _give_back(items, order_id=order_id, actor=actor)
                 await holds.release(hold_keys, order_id=order_id, units=units)
+                if redeemed is not None:
+                    await discounts.release(
+                        discount_id=redeemed.id, customer=customer, order_id=order_id
+                    )
             raise
 
     await holds.ensure(hold_keys)

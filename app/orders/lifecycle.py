@@ -1,14 +1,15 @@
 """The one way to move an order along its statuses (app/orders/state.py says which moves
 exist): one conditional update on the status the caller read, so of two racing moves exactly
 one wins. It appends to `history`, gives back the order's unpaid hold when it leaves
-`pending_payment` (holds.py) and queues the customer's email in the same transaction (pass
+`pending_payment` (holds.py), gives back a cancelled or refunded order's discount use
+(discount_uses.py) and queues the customer's email in the same transaction (pass
 `session=`; without one, the order moves first and the hold follows).
 """
 
 from __future__ import annotations
 
 from app.core.clock import utcnow
-from app.orders import events, holds, state, store
+from app.orders import discount_uses, events, holds, state, store
 from app.orders.models import HistoryEntry, Order, OrderStatus
 from app.orders.notifications import order_status_email
 from app.orders.store import Query, Session
@@ -50,6 +51,8 @@ async def move(
         # No longer unpaid: its place under the cap is free. Only the move that took it out
         # of `pending_payment` gets here (the status was its condition), so this happens once.
         await holds.release(moved.hold_keys, order_id=moved.id, units=moved.units, session=session)
+    if target in discount_uses.GIVES_USE_BACK:
+        await discount_uses.give_back(moved, session=session)
     await order_status_email(moved, note=email_note or note, session=session)
     await events.order_moved(moved, target=target, session=session)
     return moved

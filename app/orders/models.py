@@ -50,6 +50,34 @@ class OrderItem(BaseModel):
     quantity: int
     line_total: int
     image: str | None = None
+    # Priced checkout (issue 19): the line's share of the discount and its tax, with the rate
+    # charged (parts per million), so a later rate change never changes a placed order.
+    discount: int = 0
+    tax: int = 0
+    tax_class: str = "standard"
+    tax_rate_ppm: int = 0
+    tax_rate_name: str | None = None
+
+
+class OrderShippingMethod(BaseModel):
+    """A copy of the shipping method as it was chosen."""
+
+    id: PydanticObjectId
+    name: str
+    price: int  # what the method cost before a threshold or a free-shipping code
+    min_days: int
+    max_days: int
+
+
+class OrderDiscount(BaseModel):
+    """The code the order used; `released` once a cancel or full refund gave its use back."""
+
+    id: PydanticObjectId
+    code: str
+    type: str
+    value: int
+    customer: str | None = None  # the per-customer counter it was counted on
+    released: bool = False
 
 
 class ShippingAddress(BaseModel):
@@ -59,6 +87,7 @@ class ShippingAddress(BaseModel):
     city: str
     postal_code: str
     country: str
+    region: str | None = None
     phone: str | None = None
 
 
@@ -137,6 +166,14 @@ class Order(Document):
     items: list[OrderItem]
     subtotal: int
     shipping_total: int = 0
+    # Priced checkout (issue 19): the quote as charged (app/pricing/engine.py).
+    discount_total: int = 0
+    tax_total: int = 0
+    shipping_tax: int = 0
+    shipping_discount: int = 0
+    prices_include_tax: bool = False
+    shipping_method: OrderShippingMethod | None = None
+    discount: OrderDiscount | None = None
     total: int
     currency: str
     shipping_address: ShippingAddress

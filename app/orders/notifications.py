@@ -62,6 +62,14 @@ def _context(order: Order, note: str | None, order_token: str | None = None) -> 
             {"name": item.name, "quantity": item.quantity, "line_total": money(item.line_total)}
             for item in order.items
         ],
+        # The priced checkout's breakdown (issue 19): each row shown when it is not zero.
+        "subtotal": money(order.subtotal),
+        "discount": (f"-{money(order.discount_total)}" if order.discount_total else ""),
+        "discount_code": order.discount.code if order.discount else "",
+        "shipping": money(order.shipping_total) if order.shipping_method else "",
+        "shipping_method": order.shipping_method.name if order.shipping_method else "",
+        "tax": money(order.tax_total) if order.tax_total else "",
+        "tax_label": "Tax included" if order.prices_include_tax else "Tax",
         "total": money(order.total),
         "refunded": money(order.payment.amount_refunded) if order.payment.amount_refunded else "",
         "tracking_number": order.tracking_number if order.status == "shipped" else None,

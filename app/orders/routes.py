@@ -23,6 +23,7 @@ from app.core.guest import (
     login_or_guest,
 )
 from app.core.idempotency import HEADER, idempotent
+from app.core.ids import parse_object_id
 from app.core.openapi import header_parameters, links, problems
 from app.core.pagination import Page, PageQuery
 from app.core.security import authenticate, bearer_token, current_user, login_required
@@ -141,6 +142,7 @@ async def place_order(data: CheckoutIn) -> tuple[OrderOut, int]:
         shipping_address=data.shipping_address.model_dump() if data.shipping_address else None,
         address_id=data.address_id,
         idempotency_key=request.headers.get(HEADER),
+        shipping_method_id=parse_object_id(data.shipping_method_id),
     )
     return OrderOut.of(placed.order).model_copy(update={"order_token": placed.order_token}), 201
 

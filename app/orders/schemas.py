@@ -16,6 +16,7 @@ from app.auth.schemas import (
     OptionalLine,
     Phone,
     PostalCode,
+    Region,
 )
 from app.core.pagination import PageQuery
 from app.core.schemas import (
@@ -62,6 +63,7 @@ class ShippingAddressIn(InModel):
     city: City
     postal_code: PostalCode
     country: Country
+    region: Region | None = None
     phone: Phone | None = None
 
 
@@ -81,6 +83,11 @@ class CheckoutIn(InModel):
     # fails with the field's own type error).
     shipping_address: ShippingAddressIn = None
     address_id: ObjectIdStr = None
+    shipping_method_id: ObjectIdStr = Field(
+        default=None,
+        description="The shipping method (`GET /shipping-methods` for the address): required "
+        "when one ships there (422 `shipping_method_required`)",
+    )
     email: NewEmail = Field(
         default=None,
         description="A guest's email address (the order's emails go there); required without "
@@ -155,6 +162,25 @@ class OrderItemOut(OutModel):
     unit_price: int
     quantity: int
     line_total: int
+    discount: int = Field(description="The line's share of the discount")
+    tax: int = Field(description="The line's tax (included in or added to its price)")
+    tax_class: str
+    tax_rate_bp: float = Field(description="The rate charged, basis points (2000 is 20 %)")
+    tax_rate_name: str | None
+
+
+class OrderShippingMethodOut(OutModel):
+    id: ObjectIdStr
+    name: str
+    price: int = Field(description="The method's price, before a threshold or free-shipping code")
+    min_days: int
+    max_days: int
+
+
+class OrderDiscountOut(OutModel):
+    code: str
+    type: str
+    value: int
 
 
 class ShippingAddressOut(OutModel):
@@ -164,6 +190,7 @@ class ShippingAddressOut(OutModel):
     city: str
     postal_code: str
     country: str
+    region: str | None
     phone: str | None
 
 
@@ -228,9 +255,19 @@ class OrderOut(OutModel):
     status: OrderStatus
     items: list[OrderItemOut]
     subtotal: int
+    discount_total: int
     shipping_total: int
+    tax_total: int = Field(description="Line taxes plus `shipping_tax`")
+    shipping_tax: int
+    shipping_discount: int = Field(description="What a free-shipping code took off")
+    prices_include_tax: bool = Field(
+        description="true: `total` = subtotal − discount_total + shipping_total, tax inside; "
+        "false: tax_total is added on top"
+    )
     total: int
     currency: str
+    shipping_method: OrderShippingMethodOut | None
+    discount: OrderDiscountOut | None
     shipping_address: ShippingAddressOut
     payment: PaymentOut
     tracking_number: str | None
@@ -253,6 +290,9 @@ class OrderOut(OutModel):
         data["id"] = str(order.id)
         for item in data["items"]:
             item["product_id"] = str(item["product_id"])
+            item["tax_rate_bp"] = item.pop("tax_rate_ppm") / 100
+        if data["shipping_method"] is not None:
+            data["shipping_method"]["id"] = str(data["shipping_method"]["id"])
         for refund in data["payment"]["refunds"]:
             refund["id"] = str(refund["id"])
         return cls.model_validate(data)

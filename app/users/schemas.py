@@ -14,6 +14,7 @@ from app.auth.schemas import (
     PasswordChangeIn,
     Phone,
     PostalCode,
+    Region,
 )
 from app.core.schemas import InModel, ObjectIdStr, OutModel
 
@@ -26,6 +27,7 @@ class AddressUpdate(InModel):
     city: City | None = None
     postal_code: PostalCode | None = None
     country: Country | None = None
+    region: Region | None = None
     phone: Phone | None = None
     is_default: StrictBool | None = None
 
@@ -37,6 +39,7 @@ class AddressOut(OutModel):
     city: str
     postal_code: str
     country: str
+    region: str | None
     phone: str | None
     is_default: bool
 

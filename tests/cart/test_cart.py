@@ -535,6 +535,9 @@ async def test_openapi_documents_the_cart(client):
         ("post", f"{URL}/items"),
         ("patch", f"{URL}/items/{{product_id}}"),
         ("delete", f"{URL}/items/{{product_id}}"),
+        ("get", f"{URL}/quote"),
+        ("post", f"{URL}/discount"),
+        ("delete", f"{URL}/discount"),
         ("post", f"{URL}/merge"),
     }
     for key, operation in operations.items():

@@ -155,7 +155,15 @@ STATE_DEPENDENT = {
         (422, "amount_out_of_range", None),
         (422, "validation_error", ("address_id",)),
         (422, "idempotency_key_reused", None),
+        # Priced checkout: which shipping methods ship to the address, and whether the code
+        # on the cart still applies, are the store's to know.
+        (422, "shipping_method_required", None),
+        (422, "shipping_method_unavailable", None),
+        (422, "discount_invalid", None),
     },
+    ("GET", "/api/v1/cart/quote"): {(422, "shipping_method_unavailable", None)},
+    # Which codes exist, and whether one applies to this cart.
+    ("POST", "/api/v1/cart/discount"): {(422, "discount_invalid", None)},
     # Which payment methods exist and which a bank declines is the provider's to know; an
     # Idempotency-Key sent before with another body is refused.
     ("POST", "/api/v1/orders/{order_id}/pay"): {
@@ -194,6 +202,26 @@ STATE_DEPENDENT = {
     },
     ("DELETE", "/api/v1/admin/products/{product_id}/variants/{variant_id}"): {
         (422, "variant_invalid", None)
+    },
+    # A discount's value against its type, its dates in order, a known category; a method's
+    # delivery days in order; tier weights distinct (relations between fields).
+    ("POST", "/api/v1/admin/discounts"): {
+        (422, "validation_error", ("value",)),
+        (422, "validation_error", ("ends_at",)),
+        (422, "validation_error", ("category",)),
+    },
+    ("PATCH", "/api/v1/admin/discounts/{discount_id}"): {
+        (422, "validation_error", ("value",)),
+        (422, "validation_error", ("ends_at",)),
+        (422, "validation_error", ("category",)),
+    },
+    ("POST", "/api/v1/admin/shipping-methods"): {
+        (422, "validation_error", ("max_days",)),
+        (422, "validation_error", ("weight_tiers",)),
+    },
+    ("PATCH", "/api/v1/admin/shipping-methods/{method_id}"): {
+        (422, "validation_error", ("max_days",)),
+        (422, "validation_error", ("weight_tiers",)),
     },
     # Which variant, for a product that has several.
     ("POST", "/api/v1/admin/products/{product_id}/stock"): {(422, "variant_required", None)},

@@ -56,6 +56,16 @@ BODIES: dict[tuple[str, str], dict | None] = {
     ("POST", "/api/v1/admin/webhooks/<webhook:endpoint_id>/rotate-secret"): {},
     ("GET", "/api/v1/admin/webhooks/<webhook:endpoint_id>/deliveries"): None,
     ("POST", "/api/v1/admin/webhook-deliveries/<delivery:delivery_id>/redeliver"): None,
+    # Priced checkout (issue 19).
+    ("GET", "/api/v1/admin/shipping-methods/<shippingmethod:method_id>"): None,
+    ("PATCH", "/api/v1/admin/shipping-methods/<shippingmethod:method_id>"): {"price": 100},
+    ("DELETE", "/api/v1/admin/shipping-methods/<shippingmethod:method_id>"): None,
+    ("GET", "/api/v1/admin/tax-rates/<taxrate:rate_id>"): None,
+    ("PATCH", "/api/v1/admin/tax-rates/<taxrate:rate_id>"): {"rate_bp": 500},
+    ("DELETE", "/api/v1/admin/tax-rates/<taxrate:rate_id>"): None,
+    ("GET", "/api/v1/admin/discounts/<discount:discount_id>"): None,
+    ("PATCH", "/api/v1/admin/discounts/<discount:discount_id>"): {"active": False},
+    ("DELETE", "/api/v1/admin/discounts/<discount:discount_id>"): None,
 }
 
 

@@ -25,6 +25,9 @@ CART_ROUTES = {
     ("POST", "/api/v1/cart/items"),
     ("PATCH", f"/api/v1/cart/items/{SOME_ID}"),
     ("DELETE", f"/api/v1/cart/items/{SOME_ID}"),
+    ("GET", "/api/v1/cart/quote"),
+    ("POST", "/api/v1/cart/discount"),
+    ("DELETE", "/api/v1/cart/discount"),
     ("POST", "/api/v1/orders"),
 }
 ORDER_ROUTES = {

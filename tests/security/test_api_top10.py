@@ -67,6 +67,7 @@ PUBLIC = {
     ("GET", "/api/v1/categories"),
     ("POST", "/api/v1/payments/webhook"),
     ("GET", "/api/v1/payments/config"),  # the provider and Stripe's publishable key: public
+    ("GET", "/api/v1/shipping-methods"),  # what the store ships where, at what price
 }
 
 

@@ -8,6 +8,7 @@ import { EmailsPage } from "./admin/EmailsPage";
 import { UsersPage } from "./admin/UsersPage";
 import { WebhooksPage } from "./admin/WebhooksPage";
 import { OrdersPage } from "./admin/OrdersPage";
+import { DiscountsPage, ShippingMethodsPage, TaxRatesPage } from "./admin/PricingPages";
 import { EditProductPage, NewProductPage } from "./admin/ProductFormPage";
 import { ProductsPage } from "./admin/ProductsPage";
 import { AdminLayout } from "./admin/AdminLayout";
@@ -44,6 +45,9 @@ const router = createBrowserRouter([
       { path: "users", element: <UsersPage /> },
       { path: "emails", element: <EmailsPage /> },
       { path: "webhooks", element: <WebhooksPage /> },
+      { path: "shipping", element: <ShippingMethodsPage /> },
+      { path: "tax-rates", element: <TaxRatesPage /> },
+      { path: "discounts", element: <DiscountsPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

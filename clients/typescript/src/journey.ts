@@ -327,6 +327,36 @@ async function main(): Promise<void> {
   check(cart.items.length === 1 && cart.item_count === 3, "one line of three");
   check(cart.subtotal === 3 * page.price && cart.currency === page.currency, "subtotal, currency");
 
+  // -- the priced cart: shipping methods, quote, discount code --------------------------------
+  step("shipping methods, the cart's quote, a discount code");
+  const methods = ok(
+    await api.GET("/api/v1/shipping-methods", { params: { query: { country: "US", region: "CA" } } }),
+    200,
+    "GET /shipping-methods",
+  );
+  check(methods.every((m) => m.currency === cart.currency && m.min_days <= m.max_days), "methods");
+  const quoted = ok(
+    await api.GET("/api/v1/cart/quote", { params: { query: { country: "US", region: "CA" } } }),
+    200,
+    "GET /cart/quote",
+  );
+  const taxAdded = quoted.prices_include_tax ? 0 : quoted.tax_total;
+  check(quoted.subtotal === cart.subtotal, "the quote's subtotal is the cart's");
+  check(
+    quoted.total === quoted.subtotal - quoted.discount_total + quoted.shipping_total + taxAdded,
+    "the quote adds up",
+  );
+  check(
+    quoted.lines.length === cart.items.length &&
+      quoted.lines.every((line) => line.discount >= 0 && line.tax >= 0 && line.total >= 0),
+    "discount and tax per line",
+  );
+  check(quoted.shipping_methods.length === methods.length, "the destination's methods");
+  const badCode = await api.POST("/api/v1/cart/discount", { body: { code: "NO-SUCH-CODE" } });
+  check(problem(badCode, 422, "discount_invalid", "an unknown code").reason === "unknown", "reason");
+  const noCode = ok(await api.DELETE("/api/v1/cart/discount"), 200, "DELETE /cart/discount");
+  check(noCode.discount === null && noCode.total === noCode.subtotal + noCode.shipping_total + (noCode.prices_include_tax ? 0 : noCode.tax_total), "no code on the cart");
+
   // -- checkout and pay -----------------------------------------------------------------------
   step("checkout with an Idempotency-Key");
   const key = randomUUID();
@@ -339,6 +369,11 @@ async function main(): Promise<void> {
   check(order.status === "pending_payment", "a new order waits for payment");
   check(order.items.length === 1 && order.items[0]?.product_id === itemA.id, "the cart's line");
   check(order.subtotal === cart.subtotal && order.total >= order.subtotal, "totals");
+  check(
+    order.total === quoted.total && order.tax_total === quoted.tax_total && order.discount_total === 0,
+    "the order charges the quote",
+  );
+  check(order.items.every((item) => item.tax >= 0 && item.discount === 0), "per line tax and discount");
   check(order.currency === cart.currency, "currency");
   check(order.payment.provider === "dev" && order.payment.status === "requires_payment", "payment");
   check(typeof order.payment.client_secret === "string", "a client secret for the frontend");

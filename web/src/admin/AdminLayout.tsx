@@ -45,6 +45,9 @@ export function AdminLayout() {
           <NavLink to="/admin/low-stock">Low stock</NavLink>
           <NavLink to="/admin/orders">Orders</NavLink>
           <NavLink to="/admin/categories">Categories</NavLink>
+          <NavLink to="/admin/shipping">Shipping</NavLink>
+          <NavLink to="/admin/tax-rates">Tax</NavLink>
+          <NavLink to="/admin/discounts">Discounts</NavLink>
           <NavLink to="/admin/users">Users</NavLink>
           <NavLink to="/admin/emails">Emails</NavLink>
           <NavLink to="/admin/webhooks">Webhooks</NavLink>

@@ -5,6 +5,7 @@ import type { paths } from "../api/schema";
 import { formatMoney } from "../lib/money";
 import { TableWrap } from "./Status";
 import { OptionsText } from "./OptionsText";
+import { PriceRows } from "./PriceRows";
 
 type CustomerOrder = paths["/api/v1/orders/{order_id}"]["get"]["responses"][200]["content"]["application/json"];
 type AdminOrder = paths["/api/v1/admin/orders/{order_id}"]["get"]["responses"][200]["content"]["application/json"];
@@ -51,20 +52,7 @@ export function OrderLines({
         </table>
       </TableWrap>
       <dl className="totals">
-        <div>
-          <dt>Subtotal</dt>
-          <dd>{money(order.subtotal)}</dd>
-        </div>
-        <div>
-          <dt>Shipping</dt>
-          <dd>{money(order.shipping_total)}</dd>
-        </div>
-        <div>
-          <dt>Total</dt>
-          <dd>
-            <strong>{money(order.total)}</strong>
-          </dd>
-        </div>
+        <PriceRows priced={order} />
         {showRefunded && order.payment.amount_refunded ? (
           <div>
             <dt>Refunded</dt>

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { type FormEvent, useState } from "react";
 import { Link } from "react-router";
 import { api, unwrap } from "../api";
 import { loadCart } from "./cart";
@@ -9,6 +9,9 @@ import { ErrorNotice, Loading } from "../components/Status";
 import { formatMoney } from "../lib/money";
 import { asProblem, useLoad, useTitle } from "../lib/useLoad";
 import { OptionsText, optionsLabel } from "../components/OptionsText";
+import { Field } from "../components/Field";
+import { PriceRows } from "../components/PriceRows";
+import { textOf, useAction } from "../lib/useAction";
 
 type CartLine = components["schemas"]["CartItemOut"];
 
@@ -103,6 +106,7 @@ function CartView({ signedIn }: { signedIn: boolean }) {
             Subtotal ({cart.data.item_count} item{cart.data.item_count === 1 ? "" : "s"}):{" "}
             <strong>{formatMoney(cart.data.subtotal, cart.data.currency)}</strong>
           </p>
+          <DiscountCode version={version} />
           <p className="cart-actions">
             <Link to="/checkout" className="button">
               Check out
@@ -116,5 +120,61 @@ function CartView({ signedIn }: { signedIn: boolean }) {
         </>
       ) : null}
     </>
+  );
+}
+
+// The discount code: apply one (the API's reason shows beside the field), see what it takes
+// off, take it off again. Shipping and tax come at checkout, once the address is known.
+function DiscountCode({ version }: { version: number }) {
+  const [changed, setChanged] = useState(0);
+  const [quote, retry] = useLoad(() => unwrap(api.GET("/api/v1/cart/quote")), `${version}-${changed}`, true);
+  const action = useAction();
+  async function apply(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const code = textOf(new FormData(event.currentTarget), "code");
+    const ok = await action.run(async () => {
+      await unwrap(api.POST("/api/v1/cart/discount", { body: { code } }));
+    });
+    if (ok) setChanged((n) => n + 1);
+  }
+  async function remove() {
+    const ok = await action.run(async () => {
+      await unwrap(api.DELETE("/api/v1/cart/discount"));
+    });
+    if (ok) setChanged((n) => n + 1);
+  }
+  if (quote.state === "error") return <ErrorNotice error={quote.error} retry={retry} />;
+  if (quote.state === "loading") return null;
+  const discount = quote.data.discount;
+  return (
+    <section aria-labelledby="discount-heading" className="narrow">
+      <h2 id="discount-heading">Discount code</h2>
+      {discount ? (
+        <p>
+          {discount.applied ? (
+            <>
+              Code <strong>{discount.code}</strong> is applied.
+            </>
+          ) : (
+            <>
+              Code <strong>{discount.code}</strong> no longer applies: {discount.message}
+            </>
+          )}{" "}
+          <button type="button" className="link-button" disabled={action.busy} onClick={() => void remove()}>
+            Remove the code<span className="visually-hidden"> {discount.code}</span>
+          </button>
+        </p>
+      ) : (
+        <form onSubmit={apply} noValidate aria-label="Discount code">
+          <Field label="Discount code" name="code" autoComplete="off" error={action.fields.code} />
+          <button type="submit" disabled={action.busy}>
+            {action.busy ? "Applying…" : "Apply"}
+          </button>
+        </form>
+      )}
+      <dl className="totals" aria-label="Cart totals">
+        <PriceRows priced={quote.data} totalLabel="Total before shipping" />
+      </dl>
+    </section>
   );
 }

@@ -12,6 +12,7 @@ import { ErrorNotice, Loading } from "../components/Status";
 import { formatMoney } from "../lib/money";
 import { asProblem, useLoad, useTitle } from "../lib/useLoad";
 import { loadCart } from "./cart";
+import { PriceRows } from "../components/PriceRows";
 
 const newKey = () => crypto.randomUUID();
 
@@ -45,6 +46,24 @@ function CheckoutForm({
   // A saved address (the default first) or "new"; the new address's fields keep their input.
   const [choice, setChoice] = useState<string | null>(null);
   const chosen = choice ?? (addresses.find((address) => address.is_default) ?? addresses[0])?.id ?? "new";
+  // The destination prices shipping and tax: the saved address's, or the new one's as typed.
+  const [country, setCountry] = useState("");
+  const [region, setRegion] = useState("");
+  const [method, setMethod] = useState<string | null>(null);
+  const picked = addresses.find((address) => address.id === chosen);
+  const destination = picked ? { country: picked.country, region: picked.region ?? "" } : { country, region };
+  const query: { country?: string; region?: string; shipping_method_id?: string } = {};
+  if (/^[A-Za-z]{2}$/.test(destination.country.trim())) {
+    query.country = destination.country.trim();
+    if (/^[A-Za-z0-9]{1,3}$/.test(destination.region.trim())) query.region = destination.region.trim();
+    if (method) query.shipping_method_id = method;
+  }
+  const [quote, retryQuote] = useLoad(
+    // A guest who has no cart yet has nothing to price (and the API would ask who it is).
+    () => (signedIn || guest.cartToken() ? unwrap(api.GET("/api/v1/cart/quote", { params: { query } })) : Promise.resolve(null)),
+    JSON.stringify(query),
+    true,
+  );
   const [key, setKey] = useState(newKey);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiProblem | null>(null);
@@ -54,13 +73,17 @@ function CheckoutForm({
     const form = new FormData(event.currentTarget);
     const text = (name: string) => String(form.get(name) ?? "").trim();
     const optional = (name: string) => (text(name) ? { [name]: text(name) } : {});
+    // The method the summary shows is the one charged (the quote's, chosen or the cheapest).
+    const shippingMethod = method ?? (quote.state === "ready" ? quote.data?.shipping_method?.id : undefined);
+    const shipping = shippingMethod ? { shipping_method_id: shippingMethod } : {};
     setBusy(true);
     setError(null);
     try {
       const order = await unwrap(
         api.POST("/api/v1/orders", {
           params: { header: { "Idempotency-Key": key } },
-          body: chosen !== "new" ? { address_id: chosen } : {
+          body: chosen !== "new" ? { address_id: chosen, ...shipping } : {
+            ...shipping,
             ...(signedIn ? {} : { email: text("email") }),
             shipping_address: {
               line1: text("line1"),
@@ -69,6 +92,7 @@ function CheckoutForm({
               country: text("country"),
               ...optional("name"),
               ...optional("line2"),
+              ...optional("region"),
               ...optional("phone"),
             },
           },
@@ -114,9 +138,43 @@ function CheckoutForm({
               </li>
             ))}
           </ul>
-          <p>
-            Subtotal: <strong>{formatMoney(cart.data.subtotal, cart.data.currency)}</strong>
-          </p>
+          {quote.state === "error" ? <ErrorNotice error={quote.error} retry={retryQuote} /> : null}
+          {quote.state === "ready" && quote.data ? (
+            <>
+              {quote.data.shipping_methods.length ? (
+                <fieldset className="shipping-methods">
+                  <legend>Shipping method</legend>
+                  {quote.data.shipping_methods.map((option) => (
+                    <div className="field field-check" key={option.id}>
+                      <input
+                        type="radio"
+                        id={`method-${option.id}`}
+                        name="shipping_method"
+                        value={option.id}
+                        // The choice shows at once; the quote for it follows.
+                        checked={(method ?? quote.data?.shipping_method?.id) === option.id}
+                        onChange={() => setMethod(option.id)}
+                      />
+                      <label htmlFor={`method-${option.id}`}>
+                        {option.name}: {formatMoney(option.price, option.currency)}, {option.min_days}–{option.max_days}{" "}
+                        days
+                        {option.free_over !== null ? ` (free over ${formatMoney(option.free_over, option.currency)})` : ""}
+                      </label>
+                    </div>
+                  ))}
+                </fieldset>
+              ) : null}
+              {fields.shipping_method_id ? <p className="field-error">{fields.shipping_method_id}</p> : null}
+              <dl className="totals" aria-label="Order totals">
+                <PriceRows priced={quote.data} />
+              </dl>
+              {!query.country ? <p>Shipping and tax are added once you give the address.</p> : null}
+            </>
+          ) : (
+            <p>
+              Subtotal: <strong>{formatMoney(cart.data.subtotal, cart.data.currency)}</strong>
+            </p>
+          )}
           <p>
             <Link to="/cart">Change the cart</Link>
           </p>
@@ -152,7 +210,10 @@ function CheckoutForm({
                     name="ship_to"
                     value={address.id}
                     checked={chosen === address.id}
-                    onChange={() => setChoice(address.id)}
+                    onChange={() => {
+                      setChoice(address.id);
+                      setMethod(null);
+                    }}
                   />
                   <label htmlFor={`ship-${address.id}`}>
                     {[address.line1, address.line2, `${address.postal_code} ${address.city}`, address.country]
@@ -163,7 +224,10 @@ function CheckoutForm({
                 </div>
               ))}
               <div className="field field-check">
-                <input type="radio" id="ship-new" name="ship_to" value="new" checked={chosen === "new"} onChange={() => setChoice("new")} />
+                <input type="radio" id="ship-new" name="ship_to" value="new" checked={chosen === "new"} onChange={() => {
+                    setChoice("new");
+                    setMethod(null);
+                  }} />
                 <label htmlFor="ship-new">A new address</label>
               </div>
             </fieldset>
@@ -175,7 +239,32 @@ function CheckoutForm({
           <Field label="Address line 2 (optional)" name="line2" autoComplete="address-line2" error={field("line2")} />
           <Field label="City" name="city" autoComplete="address-level2" required error={field("city")} />
           <Field label="Postal code" name="postal_code" autoComplete="postal-code" required error={field("postal_code")} />
-          <Field label="Country" name="country" autoComplete="country" required error={field("country")} />
+          <Field
+            label="Country"
+            name="country"
+            autoComplete="country"
+            required
+            hint="Two letters: US, FR"
+            value={country}
+            onChange={(event) => {
+              // Another destination has its own methods: the cheapest again until one is chosen.
+              setCountry(event.currentTarget.value);
+              setMethod(null);
+            }}
+            error={field("country")}
+          />
+          <Field
+            label="State or region (optional)"
+            name="region"
+            autoComplete="address-level1"
+            hint="For the US and Canada: CA for California"
+            value={region}
+            onChange={(event) => {
+              setRegion(event.currentTarget.value);
+              setMethod(null);
+            }}
+            error={field("region")}
+          />
           <Field label="Phone (optional)" name="phone" type="tel" autoComplete="tel" defaultValue={defaultPhone} error={field("phone")} />
           </div>
           <button type="submit" disabled={busy}>
