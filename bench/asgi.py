@@ -47,15 +47,13 @@ async def catalog_cache(state: str):
 
 @app.put("/bench/stock/<product_id>/<int:stock>")
 async def set_stock(product_id: str, stock: int):
-    """Leave exactly `stock` units of a product (the contention case's last units)."""
+    """Leave exactly `stock` units of a product (the contention case's last units), through
+    the one writer of stock: its only variant's stock is what checkout's guard reads."""
     from beanie import PydanticObjectId
 
-    from app.catalog.models import Product
+    from app.inventory import stock as inventory
 
-    await Product.get_pymongo_collection().update_one(
-        {"_id": PydanticObjectId(product_id)}, {"$set": {"stock": stock}}
-    )
-    await bump_catalog_version()
+    await inventory.set_stock(product_id=PydanticObjectId(product_id), stock=stock, reason="bench")
     return {"stock": stock}
 
 
