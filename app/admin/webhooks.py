@@ -35,7 +35,8 @@ def _url(**kwargs: Any) -> Any:
         **kwargs,
         min_length=8,
         max_length=2048,
-        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s]+$",
+        # No whitespace, no control characters (NUL included: refused in every request value).
+        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s\x00-\x1f\x7f]+$",
         description="Where events are POSTed. In production only `https://` URLs whose host "
         "resolves to public addresses (422 `webhook_url_refused` otherwise)",
     )
