@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from pymongo import ReturnDocument
 
-from app.core.clock import utcnow
+from app.core.clock import sleep_unless_stopped, utcnow
 from app.email import hooks
 from app.email.backends import (
     EmailBackend,
@@ -147,8 +147,5 @@ class EmailSender:
                 log.exception("email sender loop error")
                 busy = 0
             if not busy:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.EMAIL_POLL_SECONDS)
-                except TimeoutError:
-                    pass
+                await sleep_unless_stopped(stop, self.settings.EMAIL_POLL_SECONDS)
         log.info("email sender %s stopped", self.worker_id)

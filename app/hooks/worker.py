@@ -35,7 +35,7 @@ from pymongo import ReturnDocument
 from standardwebhooks.webhooks import Webhook
 
 from app.core import db
-from app.core.clock import as_utc, utcnow
+from app.core.clock import as_utc, sleep_unless_stopped, utcnow
 from app.hooks import secrets, urls
 from app.hooks.models import WebhookDelivery, WebhookEndpoint
 from app.hooks.service import strict_urls
@@ -489,10 +489,7 @@ class WebhookWorker:
                 log.exception("webhook worker loop error")
                 started = 0
             if not started:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.WEBHOOK_POLL_SECONDS)
-                except TimeoutError:
-                    pass
+                await sleep_unless_stopped(stop, self.settings.WEBHOOK_POLL_SECONDS)
         await self.close()
         log.info("webhook worker %s stopped", self.worker_id)
 

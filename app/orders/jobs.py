@@ -12,6 +12,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from app.core.clock import sleep_unless_stopped
 from app.orders import owed_refunds, provider_events, refunds
 from app.orders.cancellation import expire_unpaid_orders
 from app.payments.types import ProviderUnavailable
@@ -55,10 +56,7 @@ async def run(stop: asyncio.Event, settings: Settings) -> None:
                 log.info("order jobs: %s", done)
         except Exception:
             log.exception("order jobs failed; retrying next round")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=settings.ORDER_JOBS_INTERVAL_SECONDS)
-        except TimeoutError:
-            pass
+        await sleep_unless_stopped(stop, settings.ORDER_JOBS_INTERVAL_SECONDS)
 
 
 async def retry_owed_refunds(*, limit: int = 100) -> int:
