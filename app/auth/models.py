@@ -109,17 +109,6 @@ class RefreshToken(Document):
         ]
 
 
-class RevokedAccessToken(Document):
-    """The access-token denylist (logout): kept until the token would have expired anyway."""
-
-    jti: Annotated[str, Indexed(unique=True)]
-    expires_at: datetime
-
-    class Settings:
-        name = "revoked_access_tokens"
-        indexes = [_expires_index()]
-
-
 class AccountToken(Document):
     """A single-use emailed token: email verification or password reset."""
 

@@ -3,8 +3,10 @@
 Token model:
 - An access token is a short-lived JWT (`exp - iat` at most ACCESS_TOKEN_TTL, checked). Every
   one carries the `sid` of its AuthSession, which must belong to its `sub`; the user loader
-  rejects it once that session is revoked, once its `jti` is on the denylist (logout), or when
-  issued before `tokens_valid_after`. The signing key alone cannot mint a working token.
+  rejects it once that session is revoked or expired (logout revokes it), or when issued
+  before `tokens_valid_after`. The signing key alone cannot mint a working token. (No jti
+  denylist: every working token names a live session, so ending the session is the
+  revocation, and each request makes one read for it, not two.)
 - Refresh tokens are opaque, stored as SHA-256, single use. Each rotation issues the next one
   in the same family (the AuthSession). A refresh token presented twice means one copy was
   stolen: the whole family is revoked.
@@ -14,14 +16,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
 
 from app.auth import lockout
 from app.auth.common import invalid_token, normalize_email, settings
-from app.auth.models import AuthSession, RefreshToken, RevokedAccessToken, User
+from app.auth.models import AuthSession, RefreshToken, User
 from app.core.clock import as_utc, utcnow
 from app.core.ids import parse_object_id
 from app.core.security import (
@@ -52,11 +54,8 @@ async def load_user_from_claims(claims: dict[str, Any]) -> User:
     Raises Unauthenticated when the token was revoked (logout, its session ended, issued
     before a password reset) or the user is unknown or deactivated.
     """
-    # The two checks of every authenticated request read the driver's documents (the fields
-    # they test) instead of building Beanie models nobody keeps.
-    revoked = RevokedAccessToken.get_pymongo_collection()
-    if await revoked.find_one({"jti": claims["jti"]}, projection={"_id": 1}):
-        raise invalid_token()
+    # The two reads of every authenticated request (its user, its session) take the driver's
+    # documents (the fields they test) instead of building Beanie models nobody keeps.
     user_id = parse_object_id(claims.get("sub"))
     if user_id is None:
         raise invalid_token()
@@ -264,17 +263,12 @@ async def revoke_user_sessions(
 
 
 async def logout(*, user: User, claims: dict[str, Any], refresh_token: str) -> None:
-    """Denylist the access token until it expires and end its session and the refresh
+    """End the access token's session (which refuses the token from now on) and the refresh
     token's (when it is the user's; another user's token is left alone)."""
-    expires_at = datetime.fromtimestamp(float(claims["exp"]), UTC)
-    await RevokedAccessToken.get_pymongo_collection().update_one(
-        {"jti": claims["jti"]},
-        {"$setOnInsert": {"jti": claims["jti"], "expires_at": expires_at}},
-        upsert=True,
-    )
-    row = await RefreshToken.find_one(RefreshToken.token_hash == token_digest(refresh_token))
-    if row is not None and row.user_id == user.id:
-        await revoke_family(row.family_id, reason="logout")
+    # The user loader accepted this token, so its `sid` names a live session of this user.
     session_id = parse_object_id(claims.get("sid"))
     if session_id is not None:
         await revoke_family(session_id, reason="logout")
+    row = await RefreshToken.find_one(RefreshToken.token_hash == token_digest(refresh_token))
+    if row is not None and row.user_id == user.id and row.family_id != session_id:
+        await revoke_family(row.family_id, reason="logout")

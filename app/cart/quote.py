@@ -273,9 +273,3 @@ async def remove_code(*, owner: Owner) -> QuoteOut:
         owner.query, {"$set": {"discount_code": None}}
     )
     return await quote(owner=owner)
-
-
-async def code_on_cart(*, owner: Owner, session: Any = None) -> str | None:
-    """The discount code on the cart (checkout reads it inside its transaction)."""
-    cart = await _find(owner, session=session)
-    return cart.discount_code if cart else None

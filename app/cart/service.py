@@ -152,10 +152,20 @@ async def guest_cart_id(owner: Owner) -> PydanticObjectId:
     return cart.id
 
 
-async def checkout_lines(*, owner: Owner, session=None) -> list[CartLine]:
-    """The cart's lines as checkout sees them (inside its transaction)."""
+@dataclass(frozen=True)
+class CheckoutContents:
+    """What checkout takes from the cart, in one read inside its transaction."""
+
+    lines: list[CartLine]
+    discount_code: str | None
+
+
+async def checkout_contents(*, owner: Owner, session=None) -> CheckoutContents:
+    """The cart's lines and discount code as checkout sees them (inside its transaction)."""
     cart = await _find(owner, session=session)
-    return list(cart.lines) if cart else []
+    if cart is None:
+        return CheckoutContents(lines=[], discount_code=None)
+    return CheckoutContents(lines=list(cart.lines), discount_code=cart.discount_code)
 
 
 async def empty(*, owner: Owner, session=None) -> None:

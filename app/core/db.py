@@ -160,7 +160,6 @@ DOCUMENT_MODELS: list[str] = [
     "app.auth.models.User",
     "app.auth.models.AuthSession",
     "app.auth.models.RefreshToken",
-    "app.auth.models.RevokedAccessToken",
     "app.auth.models.AccountToken",
     "app.auth.models.LoginCounter",
     "app.auth.models.AccountEmailRequest",

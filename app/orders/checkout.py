@@ -19,7 +19,6 @@ from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 from quart import current_app
 
-from app.cart import quote as cart_quote
 from app.cart import service as cart
 from app.catalog.models import Product
 from app.charges import discounts
@@ -178,7 +177,8 @@ async def place_order(
     customer = order_pricing.customer_key(user_id=user_id, email=email)
 
     async def work(session: Session) -> Order:
-        lines = await cart.checkout_lines(owner=owner, session=session)
+        contents = await cart.checkout_contents(owner=owner, session=session)
+        lines = contents.lines
         if not lines:
             if order_key is not None:
                 # This key's order was made by an attempt whose process died before it could
@@ -243,7 +243,7 @@ async def place_order(
                 bought,
                 address=address,
                 shipping_method_id=shipping_method_id,
-                code=await cart_quote.code_on_cart(owner=owner, session=session),
+                code=contents.discount_code,
                 customer=customer,
                 session=session,
             )
