@@ -29,8 +29,10 @@ def hypercorn_config(*, bind: str) -> Config:
 def main() -> None:
     settings = get_settings()
     from app import create_app
+    from app.core.heap import freeze_after_start
 
     app = create_app(settings)
+    freeze_after_start(app)
     config = hypercorn_config(bind=f"{settings.HOST}:{settings.PORT}")
     engine = "embedded in-memory engine" if settings.use_embedded_db else "MongoDB"
     print(f"Shop API on http://{settings.HOST}:{settings.PORT} ({engine}); docs at /docs")

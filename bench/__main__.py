@@ -44,12 +44,13 @@ import time
 import urllib.request
 
 from app.catalog.demo import PRODUCTS, VARIANT_PRODUCTS
+from app.catalog.slugs import slugify
 from bench import harness, report
 from bench.harness import Result, Server, call, wrk
 from bench.report import Run, SizeRun
 
 CONNECTIONS = 16
-CHECKOUT_STOCK = 100_000  # units of each product the checkout flow buys, set before it runs
+CHECKOUT_STOCK = 100_000  # units of each product the cart and checkout scenarios use
 SIZE_SCENARIOS = frozenset({"reads", "login", "add", "checkout", "uncached"})
 PARTS = ("sizes", "health", "contention", "servers", "create", "wire", "reports")
 # A year of orders for the reports part: 10,000 keeps `make bench` within minutes on the
@@ -92,16 +93,18 @@ def _login(server: Server, n: int) -> str:
 
 
 def _buyable(server: Server, count: int) -> list[str]:
-    """Ids of in-stock products with room for the run's sales (most stock first)."""
-    _, body, _ = call(server, "GET", "/api/v1/products?in_stock=true&per_page=100")
+    """Ids of `count` in-stock products of the demo catalog with one variant each: the same
+    products at every catalog size, so that sizes compare the same requests (the newest
+    products of a big catalog are the synthetic ones, shaped differently). The scenarios
+    that buy them set their stock first."""
     ids = []
-    for item in body["items"]:
-        _, product, _ = call(server, "GET", f"/api/v1/products/{item['slug']}")
-        if product["stock"] >= 40:
+    for row in PRODUCTS:
+        status, product, _ = call(server, "GET", f"/api/v1/products/{slugify(row[1])}")
+        if status == 200 and product["stock"] > 0 and len(product["variants"]) == 1:
             ids.append(product["id"])
         if len(ids) == count:
-            break
-    return ids
+            return ids
+    raise RuntimeError(f"the demo catalog has fewer than {count} products to buy")
 
 
 def _route_missing(server: Server, method: str, path: str, **kwargs) -> bool:
@@ -159,6 +162,11 @@ def run_size(
             )  # fmt: skip
 
         product_ids = _buyable(server, 20)
+        # Stock for the whole run (the demo catalog has 40 to 250 units of these): an add or a
+        # checkout refused for stock would be an error, not a measured request.
+        for product_id in product_ids:
+            status, _, _ = call(server, "PUT", f"/bench/stock/{product_id}/{CHECKOUT_STOCK}")
+            assert status == 200, f"setting the stock of {product_id} answered {status}"
         if "add" not in scenarios:
             pass
         elif _route_missing(server, "POST", "/api/v1/cart/items", body={}, token=tokens[0]):
@@ -175,11 +183,6 @@ def run_size(
             for name in ("checkout", "pay"):
                 run.results.append(Result(name, skipped="POST /api/v1/orders answers 404"))
         else:
-            # Stock for the whole run (the demo catalog has 40 to 250 units of these): a flow
-            # refused for stock would be counted as an error, not as a checkout.
-            for product_id in product_ids:
-                status, _, _ = call(server, "PUT", f"/bench/stock/{product_id}/{CHECKOUT_STOCK}")
-                assert status == 200, f"setting the stock of {product_id} answered {status}"
             checkout, pay = asyncio.run(
                 harness.checkout_flow(server, buyers, product_ids, seconds=seconds + 2)
             )

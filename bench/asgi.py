@@ -20,6 +20,7 @@ from quart import current_app
 from app import create_app
 from app.auth.models import User
 from app.catalog.cache import bump_catalog_version
+from app.core.heap import freeze_after_start
 from app.core.security import hash_password
 from bench.catalog import seed_products
 from config import Settings
@@ -84,3 +85,7 @@ async def _seed() -> None:
             email_verified=True,
             password_hash=password_hash,
         ).insert()
+
+
+# Last, as the entry point (wsgi.py) does: after the seeding above.
+freeze_after_start(app)

@@ -6,9 +6,10 @@ from bench.harness import Result
 from bench.report import Run, SizeRun, render
 
 
-async def test_synthetic_catalog_is_seeded_in_one_pass_and_searchable(client):
+async def test_synthetic_catalog_is_seeded_in_batches_and_searchable(client, monkeypatch):
     from app.inventory.demo import seed_demo_catalog
 
+    monkeypatch.setattr("bench.catalog.SEED_BATCH", 128)  # 300 products: 3 batches
     await seed_demo_catalog()
     demo = await Product.count()
     assert await seed_products(300) == 300

@@ -1,0 +1,40 @@
+"""The server entry points freeze what start-up made, after the start-up hooks have run."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from app import create_app
+from app.core.heap import freeze_after_start
+from app.seed import on_startup
+
+
+@pytest.fixture
+def unfrozen():
+    yield
+    gc.unfreeze()  # this test process keeps collecting what the frozen app held
+
+
+async def test_the_start_up_heap_is_frozen_after_the_seeding(settings, unfrozen, monkeypatch):
+    seen_at_seeding = []
+
+    async def seeding(settings):
+        seen_at_seeding.append(gc.get_freeze_count())
+        await on_startup(settings)
+
+    monkeypatch.setattr("app.seed.on_startup", seeding)
+    app = create_app(settings)
+    freeze_after_start(app)
+    gc.unfreeze()
+    async with app.test_app():
+        # The seeding ran with nothing frozen; what it made is frozen now, with the rest.
+        assert seen_at_seeding == [0]
+        assert gc.get_freeze_count() > 10_000
+
+
+def test_the_deployments_entry_point_freezes_its_app_last():
+    import wsgi
+
+    assert wsgi.app.before_serving_funcs[-1].__name__ == "_freeze_start_up_heap"
