@@ -12,11 +12,14 @@ embedded engine, drives it with wrk from 127.0.0.1, and writes `bench/out/latest
 2. `/health` p99, idle and while 16 connections log in;
 3. 50 shoppers checking out the last 10 units at once: wall time, answers, stock left;
 4. Hypercorn, Hypercorn with uvloop, Uvicorn and Granian serving the same app;
-5. admin product creation, 5,000 products through the API, timed per 1,000 (flat or not);
+5. admin product creation, 5,000 products through the API, timed per 500 (flat or not);
 6. add to cart and the checkout flow again on the wire target: the app on PyMongo against a
    SecantusDB single-node replica set the bench starts on a free port (as `make test-wire`),
    at the demo catalog and 10,000 products, beside the embedded engine's figures;
-7. the sales reports over a year of orders (`--orders`, 10,000; 100,000 recorded in
+7. add to cart at the demo catalog and at 10,000 products, the two servers up side by side and
+   measured in turns (demo, 10,000, demo, ...; `FLAT_ROUNDS` each): the flatness target's
+   figures, which a slower minute of the machine would skew if the sizes ran minutes apart;
+8. the sales reports over a year of orders (`--orders`, 10,000; 100,000 recorded in
    bench/out/reports-100k.md): sales by day, week and
    month, top products, and CSV, one request at a time on the embedded engine (part
    `reports`; alone: `python -m bench --parts reports`).
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import threading
@@ -47,17 +51,18 @@ from app.catalog.demo import PRODUCTS, VARIANT_PRODUCTS
 from app.catalog.slugs import slugify
 from bench import harness, report
 from bench.harness import Result, Server, call, wrk
-from bench.report import Run, SizeRun
+from bench.report import FlatRun, Run, SizeRun
 
 CONNECTIONS = 16
 CHECKOUT_STOCK = 100_000  # units of each product the cart and checkout scenarios use
 SIZE_SCENARIOS = frozenset({"reads", "login", "add", "checkout", "uncached"})
-PARTS = ("sizes", "health", "contention", "servers", "create", "wire", "reports")
+PARTS = ("sizes", "health", "contention", "servers", "create", "wire", "flat", "reports")
+FLAT_ROUNDS = 3  # turns of add to cart per catalog size in the `flat` part
 # A year of orders for the reports part: 10,000 keeps `make bench` within minutes on the
 # embedded engine; bench/out/reports-100k.md records `--orders 100000`.
 REPORT_ORDERS = 10_000
 REPORT_REPEATS = 1
-CREATE_COUNT, CREATE_CHUNK = 5_000, 1_000
+CREATE_COUNT, CREATE_CHUNK = 5_000, 500
 SEED_TIMEOUT = 600.0  # 10,000 products over the wire take a while to insert
 USERS = 8
 DEMO_PRODUCTS = len(PRODUCTS) + len(VARIANT_PRODUCTS)  # the demo catalog
@@ -105,6 +110,27 @@ def _buyable(server: Server, count: int) -> list[str]:
         if len(ids) == count:
             return ids
     raise RuntimeError(f"the demo catalog has fewer than {count} products to buy")
+
+
+def _stocked(server: Server, count: int) -> list[str]:
+    """`_buyable` products with stock for the whole run (the demo catalog has 40 to 250 units
+    of these): an add or a checkout refused for stock would be an error, not a measured
+    request."""
+    product_ids = _buyable(server, count)
+    for product_id in product_ids:
+        status, _, _ = call(server, "PUT", f"/bench/stock/{product_id}/{CHECKOUT_STOCK}")
+        assert status == 200, f"setting the stock of {product_id} answered {status}"
+    return product_ids
+
+
+def _add_to_cart(
+    server: Server, tokens: list[str], product_ids: list[str], *, seconds: float
+) -> Result:
+    bodies = [f'{{"product_id": "{pid}", "quantity": 1}}' for pid in product_ids]
+    return wrk(
+        server, "add to cart", "/api/v1/cart/items", seconds=seconds, connections=CONNECTIONS,
+        method="POST", bodies=bodies, tokens=tokens,
+    )  # fmt: skip
 
 
 def _route_missing(server: Server, method: str, path: str, **kwargs) -> bool:
@@ -161,22 +187,13 @@ def run_size(
                     connections=CONNECTIONS, method="POST", bodies=logins)
             )  # fmt: skip
 
-        product_ids = _buyable(server, 20)
-        # Stock for the whole run (the demo catalog has 40 to 250 units of these): an add or a
-        # checkout refused for stock would be an error, not a measured request.
-        for product_id in product_ids:
-            status, _, _ = call(server, "PUT", f"/bench/stock/{product_id}/{CHECKOUT_STOCK}")
-            assert status == 200, f"setting the stock of {product_id} answered {status}"
+        product_ids = _stocked(server, 20)
         if "add" not in scenarios:
             pass
         elif _route_missing(server, "POST", "/api/v1/cart/items", body={}, token=tokens[0]):
             run.results.append(Result("add to cart", skipped="POST /api/v1/cart/items answers 404"))
         else:
-            bodies = [f'{{"product_id": "{pid}", "quantity": 1}}' for pid in product_ids]
-            run.results.append(
-                wrk(server, "add to cart", "/api/v1/cart/items", seconds=seconds,
-                    connections=CONNECTIONS, method="POST", bodies=bodies, tokens=tokens)
-            )  # fmt: skip
+            run.results.append(_add_to_cart(server, tokens, product_ids, seconds=seconds))
         if "checkout" not in scenarios:
             pass
         elif _route_missing(server, "POST", "/api/v1/orders", body={}, token=tokens[0]):
@@ -300,8 +317,7 @@ def run_wire(sizes: list[str], *, seconds: float) -> list[SizeRun]:
     runs = []
     with harness.WireServer() as wire:
         for size in sizes:
-            products = DEMO_PRODUCTS if size == "demo" else int(size)
-            label = "demo" if size == "demo" else f"{products:,}"
+            products, label = _products(size), _label(size)
             runs.append(
                 run_size(
                     label,
@@ -345,6 +361,36 @@ def run_contention(*, shoppers: int = 50, units: int = 10):
         return asyncio.run(harness.contention(server, tokens, product_id, units=units))
 
 
+def run_flat(sizes: list[str], *, seconds: float, rounds: int = FLAT_ROUNDS) -> FlatRun:
+    """Add to cart on one server per catalog size, all up at once, measured in turns."""
+    labels = [_label(size) for size in sizes]
+    _log(f"flatness: add to cart at {', '.join(labels)} products, {rounds} turns each")
+    with contextlib.ExitStack() as stack:
+        shops = []
+        for size in sizes:
+            synthetic = max(0, _products(size) - DEMO_PRODUCTS)
+            server = stack.enter_context(
+                Server(SERVER, products=synthetic, users=USERS, start_timeout=SEED_TIMEOUT)
+            )
+            tokens = [_login(server, n) for n in range(USERS)]
+            shops.append((server, tokens, _stocked(server, 20)))
+        flat = FlatRun(labels=labels, rounds=[[] for _ in sizes])
+        for _ in range(rounds):
+            for index, (server, tokens, product_ids) in enumerate(shops):
+                flat.rounds[index].append(
+                    _add_to_cart(server, tokens, product_ids, seconds=seconds)
+                )
+        return flat
+
+
+def _products(size: str) -> int:
+    return DEMO_PRODUCTS if size == "demo" else int(size)
+
+
+def _label(size: str) -> str:
+    return "demo" if size == "demo" else f"{int(size):,}"
+
+
 def run_servers(*, seconds: float, kinds: list[str]) -> dict[str, list[Result]]:
     figures = {}
     for kind in kinds:
@@ -374,6 +420,9 @@ def main() -> None:
         "--wire-sizes", default="demo,10000", help="catalog sizes for the wire target"
     )
     parser.add_argument(
+        "--flat-sizes", default="demo,10000", help="catalog sizes for the flatness turns"
+    )
+    parser.add_argument(
         "--create", type=int, default=CREATE_COUNT, help="products created through the API"
     )
     parser.add_argument(
@@ -390,8 +439,7 @@ def main() -> None:
     before = os.getloadavg()[0]
     if "sizes" in parts:
         for size in args.sizes.split(","):
-            products = DEMO_PRODUCTS if size == "demo" else int(size)
-            label = "demo" if size == "demo" else f"{products:,}"
+            products, label = _products(size), _label(size)
             run.sizes.append(run_size(label, products, seconds=args.seconds, scenarios=scenarios))
     if "health" in parts:
         run.health_idle, run.health_busy, run.health_logins = run_health(seconds=args.seconds)
@@ -401,9 +449,11 @@ def main() -> None:
         kinds = [k for k in args.servers.split(",") if k]
         run.servers = run_servers(seconds=args.seconds, kinds=kinds)
     if "create" in parts:
-        run.creation = run_creation(count=args.create, chunk=max(1, args.create // 5))
+        run.creation = run_creation(count=args.create, chunk=max(1, args.create // 10))
     if "wire" in parts:
         run.wire = run_wire(args.wire_sizes.split(","), seconds=args.seconds)
+    if "flat" in parts:
+        run.flat = run_flat(args.flat_sizes.split(","), seconds=args.seconds)
     if "reports" in parts:
         run.reports = run_reports(orders=args.orders)
     run.elapsed = time.monotonic() - started

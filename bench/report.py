@@ -29,7 +29,8 @@ FACETS_FACTOR_TARGET = 3.0
 # Issue 16, writes that stay flat.
 ADD_TO_CART_FLAT_TARGET = 0.90  # add to cart at 10,000 products, as a share of the demo figure
 CHECKOUT_TARGET_RPS = 100.0  # checkout flows per second at 10,000 products, one worker
-CREATION_FLAT_TARGET = 0.90  # the last chunk of product creation, as a share of the first
+CREATION_FLAT_TARGET = 0.90  # the last chunks of product creation, as a share of the first
+CREATION_WINDOW = 3  # chunks compared at each end (their median rate)
 WRITE_SCENARIOS = ("add to cart", "checkout", "pay")
 
 
@@ -53,6 +54,27 @@ class SizeRun:
 
 
 @dataclass
+class FlatRun:
+    """Add to cart per catalog size, measured in turns on servers that are all up at once."""
+
+    labels: list[str]
+    rounds: list[list[Result]]  # per size, one Result per turn
+
+    def median(self, index: int) -> float:
+        return _median([r.rps for r in self.rounds[index]])
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if not ordered:
+        return 0.0
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+@dataclass
 class Run:
     seconds: float
     connections: int
@@ -67,6 +89,8 @@ class Run:
     creation: list[Result] = field(default_factory=list)
     # The write scenarios on the wire target, per catalog size.
     wire: list[SizeRun] = field(default_factory=list)
+    # Add to cart at two catalog sizes, in turns (the flatness target's figures).
+    flat: FlatRun | None = None
     # The admin's sales reports over a year of orders (one request at a time).
     reports: list[Result] = field(default_factory=list)
     elapsed: float = 0.0
@@ -197,6 +221,28 @@ def render(run: Run) -> str:
             + ".",
         ]
         out += [""]
+    if run.flat:
+        out += [
+            "## Add to cart at two catalog sizes, in turns",
+            "",
+            "One server per catalog size, all up at once, measured one after the other in "
+            f"turns ({len(run.flat.rounds[0])} each; the same 20 demo products, 8 shoppers): "
+            "the machine's slower minutes fall on every size alike. req/s per turn "
+            "(the server's CPU ms per request), and the median.",
+            "",
+            "| catalog | "
+            + " | ".join(f"turn {n + 1}" for n in range(len(run.flat.rounds[0])))
+            + " | median | errors |",
+            "|---|" + "---:|" * (len(run.flat.rounds[0]) + 2),
+        ]
+        for index, label in enumerate(run.flat.labels):
+            turns = run.flat.rounds[index]
+            out.append(
+                f"| {label} | "
+                + " | ".join(f"{r.rps:,.0f} ({r.server_cpu_ms:.2f})" for r in turns)
+                + f" | {run.flat.median(index):,.0f} | {sum(r.errors for r in turns)} |"
+            )
+        out += [""]
     if run.wire or any(size.find(name) for size in run.sizes for name in WRITE_SCENARIOS):
         out += _engines(run)
     if run.servers:
@@ -250,12 +296,23 @@ def _write_targets(run: Run, demo: SizeRun | None, big: SizeRun | None) -> list[
     rows = []
     demo_add = demo.find("add to cart") if demo else None
     big_add = big.find("add to cart") if big else None
-    if demo_add and big_add and not demo_add.skipped and not big_add.skipped and demo_add.rps:
+    flat = run.flat
+    if flat and len(flat.labels) >= 2 and flat.median(0):
+        share = flat.median(len(flat.labels) - 1) / flat.median(0)
+        rows.append(
+            f"| add to cart at {flat.labels[-1]} products ≥ {ADD_TO_CART_FLAT_TARGET:.0%} of "
+            f"{flat.labels[0]} | {flat.median(len(flat.labels) - 1):,.0f} req/s vs "
+            f"{flat.median(0):,.0f} ({share:.0%}; medians of {len(flat.rounds[0])} turns "
+            f"each, in turns; {_errors(flat)} errors) | "
+            f"{_verdict(not _errors(flat) and share >= ADD_TO_CART_FLAT_TARGET)} |"
+        )
+    elif demo_add and big_add and not demo_add.skipped and not big_add.skipped and demo_add.rps:
         share = big_add.rps / demo_add.rps
+        clean = not demo_add.errors and not big_add.errors
         rows.append(
             f"| add to cart at {big.label} products ≥ {ADD_TO_CART_FLAT_TARGET:.0%} of demo | "
             f"{big_add.rps:,.0f} req/s vs {demo_add.rps:,.0f} ({share:.0%}) | "
-            f"{_verdict(share >= ADD_TO_CART_FLAT_TARGET)} |"
+            f"{_verdict(clean and share >= ADD_TO_CART_FLAT_TARGET)} |"
         )
     checkout = big.find("checkout") if big else None
     if checkout and not checkout.skipped:
@@ -265,19 +322,29 @@ def _write_targets(run: Run, demo: SizeRun | None, big: SizeRun | None) -> list[
             f"{_verdict(checkout.rps >= CHECKOUT_TARGET_RPS)} |"
         )
     if len(run.creation) >= 2:
-        first, last = run.creation[0], run.creation[-1]
-        share = last.rps / first.rps if first.rps else 0.0
+        # The median chunk of each end: one slow second of the machine does not decide.
+        window = max(1, min(CREATION_WINDOW, len(run.creation) // 2))
+        first, last = run.creation[:window], run.creation[-window:]
+        first_rate, last_rate = _median([r.rps for r in first]), _median([r.rps for r in last])
+        share = last_rate / first_rate if first_rate else 0.0
         total = sum(r.requests for r in run.creation)
         average = total / sum(r.seconds for r in run.creation)
+        errors = sum(r.errors for r in run.creation)
+        chunk = run.creation[0].requests
         rows.append(
-            f"| product creation flat over {total:,}: last chunk ≥ "
-            f"{CREATION_FLAT_TARGET:.0%} of the first | {first.rps:,.0f}/s first, "
-            f"{last.rps:,.0f}/s last ({share:.0%}), {average:,.0f}/s on average; server "
-            f"CPU per product {first.server_cpu_ms:.2f} ms first, {last.server_cpu_ms:.2f} ms "
-            f"last | "
-            f"{_verdict(share >= CREATION_FLAT_TARGET)} |"
+            f"| product creation flat over {total:,}: the last {window * chunk:,} ≥ "
+            f"{CREATION_FLAT_TARGET:.0%} of the first {window * chunk:,} (median chunk of "
+            f"{chunk:,}) | {first_rate:,.0f}/s first, {last_rate:,.0f}/s last ({share:.0%}), "
+            f"{average:,.0f}/s on average; server CPU per product "
+            f"{_median([r.server_cpu_ms for r in first]):.2f} ms first, "
+            f"{_median([r.server_cpu_ms for r in last]):.2f} ms last | "
+            f"{_verdict(not errors and share >= CREATION_FLAT_TARGET)} |"
         )
     return rows
+
+
+def _errors(flat: FlatRun) -> int:
+    return sum(r.errors for turns in flat.rounds for r in turns)
 
 
 def _engines(run: Run) -> list[str]:

@@ -3,7 +3,7 @@
 from app.catalog.models import Product
 from bench.catalog import seed_products
 from bench.harness import Result
-from bench.report import Run, SizeRun, render
+from bench.report import FlatRun, Run, SizeRun, render
 
 
 async def test_synthetic_catalog_is_seeded_in_batches_and_searchable(client, monkeypatch):
@@ -22,6 +22,10 @@ async def test_synthetic_catalog_is_seeded_in_batches_and_searchable(client, mon
 
 def _result(name, rps, p50=1.0):
     return Result(name=name, requests=int(rps * 4), seconds=4.0, p50_ms=p50, p99_ms=p50 * 3)
+
+
+def _chunk(name, rps, count):
+    return Result(name=name, requests=count, seconds=count / rps, p50_ms=1.0, p99_ms=3.0)
 
 
 def test_report_states_every_target_and_its_verdict():
@@ -55,7 +59,7 @@ def _writes(label, products, add, checkout, *, wire=False):
 def test_report_states_the_write_targets_and_both_engines_side_by_side():
     run = Run(seconds=4, connections=16)
     run.sizes = [_writes("demo", 32, 300, 120), _writes("10,000", 10_032, 255, 90)]
-    run.creation = [_result("products 1-1,000", 100), _result("products 4,001-5,000", 95)]
+    run.creation = [_chunk("products 1-1,000", 100, 1000), _chunk("products 4,001-5,000", 95, 1000)]
     run.creation[0].server_cpu_ms, run.creation[1].server_cpu_ms = 2.0, 2.1
     run.wire = [_writes("demo", 32, 60, 20, wire=True)]
     text = render(run)
@@ -68,8 +72,9 @@ def test_report_states_the_write_targets_and_both_engines_side_by_side():
         in text
     )
     assert (
-        "100/s first, 95/s last (95%), 98/s on average; server CPU per product 2.00 ms first, "
-        "2.10 ms last | met |" in text
+        "| product creation flat over 2,000: the last 1,000 ≥ 90% of the first 1,000 (median "
+        "chunk of 1,000) | 100/s first, 95/s last (95%), 97/s on average; server CPU per "
+        "product 2.00 ms first, 2.10 ms last | met |" in text
     )
     assert "The server's CPU time per product, chunk by chunk" in text and "2.10 ms." in text
     assert "| scenario | embedded, demo | embedded, 10,000 | wire, demo |" in text
@@ -86,4 +91,32 @@ def test_the_wire_target_is_the_release_make_test_wire_runs():
     script = (Path(__file__).parents[2] / "scripts" / "test-wire").read_text()
     assert f"SERVER={_wire_server_pin()}\n" in script and _wire_server_pin().startswith(
         "secantusdb"
+    )
+
+
+def test_the_flatness_figures_are_medians_of_turns_and_refused_requests_miss():
+    run = Run(seconds=4, connections=16)
+    run.sizes = [_writes("demo", 32, 300, 120), _writes("10,000", 10_032, 255, 90)]
+    # In turns: the machine's slow second turn hit both sizes; the medians compare.
+    run.flat = FlatRun(
+        labels=["demo", "10,000"],
+        rounds=[
+            [_result("add to cart", r) for r in (500, 300, 520)],
+            [_result("add to cart", r) for r in (480, 290, 470)],
+        ],
+    )
+    text = render(run)
+    assert (
+        "| add to cart at 10,000 products ≥ 90% of demo | 470 req/s vs 500 (94%; medians of "
+        "3 turns each, in turns; 0 errors) | met |" in text
+    )
+    assert "| 10,000 | 480 (" in text and "| 470 | 0 |" in text
+    run.flat.rounds[1][0].errors = 12  # refused adds are cheap: such a figure proves nothing
+    assert "in turns; 12 errors) | **missed** |" in render(run)
+    # Creation: the median chunk at each end, so one slow chunk does not decide.
+    chunks = [100, 60, 100, 100, 100, 95, 97, 40]
+    run.creation = [_chunk(f"chunk {n}", rate, 500) for n, rate in enumerate(chunks)]
+    assert (
+        "the last 1,500 ≥ 90% of the first 1,500 (median chunk of 500) | 100/s first, "
+        "95/s last (95%)" in render(run)
     )

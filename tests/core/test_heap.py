@@ -7,14 +7,16 @@ import gc
 import pytest
 
 from app import create_app
-from app.core.heap import freeze_after_start
+from app.core.heap import THRESHOLDS, freeze_after_start
 from app.seed import on_startup
 
 
 @pytest.fixture
 def unfrozen():
+    thresholds = gc.get_threshold()
     yield
     gc.unfreeze()  # this test process keeps collecting what the frozen app held
+    gc.set_threshold(*thresholds)
 
 
 async def test_the_start_up_heap_is_frozen_after_the_seeding(settings, unfrozen, monkeypatch):
@@ -32,6 +34,7 @@ async def test_the_start_up_heap_is_frozen_after_the_seeding(settings, unfrozen,
         # The seeding ran with nothing frozen; what it made is frozen now, with the rest.
         assert seen_at_seeding == [0]
         assert gc.get_freeze_count() > 10_000
+        assert gc.get_threshold() == THRESHOLDS
 
 
 def test_the_deployments_entry_point_freezes_its_app_last():
