@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.core.clock import utcnow
@@ -54,6 +56,27 @@ async def test_create_list_get_update_delete(client, admin):
 async def test_bad_bodies_are_refused(client, admin, body):
     response = await _create(client, admin, **body)
     assert response.status_code == 422
+
+
+# Whitespace and control characters of every kind: C0, space, DEL, C1 (NEL is whitespace to
+# some regex engines only), no-break and other Unicode spaces, line and paragraph separators.
+_UNPRINTABLE = ["\x00", "\x1f", " ", "\x7f", "\x84", "\x85", "\x9c", "\xa0", "\u2007", "\u2028"]
+
+
+@pytest.mark.parametrize("char", _UNPRINTABLE)
+async def test_the_documents_url_pattern_refuses_what_validation_refuses(client, admin, char):
+    """Schemathesis drew a URL with U+0085 that the document allowed (`\\s` in its pattern:
+    whitespace to pydantic's regex engine, not to the generator's) and validation refused."""
+    document = await (await client.get("/openapi.json")).get_json()
+    body = document["paths"]["/api/v1/admin/webhooks"]["post"]["requestBody"]
+    pattern = body["content"]["application/json"]["schema"]["properties"]["url"]["pattern"]
+    url = f"https://exa{char}mple.com/in"
+    assert re.fullmatch(pattern, url) is None
+    response = await _create(client, admin, url=url)
+    assert response.status_code == 422
+    assert (await response.get_json())["code"] == "validation_error"
+    # and the same URL without it passes both
+    assert re.fullmatch(pattern, "https://example.com/in")
 
 
 async def test_patch_refuses_nulls_and_unknown_ids(client, admin):
