@@ -30,13 +30,17 @@ from quart import Quart
 THRESHOLDS = (700, 10, 100)
 
 
+def freeze() -> None:
+    """A full collection, a freeze of whatever survived it, and the thresholds above."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*THRESHOLDS)
+
+
 def freeze_after_start(app: Quart) -> None:
-    """Register, after the app's own start-up hooks (so after the seeding), a full
-    collection, a freeze of whatever survived it and the thresholds above. Call it last on a
-    server's app."""
+    """Register `freeze()` after the app's own start-up hooks (so after the seeding). Call it
+    last on a server's app."""
 
     @app.before_serving
     async def _freeze_start_up_heap() -> None:
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(*THRESHOLDS)
+        freeze()
